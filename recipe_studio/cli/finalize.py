@@ -1,0 +1,65 @@
+"""`recipe-studio finalize PATH`: the concrete recipe SparseML should run."""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from recipe_studio.cli import app
+from recipe_studio.cli.common import (
+    EXIT_PROBLEMS, EXIT_USAGE, ColorOption, DiagnosticFormat, VarOption, VarsOption,
+    parse_overrides, print_diagnostics,
+)
+
+
+class FinalFormat(str, enum.Enum):
+    yaml = "yaml"
+    json = "json"
+
+
+@app.command()
+def finalize(
+    path: Annotated[str, typer.Argument(help="The recipe file.")],
+    var: VarOption = None,
+    vars_: VarsOption = None,
+    output: Annotated[Optional[str], typer.Option(
+        "--output", "-o", help="Write here (atomically) instead of stdout.")] = None,
+    format: Annotated[FinalFormat, typer.Option("--format", "-f")] = FinalFormat.yaml,
+    color: ColorOption = None,
+) -> None:
+    """Resolve variables and eval(), expand anchors, and print the recipe SparseML will run.
+
+    Refuses (exit 1, nothing written) when the recipe has errors.
+    """
+    from recipe_studio.finalize import finalize_data, finalize_yaml
+    from recipe_studio.io import atomic_write
+    from recipe_studio.load import load
+    from recipe_studio.render import json_default
+
+    overrides = parse_overrides(var, vars_)
+    recipe = load(path, overrides=overrides)
+    if recipe.diagnostics:
+        print_diagnostics(recipe.diagnostics, {recipe.path: recipe}, DiagnosticFormat.text,
+                          stream=sys.stderr, color=color, summary=not recipe.ok)
+    if recipe.source is None and any(d.code == "RS001" for d in recipe.diagnostics):
+        raise typer.Exit(EXIT_USAGE)
+    if not recipe.ok:
+        raise typer.Exit(EXIT_PROBLEMS)
+    if format is FinalFormat.json:
+        text = json.dumps(finalize_data(recipe), indent=2, default=json_default) + "\n"
+    else:
+        text = finalize_yaml(recipe)
+    if output:
+        try:
+            atomic_write(output, text)
+        except OSError as e:
+            typer.echo(f"recipe-studio: error: cannot write `{output}`: {e.strerror or e}",
+                       err=True)
+            raise typer.Exit(EXIT_USAGE) from None
+        typer.echo(f"wrote {output}", err=True)
+    else:
+        sys.stdout.write(text)

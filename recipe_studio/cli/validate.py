@@ -1,0 +1,56 @@
+"""`recipe-studio validate PATH...`: what SparseML 1.8 would reject, with positions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from recipe_studio.cli import app
+from recipe_studio.cli.common import (
+    EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, ColorOption, DiagnosticFormat, VarOption, VarsOption,
+    parse_overrides, print_diagnostics, usage_error,
+)
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[str], typer.Argument(
+        help="Recipe files (.yaml, .yml, .md) or directories to search.")],
+    format: Annotated[DiagnosticFormat, typer.Option(
+        "--format", "-f", help="Output format.")] = DiagnosticFormat.text,
+    var: VarOption = None,
+    vars_: VarsOption = None,
+    color: ColorOption = None,
+) -> None:
+    """Check recipes the way SparseML 1.8 loads them; report every problem at once.
+
+    Exit code 0 when no recipe has an error, 1 when any has, 2 for usage or I/O errors.
+    """
+    from recipe_studio.discover import discover
+    from recipe_studio.load import load
+
+    overrides = parse_overrides(var, vars_)
+    found = discover(paths)
+    for path, reason in found.missing:
+        typer.echo(f"recipe-studio: error: {path}: {reason}", err=True)
+    for d in found.empty_dirs:
+        typer.echo(f"recipe-studio: error: no recipe files (.yaml, .yml, .md mentioning a "
+                   f"modifier) under `{d}`", err=True)
+    if not found.files:
+        raise usage_error("no recipe files to check") if not found.missing and not \
+            found.empty_dirs else typer.Exit(EXIT_USAGE)
+    recipes = {}
+    diagnostics = []
+    io_error = bool(found.missing or found.empty_dirs)
+    for path in found.files:
+        recipe = load(path, overrides=overrides)
+        recipes[path] = recipe
+        diagnostics.extend(recipe.diagnostics)
+        if recipe.source is None and any(d.code == "RS001" for d in recipe.diagnostics):
+            io_error = True
+    print_diagnostics(diagnostics, recipes, format, color=color, files_checked=len(found.files))
+    if io_error:
+        raise typer.Exit(EXIT_USAGE)
+    has_error = any(d.severity.value == "error" for d in diagnostics)
+    raise typer.Exit(EXIT_PROBLEMS if has_error else EXIT_OK)

@@ -1,0 +1,155 @@
+"""The loaded recipe: typed modifiers, with their source positions kept beside them.
+
+`Recipe` is what :func:`recipe_studio.load` returns. The modifier models
+(:mod:`recipe_studio.models`) are pure descriptions of the YAML; where each field was
+written, which variable or anchor it came from, and which diagnostics the recipe has live
+here, next to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from recipe_studio.diagnostics import Diagnostic, Severity, Span, has_errors
+from recipe_studio.models.base import ModifierSpec
+from recipe_studio.rewrite import TextTag
+from recipe_studio.source import Source
+from recipe_studio.variables import Variable
+from recipe_studio.yamltree import YamlDoc, YNode
+
+M = TypeVar("M", bound=ModifierSpec)
+
+#: a path into a modifier's arguments: ("end_epoch",), ("lr_kwargs", "milestones", 1)
+FieldPath = tuple[Any, ...]
+
+
+@dataclass
+class FieldSite:
+    """Where one (possibly nested) modifier argument was written and where its value came from."""
+
+    key_span: Span | None
+    value_span: Span
+    #: the YAML node holding the value (for edits)
+    node: YNode | None = None
+    #: the value was written as an alias of this anchor
+    alias: str | None = None
+    #: the text inside eval(...), when the value was an expression
+    expression: str | None = None
+    #: variables the value came from (names read by the expression or substituted)
+    variables: tuple[str, ...] = ()
+
+
+@dataclass
+class ModifierEntry:
+    """One modifier of the recipe, in document order."""
+
+    index: int
+    #: the tag as written, without `!` (e.g. `GMPruningModifier` or `pytorch.GMPruningModifier`)
+    tag: str
+    #: the SparseML class name (`pytorch.` stripped)
+    type: str
+    #: the top-level (or stage-level) key of the list it is in
+    group: str
+    stage: str | None
+    span: Span
+    tag_span: Span
+    node: YNode
+    #: arguments as SparseML's constructor receives them (evaluated; `log_types` removed)
+    args: dict[Any, Any] = field(default_factory=dict)
+    #: arguments as written (eval strings kept)
+    raw_args: dict[Any, Any] = field(default_factory=dict)
+    fields: dict[FieldPath, FieldSite] = field(default_factory=dict)
+    #: the typed model; None when the tag is unknown or the arguments are invalid
+    spec: ModifierSpec | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.spec is not None
+
+    @property
+    def line(self) -> int:
+        return self.tag_span.line
+
+    def site(self, *path: Any) -> FieldSite | None:
+        return self.fields.get(tuple(path))
+
+    def value_span(self, *path: Any) -> Span:
+        """Span of a field's value, falling back to the key, then to the tag."""
+        site = self.fields.get(tuple(path))
+        if site is not None:
+            return site.value_span
+        return self.tag_span
+
+    def key_span(self, *path: Any) -> Span:
+        site = self.fields.get(tuple(path))
+        if site is not None and site.key_span is not None:
+            return site.key_span
+        return self.tag_span
+
+
+@dataclass
+class Stage:
+    """A stage of a classic staged recipe (`<stage>: {<x>_modifiers: [...], vars...}`)."""
+
+    name: str
+    span: Span
+    variables: dict[str, Variable] = field(default_factory=dict)
+    modifiers: list[int] = field(default_factory=list)
+    has_metadata: bool = False
+
+
+@dataclass
+class Recipe:
+    """A recipe as SparseML 1.8 would load it, with every problem found on the way."""
+
+    source: Source | None
+    doc: YamlDoc | None = None
+    modifiers: list[ModifierEntry] = field(default_factory=list)
+    #: top-level variables (for a staged recipe: the globals)
+    variables: dict[str, Variable] = field(default_factory=dict)
+    stages: list[Stage] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    version: Any = None
+    metadata: Any = None
+    #: the overrides that were applied (name -> value)
+    overrides: dict[str, Any] = field(default_factory=dict)
+    #: `!word`s SparseML's tag rewrite alters inside strings and comments
+    text_tags: list[TextTag] = field(default_factory=list)
+
+    @property
+    def path(self) -> str | None:
+        return self.source.path if self.source else None
+
+    @property
+    def staged(self) -> bool:
+        return bool(self.stages)
+
+    @property
+    def ok(self) -> bool:
+        """No error-severity diagnostic: SparseML 1.8 loads this recipe."""
+        return not has_errors(self.diagnostics)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+    def specs(self) -> list[ModifierSpec]:
+        """The typed modifiers that validated, in document order."""
+        return [m.spec for m in self.modifiers if m.spec is not None]
+
+    def of_type(self, cls: type[M]) -> Iterator[tuple[ModifierEntry, M]]:
+        """(entry, model) for every valid modifier that is an instance of `cls`."""
+        for m in self.modifiers:
+            if isinstance(m.spec, cls):
+                yield m, m.spec
+
+    def all_variables(self) -> Iterator[Variable]:
+        yield from self.variables.values()
+        for stage in self.stages:
+            yield from stage.variables.values()
+
+    def variable_values(self) -> dict[str, Any]:
+        """Evaluated global variables (numbers resolved, other values as written)."""
+        return {name: v.value for name, v in self.variables.items()}
