@@ -180,6 +180,11 @@ EVAL_IGNORED_TEXT = Code("RS310", "eval-ignored-statements", W,
     "An `eval(...)` expression has more than one statement; all but the first are ignored.",
     "Evaluates only the first statement (`1; x` is 1).")
 
+# 9xx: meta ---------------------------------------------------------------------------
+INTERNAL = Code("RS999", "internal-error", W,
+    "recipe-studio itself failed on this recipe (a bug: please report it).",
+    "Not applicable.")
+
 LOADER_CODES: tuple[Code, ...] = tuple(
     v for v in globals().values() if isinstance(v, Code)
 )

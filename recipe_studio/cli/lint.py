@@ -1,0 +1,172 @@
+"""`recipe-studio lint PATH...`: validate plus the semantic rules, with fixes and CI formats."""
+
+from __future__ import annotations
+
+import enum
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from recipe_studio.cli import app
+from recipe_studio.cli.common import (
+    EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, ColorOption, DiagnosticFormat, VarOption, VarsOption,
+    parse_overrides, print_diagnostics, usage_error,
+)
+
+
+class LintFormat(str, enum.Enum):
+    text = "text"
+    concise = "concise"
+    json = "json"
+    github = "github"
+    sarif = "sarif"
+
+
+Selectors = Optional[list[str]]
+
+
+def _split(values: Selectors) -> list[str] | None:
+    if values is None:
+        return None
+    return [s.strip() for v in values for s in v.split(",") if s.strip()]
+
+
+@app.command()
+def lint(
+    paths: Annotated[list[str], typer.Argument(help="Recipe files or directories.")],
+    select: Annotated[Selectors, typer.Option(
+        "--select", help="Only these rules: codes, prefixes (RS4), names, families, ALL.")] = None,
+    extend_select: Annotated[Selectors, typer.Option("--extend-select",
+                                                     help="Add rules to the selection.")] = None,
+    ignore: Annotated[Selectors, typer.Option("--ignore", help="Skip these rules.")] = None,
+    format: Annotated[LintFormat, typer.Option("--format", "-f")] = LintFormat.text,
+    fix: Annotated[bool, typer.Option("--fix", help="Apply safe fixes in place.")] = False,
+    unsafe_fixes: Annotated[bool, typer.Option(
+        "--unsafe-fixes", help="Also apply fixes that may change behaviour.")] = False,
+    diff: Annotated[bool, typer.Option(
+        "--diff", help="Show the fixes as a diff instead of writing them.")] = False,
+    model: Annotated[Optional[str], typer.Option(
+        "--model", help="An .onnx file, a torch state_dict, or a text file of parameter "
+                        "names: enables the model-aware rules.")] = None,
+    steps_per_epoch: Annotated[Optional[int], typer.Option(
+        "--steps-per-epoch", min=1, help="Optimizer steps per epoch (enables step-grid rules).")
+    ] = None,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Exit 1 on any diagnostic, not only errors.")] = False,
+    exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Always exit 0.")] = False,
+    config: Annotated[Optional[str], typer.Option(
+        "--config", help="Use this configuration file instead of discovering one.")] = None,
+    isolated: Annotated[bool, typer.Option(
+        "--isolated", help="Ignore configuration files.")] = False,
+    output_file: Annotated[Optional[str], typer.Option(
+        "--output-file", "-o", help="Write the report here instead of stdout.")] = None,
+    var: VarOption = None,
+    vars_: VarsOption = None,
+    color: ColorOption = None,
+) -> None:
+    """Find what SparseML lets through: schedule, pruning, QAT and LR mistakes, and more.
+
+    Exit code 0 when clean, 1 when any error (any diagnostic with --strict), 2 for usage,
+    configuration or I/O errors.
+    """
+    from pathlib import Path
+
+    from recipe_studio.config import ConfigError, load_config_file
+    from recipe_studio.discover import discover
+    from recipe_studio.fix import fix_text, unified_diff
+    from recipe_studio.io import atomic_write
+    from recipe_studio.lint import LintSettings, lint_recipe
+    from recipe_studio.load import load
+    from recipe_studio.rules import registry
+
+    overrides = parse_overrides(var, vars_)
+    settings = LintSettings(select=_split(select), extend_select=_split(extend_select) or [],
+                            ignore=_split(ignore) or [], steps_per_epoch=steps_per_epoch,
+                            isolated=isolated)
+    try:
+        for sel in [*(settings.select or []), *settings.extend_select, *settings.ignore]:
+            registry.check_selector(sel, "the command line")
+        if config:
+            settings.config = load_config_file(Path(config))
+    except ConfigError as e:
+        raise usage_error(str(e)) from None
+    if model:
+        from recipe_studio.modelinfo import ModelError, read_model
+
+        try:
+            settings.model = read_model(model)
+        except ModelError as e:
+            raise usage_error(str(e)) from None
+
+    found = discover(paths)
+    for path, reason in found.missing:
+        typer.echo(f"recipe-studio: error: {path}: {reason}", err=True)
+    for d in found.empty_dirs:
+        typer.echo(f"recipe-studio: error: no recipe files under `{d}`", err=True)
+    if not found.files:
+        raise typer.Exit(EXIT_USAGE)
+    io_error = bool(found.missing or found.empty_dirs)
+
+    recipes = {}
+    diagnostics = []
+    diffs = []
+    try:
+        for path in found.files:
+            recipe = load(path, overrides=overrides)
+            if recipe.source is None:
+                io_error = io_error or any(d.code == "RS001" for d in recipe.diagnostics)
+            elif fix or diff:
+                src = recipe.source
+
+                def relint(text, _src=src):
+                    from recipe_studio.source import from_text
+
+                    r = load(from_text(text, path=_src.path, form=_src.form), overrides=overrides)
+                    return lint_recipe(r, settings)
+
+                outcome = fix_text(src.text, relint, unsafe=unsafe_fixes)
+                if outcome.changed:
+                    if diff:
+                        diffs.append(unified_diff(path, src.text, outcome.text))
+                    else:
+                        try:
+                            atomic_write(path, outcome.text, newline=src.newline, bom=src.bom)
+                        except OSError as e:
+                            raise usage_error(f"cannot write `{path}`: {e.strerror or e}") from None
+                        typer.echo(f"fixed {len(outcome.applied)} problem"
+                                   f"{'s' if len(outcome.applied) != 1 else ''} in {path}",
+                                   err=True)
+                        recipe = load(path, overrides=overrides)
+            recipes[path] = recipe
+            diagnostics.extend(lint_recipe(recipe, settings))
+    except ConfigError as e:
+        raise usage_error(str(e)) from None
+
+    if diff:
+        sys.stdout.write("".join(diffs))
+        raise typer.Exit(EXIT_PROBLEMS if diffs else EXIT_OK)
+    stream = open(output_file, "w", encoding="utf-8") if output_file else sys.stdout
+    try:
+        if format is LintFormat.github:
+            from recipe_studio.render.ci import render_github
+
+            render_github(diagnostics, stream)
+        elif format is LintFormat.sarif:
+            from recipe_studio import __version__
+            from recipe_studio.render.ci import render_sarif
+
+            render_sarif(diagnostics, stream, registry.ALL_RULES, version=__version__)
+        else:
+            print_diagnostics(diagnostics, recipes, DiagnosticFormat(format.value), stream=stream,
+                              color=color if output_file is None else False,
+                              files_checked=len(found.files))
+    finally:
+        if output_file:
+            stream.close()
+    if io_error:
+        raise typer.Exit(EXIT_USAGE)
+    if exit_zero:
+        raise typer.Exit(EXIT_OK)
+    failing = diagnostics if strict else [d for d in diagnostics if d.severity.value == "error"]
+    raise typer.Exit(EXIT_PROBLEMS if failing else EXIT_OK)

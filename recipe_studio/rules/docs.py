@@ -1,0 +1,44 @@
+"""Rule documentation rendered from the registry (the `rule` command, README table)."""
+
+from __future__ import annotations
+
+from recipe_studio.rules import registry
+from recipe_studio.rules._base import Rule
+
+README_START = "<!-- rules-table:start -->"
+README_END = "<!-- rules-table:end -->"
+
+
+def rule_page(r: Rule) -> str:
+    head = f"# {r.name} ({r.code})"
+    meta = [f"Default severity: {r.severity.value}.", f"Family: {r.family}."]
+    if r.fix != "never":
+        meta.append(f"Fix: {r.fix} available.")
+    if r.needs_model:
+        meta.append("Needs `--model`.")
+    if r.needs_steps:
+        meta.append("Needs `--steps-per-epoch` (or `steps-per-epoch` in the configuration).")
+    if r.from_loader:
+        meta.append("Reported by `validate` (SparseML rejects the recipe at load).")
+    body = r.doc.strip().split("\n", 1)
+    rest = body[1].strip() if len(body) > 1 else ""
+    return f"{head}\n\n{body[0].strip()}\n\n{' '.join(meta)}\n\n{rest}\n"
+
+
+def rules_table() -> str:
+    """The Markdown table of every rule (README and `recipe-studio rule`)."""
+    lines = ["| code | name | severity | fix | what it catches |",
+             "|---|---|---|---|---|"]
+    for r in registry.ALL_RULES:
+        fix = {"always": "yes", "sometimes": "some", "never": ""}[r.fix]
+        flags = []
+        if r.from_loader:
+            flags.append("validate")
+        if r.needs_model:
+            flags.append("`--model`")
+        if r.needs_steps:
+            flags.append("`--steps-per-epoch`")
+        extra = f" ({', '.join(flags)})" if flags else ""
+        summary = r.summary.replace("|", "\\|")
+        lines.append(f"| {r.code} | `{r.name}` | {r.severity.value} | {fix} | {summary}{extra} |")
+    return "\n".join(lines)

@@ -1,0 +1,90 @@
+"""Inline suppression comments.
+
+* `key: value  # recipe-studio: disable=RS401,pruning-ends-after-training` — that line;
+* a comment on its own line directly above a modifier (`- !Tag`) — that whole modifier;
+* `# recipe-studio: disable-file=RS207` anywhere — the whole file.
+
+Codes, names and code prefixes are accepted. Suppressions that silence nothing are
+reported (RS901), and so are ones naming no known rule (RS902).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from recipe_studio.diagnostics import Diagnostic, Span
+from recipe_studio.recipe import Recipe
+
+_COMMENT = re.compile(r"(?:^|\s)#\s*recipe-studio:\s*(disable|disable-file)\s*=\s*"
+                      r"([A-Za-z0-9_\-]+(?:\s*,\s*[A-Za-z0-9_\-]+)*)")
+
+
+@dataclass
+class Suppression:
+    kind: str  # "line" | "modifier" | "file"
+    selectors: list[str]
+    span: Span  # where the comment is
+    #: lines it covers (inclusive); file-wide when kind == "file"
+    first: int = 0
+    last: int = 0
+    used: set[str] = field(default_factory=set)
+
+
+def find(recipe: Recipe) -> list[Suppression]:
+    src = recipe.source
+    if src is None:
+        return []
+    modifier_lines = {m.tag_span.line: m for m in recipe.modifiers}
+    out = []
+    for n in range(1, src.line_count + 1):
+        line = src.line_text(n)
+        if "recipe-studio:" not in line:
+            continue
+        m = _COMMENT.search(line)
+        if not m:
+            continue
+        selectors = [s.strip() for s in m.group(2).split(",") if s.strip()]
+        col = m.start() + (1 if line[m.start()].isspace() else 0) + 1
+        span = Span(n, col, n, len(line) + 1)
+        if m.group(1) == "disable-file":
+            out.append(Suppression("file", selectors, span, 1, src.line_count))
+            continue
+        own_line = not line[: m.start()].strip()
+        if own_line:
+            # applies to the modifier starting on the next non-comment line
+            k = n + 1
+            while k <= src.line_count and src.line_text(k).lstrip().startswith("#"):
+                k += 1
+            entry = modifier_lines.get(k)
+            if entry is not None:
+                out.append(Suppression("modifier", selectors, span, k, entry.span.end_line))
+            else:
+                out.append(Suppression("line", selectors, span, k, k))
+        else:
+            out.append(Suppression("line", selectors, span, n, n))
+    return out
+
+
+def apply(
+    diagnostics: list[Diagnostic],
+    suppressions: list[Suppression],
+    matches: Callable[[str, Diagnostic], bool],
+) -> list[Diagnostic]:
+    """Drop suppressed diagnostics; record which selectors were used."""
+    if not suppressions:
+        return diagnostics
+    kept = []
+    for d in diagnostics:
+        hit = False
+        for s in suppressions:
+            if s.kind != "file" and not (s.first <= d.span.line <= s.last):
+                continue
+            for sel in s.selectors:
+                if matches(sel, d):
+                    s.used.add(sel)
+                    hit = True
+        if not hit:
+            kept.append(d)
+    return kept

@@ -1,0 +1,120 @@
+"""Every rule's cases (tests/rules/cases/<CODE>.yaml), run through the real linter.
+
+A case gives a recipe (or raw bytes, a missing file, a padded file), optional settings
+(`steps_per_epoch`, `config`, `select`, `vars`, a `model` parameter list) and the expected
+`line:col CODE` list; `fixed` is the text after applying every fix (unsafe included), which
+must lint clean for the rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from recipe_studio.config import parse_config
+from recipe_studio.fix import fix_text
+from recipe_studio.lint import LintSettings, lint_recipe
+from recipe_studio.load import load
+from recipe_studio.modelinfo import read_model
+from recipe_studio.rules import registry
+from recipe_studio.source import from_text
+from recipe_studio.variables import parse_vars_option
+
+CASES_DIR = Path(__file__).parent / "cases"
+
+
+@dataclass
+class RuleCase:
+    code: str
+    name: str
+    rule: str
+    data: dict[str, Any]
+    model_text: str | None = None
+    id: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.id = f"{self.code}-{self.name}"
+
+
+def load_cases() -> list[RuleCase]:
+    out = []
+    for path in sorted(CASES_DIR.glob("RS*.yaml")):
+        doc = yaml.safe_load(path.read_text())
+        for name, data in doc["cases"].items():
+            out.append(RuleCase(path.stem, name, doc["rule"], data, doc.get("model")))
+    return out
+
+
+CASES = load_cases()
+
+
+def settings_for(case: RuleCase, tmp_path: Path) -> LintSettings:
+    rule = registry.get(case.rule)
+    assert rule is not None, f"{case.code}: unknown rule {case.rule}"
+    assert rule.code == case.code, f"case file {case.code} names {rule.code}"
+    s = LintSettings(select=case.data.get("select", [rule.code]),
+                     steps_per_epoch=case.data.get("steps_per_epoch"), isolated=True)
+    if "config" in case.data:
+        s.config = parse_config(case.data["config"], where="case")
+    if case.model_text:
+        p = tmp_path / "model.txt"
+        p.write_text(case.model_text)
+        s.model = read_model(p)
+    return s
+
+
+def run_case(case: RuleCase, tmp_path: Path):
+    settings = settings_for(case, tmp_path)
+    overrides = []
+    if "vars" in case.data:
+        import json
+
+        overrides = parse_vars_option(json.dumps(case.data["vars"]))
+    if "vars_text" in case.data:
+        try:
+            parse_vars_option(case.data["vars_text"])
+        except ValueError as e:
+            from recipe_studio import codes
+
+            return [codes.INVALID_OVERRIDE.diag(str(e))], None
+    path = tmp_path / case.data.get("path", "recipe.yaml")
+    if case.data.get("missing"):
+        recipe = load(tmp_path / "does-not-exist.yaml")
+    elif "recipe_hex" in case.data:
+        path.write_bytes(bytes.fromhex(case.data["recipe_hex"]))
+        recipe = load(path)
+    elif "pad_to_bytes" in case.data:
+        with path.open("wb") as f:
+            f.truncate(case.data["pad_to_bytes"])
+        recipe = load(path)
+    else:
+        path.write_text(case.data["recipe"])
+        recipe = load(path, overrides=overrides)
+    return lint_recipe(recipe, settings), (recipe, settings, overrides)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_rule_case(case: RuleCase, tmp_path: Path) -> None:
+    found, ctx = run_case(case, tmp_path)
+    assert [d.short() for d in found] == case.data["expect"], \
+        "\n".join(f"{d.short()} {d.message}" for d in found)
+    for d in found:
+        assert d.message and "Traceback" not in d.message
+        assert not d.message.endswith(".")
+    if "fixed" in case.data:
+        recipe, settings, overrides = ctx
+        src = recipe.source
+
+        def relint(text: str):
+            r = load(from_text(text, path=src.path, form=src.form), overrides=overrides)
+            return lint_recipe(r, settings)
+
+        out = fix_text(src.text, relint, unsafe=True)
+        assert out.text == case.data["fixed"]
+        assert relint(out.text) == [] or all(d.fix is None for d in relint(out.text))
+        again = fix_text(out.text, relint, unsafe=True)
+        assert again.text == out.text  # idempotent
