@@ -134,7 +134,8 @@ def evaluate(expression: str, variables: Mapping[str, Any]) -> Evaluation:
         raise EvalError(codes.UNSUPPORTED_EVAL, "`eval()` has no expression")
     state = Evaluation(value=0, ignored_text=len(tree.body) > 1)
     state.value = _Walker(variables, state).eval(tree.body[0], 0)
-    if isinstance(state.value, bool) or not isinstance(state.value, (int, float)):
+    # SparseML's check is `isinstance(value, (int, float))`: a boolean variable passes
+    if not isinstance(state.value, (int, float)):
         raise EvalError(codes.EVAL_NOT_NUMBER,
                         f"the expression gives {type(state.value).__name__} "
                         f"`{state.value!r}`, not an int or float")

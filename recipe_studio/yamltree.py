@@ -20,7 +20,7 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 
 from recipe_studio import codes
-from recipe_studio.diagnostics import Diagnostic, Related
+from recipe_studio.diagnostics import Diagnostic, Related, Severity
 from recipe_studio.source import Source
 
 try:  # libyaml bindings; PyYAML wheels ship them, the pure-Python parser is the fallback
@@ -450,13 +450,28 @@ class _Composer:
             prev = seen.get(k)
             if prev is not None:
                 first = self.span(prev.key.start, prev.key.end)
+                same = _same_value(prev.value.node, pair.value.node)
+                if same:
+                    message = (f"duplicate key `{key.raw}` (first on line {first.line}), with "
+                               "the same value")
+                else:
+                    message = (f"duplicate key `{key.raw}` (first on line {first.line}); SparseML "
+                               "silently keeps only this last value and ignores the first")
                 self.diagnostics.append(codes.DUPLICATE_KEY.diag(
-                    f"duplicate key `{key.raw}` (first on line {first.line}); SparseML "
-                    "silently keeps only this last value",
-                    self.span(key.start, key.end), path=self.source.path,
+                    message, self.span(key.start, key.end), path=self.source.path,
                     help="remove one of the two entries",
-                    related=[Related(first, "first occurrence")]))
+                    related=[Related(first, "first occurrence")],
+                    severity=Severity.WARNING if same else None))
             seen[k] = pair
+
+
+def _same_value(a: YNode, b: YNode) -> bool:
+    if a is b:
+        return True
+    try:
+        return to_python(a) == to_python(b) and type(a) is type(b)
+    except RecursionError:  # pragma: no cover - recursive aliases are refused earlier
+        return False
 
 
 def walk(node: YNode | None) -> Iterator[YNode]:
