@@ -188,10 +188,14 @@ class _Loader:
                     help="move the top-level modifiers into a stage, or the stage's into the "
                          "top-level lists"))
             self.collect(top, None, global_scope, evaluate_fields=not staged_eval)
-        else:
+        elif stage_pairs:
             for name, pair in stage_pairs:
                 self.stage(name, pair, global_scope)
             self.check_stage_metadata()
+        else:
+            # no `modifiers` key and no stage: report modifier lists under other keys
+            self.collect([(k, p) for k, p in top if isinstance(p.value.node, YSeq)], None,
+                         global_scope, evaluate_fields=False, misplaced_only=True)
 
         if not self.recipe.modifiers and not self._explained_empty():
             self.add(codes.NO_MODIFIERS.diag(
@@ -326,10 +330,12 @@ class _Loader:
 
     # -- modifiers ---------------------------------------------------------------------
     def collect(self, pairs: list[tuple[str, Any]], stage: str | None, scope: _Scope, *,
-                evaluate_fields: bool) -> None:
+                evaluate_fields: bool, misplaced_only: bool = False) -> None:
         """SparseML's `_load_stage_modifiers` over one container's keys."""
         for key, pair in pairs:
             node = pair.value.node
+            if misplaced_only and not (isinstance(node, YSeq) and "modifiers" not in key):
+                continue
             if "modifiers" in key and isinstance(node, YSeq):
                 for item in node.items:
                     self.list_item(item, key, stage, scope, evaluate_fields=evaluate_fields)

@@ -157,7 +157,7 @@ def read_source(path: str | os.PathLike[str], *, display: str | None = None) -> 
         size = p.stat().st_size
         if size > MAX_FILE_BYTES:
             raise SourceError(codes.FILE_TOO_LARGE.diag(
-                f"the file is {size / 1e6:.1f} MB; recipes larger than "
+                f"the file is {size / 2**20:.1f} MiB; recipes larger than "
                 f"{MAX_FILE_BYTES // (1024 * 1024)} MiB are not read",
                 help="split the recipe or check that this is the right file", path=shown))
         data = p.read_bytes()

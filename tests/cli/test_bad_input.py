@@ -65,7 +65,7 @@ def test_huge_file_is_refused_without_reading(cli, tmp_path):
     r = cli("validate", p, "--format", "json")
     assert time.perf_counter() - start < 5
     assert r.code == 1 and codes_of(r) == ["RS002"]
-    assert "50.0 MB" in diags(r)[0]["message"]
+    assert "50.0 MiB" in diags(r)[0]["message"]
 
 
 def test_deep_nesting(cli, tmp_path):
@@ -116,7 +116,7 @@ def test_document_is_a_list_or_a_scalar(cli, tmp_path, content, fragment):
 ])
 def test_eval_injection(cli, tmp_path, expr, code):
     p = write(tmp_path, "inj.yaml",
-              f"x: eval({expr})\nmodifiers:\n  - !EpochRangeModifier\n"
+              f"x: \"eval({expr})\"\nmodifiers:\n  - !EpochRangeModifier\n"
               "    start_epoch: 0.0\n    end_epoch: 1.0\n")
     start = time.perf_counter()
     r = cli("validate", p, "--format", "json", cwd=tmp_path)
