@@ -1,9 +1,10 @@
 """An epoch written as a number equal to a variable's value.
 
 ## What it does
-Flags an epoch field (`start_epoch`, `end_epoch`, `freeze_bn_stats_epoch`, ...) written as a
-literal that equals a numeric variable the recipe already uses for epochs, such as
-`end_epoch: 50.0` next to `num_epochs: 50`.
+Flags an epoch position (`start_epoch`, `end_epoch`, `freeze_bn_stats_epoch`,
+`disable_quantization_observer_epoch`) written as a literal that equals a numeric variable
+the recipe already uses for epoch positions, such as `end_epoch: 50.0` next to
+`num_epochs: 50`. Durations (`update_frequency`, `cycle_epochs`) are not compared.
 
 ## Why is this bad?
 Changing the variable (by hand, with `--recipe_args`, or when the schedule is rescaled) moves
@@ -35,6 +36,10 @@ from recipe_studio.diagnostics import Diagnostic, Related, Severity
 from recipe_studio.rules._base import Rule, RuleContext, fmt_epoch
 from recipe_studio.rules._facts import is_float
 
+#: fields that are points in time (durations such as `update_frequency` are not compared)
+POSITIONS = ("start_epoch", "end_epoch", "freeze_bn_stats_epoch",
+             "disable_quantization_observer_epoch")
+
 
 def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     recipe = ctx.recipe
@@ -43,7 +48,7 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     for entry in ctx.valid():
         for name in entry.spec.epoch_fields():
             site = entry.site(name)
-            if site is None:
+            if site is None or name not in POSITIONS:
                 continue
             for var in site.variables:
                 v = recipe.variables.get(var)
@@ -57,7 +62,8 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     for entry in ctx.valid():
         for name in entry.spec.epoch_fields():
             site = entry.site(name)
-            if site is None or site.expression is not None or site.alias:
+            if name not in POSITIONS or site is None or site.expression is not None or \
+                    site.alias:
                 continue
             value = entry.args.get(name)
             if not is_float(value) or float(value) in (0.0, -1.0):

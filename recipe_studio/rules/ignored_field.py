@@ -4,8 +4,8 @@
 Flags fields that SparseML takes and throws away or overrides: `update_frequency` on
 learning-rate, ConstantPruning, LayerPruning and distillation modifiers; `end_epoch` on
 SetLearningRate, SetWeightDecay and LayerThinning (forced to -1); `inter_func` on
-GradualParam (always linear); `global_sparsity` on RigL (forced false); `log_types`
-anywhere (deleted before construction); unknown fields of RigLPruningModifier (dropped).
+GradualParam (always linear); `global_sparsity` on RigL (forced false); unknown fields of
+RigLPruningModifier (dropped). (`log_types` has its own rule, `legacy-log-types`.)
 
 ## Why is this bad?
 The recipe says something that does not happen. A reader (or a rescale) trusts a value that
@@ -52,13 +52,6 @@ def _same(given: Any, forced: Any) -> bool:
 
 def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     for entry in ctx.recipe.modifiers:
-        if "log_types" in entry.raw_args:
-            yield ctx.diagnostic(
-                entry.key_span("log_types") if entry.site("log_types") else entry.tag_span,
-                f"`log_types` on `!{entry.type}` is deleted by SparseML before the modifier is "
-                "built; it has no effect",
-                help="remove it (configure loggers in the training script)",
-                fix=ctx.delete_field(entry, "log_types", "remove `log_types`"))
         spec = entry.spec
         if spec is None:
             continue

@@ -1,7 +1,10 @@
 """Missing `!EpochRangeModifier`.
 
 ## What it does
-Flags a recipe with modifiers but no `!EpochRangeModifier`.
+Flags a multi-phase training recipe (modifiers of at least two families, such as pruning and
+learning rate, over more than one epoch) that has no `!EpochRangeModifier`. Building-block
+recipes (a single pruner, a QAT-only or one-shot recipe) are left alone: their training
+length legitimately comes from the training script.
 
 ## Why is this bad?
 Without it the length of training is implicit: integrations train for SparseML's
@@ -44,6 +47,9 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     if not valid or ctx.timeline.epoch_ranges or recipe.staged:
         return
     tl = ctx.timeline
+    families = {m.spec.family for m in valid}
+    if tl.max_epochs <= 1 or len(families) < 2:
+        return
     first = valid[0]
     fix = None
     src = recipe.source

@@ -1,13 +1,14 @@
 """Pruning ends when training ends: no recovery epochs.
 
 ## What it does
-Flags a GMP-family pruner that reaches `final_sparsity` at (or after) the end of training,
-leaving fewer than `min-recovery-epochs` epochs to fine-tune the pruned network.
+Flags a GMP-family pruner that reaches `final_sparsity` at the end of training (the
+`!EpochRangeModifier` end), leaving fewer than `min-recovery-epochs` epochs to fine-tune the
+pruned network. Pruners that end after training are `modifier-ends-after-training`'s.
 
 ## Why is this bad?
-The last pruning step removes the most weights of the whole ramp (the cubic schedule is
-steepest... at the start, but every update prunes), and the network needs epochs at constant
-sparsity to recover its accuracy. SparseML's recipes keep 10–40% of the budget for recovery.
+Every pruning update removes weights the network was using; it needs epochs at constant
+sparsity to recover its accuracy afterwards. SparseML's recipes keep 10–40% of the budget
+for recovery.
 
 ## SparseML behaviour
 Accepted; nothing checks how much training is left after pruning.
@@ -47,28 +48,30 @@ class Options(BaseModel):
 
 def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     tl = ctx.timeline
-    train_end = tl.training_end
-    if train_end <= 0:
-        return
+    if tl.declared_end is None:
+        return  # no EpochRange: the training script decides how long training runs
+    train_end = tl.declared_end
     need = float(ctx.options.get("min_recovery_epochs", 1.0))
+    groups: dict[float, list] = {}
     for entry in valid_of(ctx, GMP_TYPES):
         s, e = start(entry), end(entry)
-        if e == -1 or e <= s:
+        if e == -1 or e <= s or e > train_end:  # after training: modifier-ends-after-training
             continue
         final = attr(entry, "final_sparsity")
         init = attr(entry, "init_sparsity")
         if isinstance(init, float) and isinstance(final, float) and init >= final:
             continue  # holding a sparsity (or an OBS/one-shot step), not ramping
-        if e <= train_end and train_end - e >= need:
-            continue
-        if e > train_end:
-            continue  # reported by modifier-ends-after-training
+        if train_end - e < need:
+            groups.setdefault(e, []).append(entry)
+    for e, entries in groups.items():
+        first = entries[0]
         left = train_end - e
+        others = f" (and {len(entries) - 1} more pruners ending there)" if len(entries) > 1 else ""
         yield ctx.diagnostic(
-            entry.value_span("end_epoch"),
+            first.value_span("end_epoch"),
             f"pruning ends at epoch {fmt_epoch(e)} and training at {fmt_epoch(train_end)}: "
             f"{fmt_epoch(left)} epoch{'s' if left != 1 else ''} left to recover from the last "
-            "pruning step",
+            f"pruning step{others}",
             help=f"end pruning at least {fmt_epoch(need)} epoch(s) before training ends",
             related=[Related(r.entry.value_span("end_epoch"), "training ends here")
                      for r in tl.epoch_ranges[:1]])

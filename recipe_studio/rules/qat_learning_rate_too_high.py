@@ -2,7 +2,9 @@
 
 ## What it does
 Compares the learning rate in force when QAT starts with the largest learning rate used
-before it, and flags QAT phases whose rate is more than `max-ratio` (default 0.1) of it.
+before it, and flags QAT phases whose rate is more than `max-ratio` (default 0.1) of it
+while still at training scale (at least `min-lr`, default 1e-3). Transformer fine-tuning
+rates (~5e-5), which SparseML's BERT recipes keep for QAT, stay below that floor.
 
 ## Why is this bad?
 Quantization-aware training fine-tunes a converged model under fake quantization; at the
@@ -25,7 +27,8 @@ Nothing ties learning-rate modifiers to QAT.
 
 ## Options
 `max-ratio` (default 0.1): the largest accepted ratio of QAT learning rate to the largest
-earlier learning rate.
+earlier learning rate. `min-lr` (default 1e-3): QAT learning rates below this are never
+flagged.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from recipe_studio.schedule.formulas import lr_function_value
 class Options(BaseModel):
     model_config = ConfigDict(extra="forbid")
     max_ratio: float = Field(0.1, gt=0)
+    min_lr: float = Field(1e-3, ge=0)
 
 
 def value_at(entry: ModifierEntry, t: float) -> float | None:
@@ -111,7 +115,7 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     if at_qat is None or not before:
         return
     peak = max(before)
-    if peak <= 0 or at_qat <= ratio * peak:
+    if peak <= 0 or at_qat <= ratio * peak or at_qat < float(ctx.options.get("min_lr", 1e-3)):
         return
     yield ctx.diagnostic(
         q.value_span("start_epoch"),
