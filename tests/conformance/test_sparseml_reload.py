@@ -20,8 +20,7 @@ from recipe_studio.finalize import finalize_yaml
 from recipe_studio.load import load
 from tests.conformance.corpus import CORPUS, NOT_LOAD_FAILURES, classic
 
-pytestmark = [pytest.mark.slow, pytest.mark.sparseml,
-              pytest.mark.skipif(not CORPUS.exists(), reason="needs ../shared/corpus")]
+pytestmark = [pytest.mark.slow, pytest.mark.sparseml]
 
 RUNNER = r"""
 import json, logging, sys
