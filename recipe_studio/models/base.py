@@ -18,6 +18,7 @@ Conventions:
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Iterable
 from typing import Annotated, Any, ClassVar, Literal
@@ -101,7 +102,11 @@ def type_name(value: Any) -> str:
 def py_float(value: Any, name: str) -> float:
     """`float(value)` as SparseML calls it: ints, floats, bools and numeric strings pass."""
     if isinstance(value, (int, float)):  # bool is an int
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer too large for a float
+            raise rs_error(RANGE, f"`{name}` is too large to be a number (an integer with "
+                                  "more than 308 digits)") from None
     if isinstance(value, str):
         try:
             return float(value)
@@ -220,7 +225,7 @@ class ModifierSpec(BaseModel):
         """The fields as given (explicitly set ones only when `exclude_defaults`)."""
         if exclude_defaults:
             return {k: getattr(self, k) for k in self.model_fields_set}
-        return {k: getattr(self, k) for k in self.model_fields}
+        return {k: getattr(self, k) for k in type(self).model_fields}
 
     # start/end/update_frequency are declared by each model (defaults differ); these give
     # the effective values SparseML uses, whatever the class.
@@ -235,44 +240,72 @@ class ModifierSpec(BaseModel):
         return float(getattr(self, "start_epoch", -1.0))
 
 
-def check_schedule(model: ModifierSpec, *, min_start: float = -1.0, min_end: float = -1.0) -> None:
-    """BaseScheduled.validate_schedule for the model's end rule (raises rs_error)."""
-    cls = model.tag
-    start = float(getattr(model, "start_epoch"))
-    end = float(getattr(model, "end_epoch", -1.0))
-    rule = model.end_rule
+def _g(value: Any) -> str:
+    """A number for messages (`{:g}`, safe for huge integers)."""
+    try:
+        return format(value, "g")
+    except (OverflowError, TypeError, ValueError):
+        return repr(value)
+
+
+def check_schedule_values(tag: str, start: float, end: Any, rule: str, *,
+                          min_start: float = -1.0, min_end: float = -1.0) -> None:
+    """BaseScheduled.validate_schedule on plain values (raises rs_error).
+
+    `rule` is an :data:`EndRule`, or "none" for an end comparator SparseML does not know
+    (no ordering check). `end` is only read for rules that check it.
+    """
     if start < min_start:
-        raise rs_error(SCHEDULE, f"`start_epoch` {start:g} must be at least {min_start:g} "
-                                 f"for {cls} (-1 means \"from the first step\")",
+        raise rs_error(SCHEDULE, f"`start_epoch` {_g(start)} must be at least {_g(min_start)} "
+                                 f"for {tag} (-1 means \"from the first step\")",
                        field="start_epoch")
-    if rule in ("forced_neg1", "fixed"):
-        return
+    if rule == "forced_neg1":
+        return  # the given end_epoch is discarded (it may be any value)
+    end = float(end)
     if rule == "must_neg1":
         if end != -1:
-            raise rs_error(SCHEDULE, f"`end_epoch` must be -1 for {cls}, got {end:g} "
+            raise rs_error(SCHEDULE, f"`end_epoch` must be -1 for {tag}, got {_g(end)} "
                                      "(quantization is never switched off)",
                            field="end_epoch")
         return
+    if rule == "fixed" and end != end:  # NaN != its initial value (validate_schedule)
+        raise rs_error(SCHEDULE, f"`end_epoch` must be a number for {tag}, got nan",
+                       field="end_epoch")
     if end < min_end:
-        raise rs_error(SCHEDULE, f"`end_epoch` {end:g} must be at least {min_end:g} for {cls}",
+        what = "at least 0" if min_end == 0 else f"at least {_g(min_end)}"
+        raise rs_error(SCHEDULE, f"`end_epoch` must be {what} for {tag}, got {_g(end)}",
                        field="end_epoch")
     if rule == "ge_or_neg1" and end != -1 and end < start:
-        raise rs_error(SCHEDULE, f"`end_epoch` {end:g} is before `start_epoch` {start:g} "
-                                 f"(use -1 to never end)", field="end_epoch")
-    if rule == "ge" and start > end:
-        raise rs_error(SCHEDULE, f"`end_epoch` {end:g} is before `start_epoch` {start:g}",
+        raise rs_error(SCHEDULE, f"`end_epoch` {_g(end)} is before `start_epoch` {_g(start)}; "
+                                 "it must be at least `start_epoch`, or -1 to never end",
                        field="end_epoch")
+    if rule == "ge" and start > end:
+        raise rs_error(SCHEDULE, f"`end_epoch` {_g(end)} is before `start_epoch` {_g(start)}; "
+                                 f"it must be at least `start_epoch` for {tag} (-1 is only "
+                                 "allowed with `start_epoch: -1`)", field="end_epoch")
     if rule == "gt" and start >= end:
-        raise rs_error(SCHEDULE, f"`end_epoch` {end:g} must be after `start_epoch` {start:g} "
-                                 f"for {cls}", field="end_epoch")
+        raise rs_error(SCHEDULE, f"`end_epoch` must be greater than `start_epoch` for {tag}, "
+                                 f"got `end_epoch` {_g(end)} with `start_epoch` {_g(start)}",
+                       field="end_epoch")
+
+
+def check_schedule(model: ModifierSpec, *, min_start: float = -1.0, min_end: float = -1.0) -> None:
+    """BaseScheduled.validate_schedule for the model's end rule (raises rs_error).
+
+    Rule "fixed" (SetParam) has no ordering check but still requires `end >= min_end`.
+    """
+    check_schedule_values(model.tag, float(getattr(model, "start_epoch")),
+                          getattr(model, "end_epoch", -1.0), model.end_rule,
+                          min_start=min_start, min_end=min_end)
 
 
 def check_update_frequency(model: ModifierSpec) -> None:
     """BaseUpdate.validate_update: `update_frequency` >= -1 (-1 and <= 0 mean every step)."""
-    freq = float(getattr(model, "update_frequency"))
+    freq = getattr(model, "update_frequency")
     if freq < -1:
-        raise rs_error(SCHEDULE, f"`update_frequency` {freq:g} must be at least -1 for "
-                                 f"{model.tag} (-1 means every step)", field="update_frequency")
+        raise rs_error(SCHEDULE, f"`update_frequency` must be at least -1 for {model.tag} "
+                                 f"(-1 or 0 means every step), got {_g(freq)}",
+                       field="update_frequency")
 
 
 class ScheduledSpec(ModifierSpec):
@@ -283,8 +316,10 @@ class ScheduledSpec(ModifierSpec):
     @model_validator(mode="after")
     def _schedule(self) -> ScheduledSpec:
         check_schedule(self, min_end=self.min_end)
-        if "update_frequency" in self.model_fields and not self.model_fields[
-                "update_frequency"].json_schema_extra.get("x-ignored"):  # type: ignore[union-attr]
+        fields = type(self).model_fields
+        info = fields.get("update_frequency")
+        extra = info.json_schema_extra if info is not None else None
+        if info is not None and not (isinstance(extra, dict) and extra.get("x-ignored")):
             check_update_frequency(self)
         return self
 
@@ -303,3 +338,123 @@ def _bool_arg(value: Any) -> bool:
 FloatArg = Annotated[float, BeforeValidator(_float_arg)]
 #: a value SparseML only tests for truthiness
 BoolArg = Annotated[bool, BeforeValidator(_bool_arg)]
+
+
+# ---- additions for the full modifier catalogue ---------------------------------------
+
+def describe(value: Any) -> str:
+    """`a string 'x'`, `an integer 5`, `null`: the value and its YAML type, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, (list, dict)):
+        text = repr(value)
+        return f"{type_name(value)} {text if len(text) <= 60 else text[:57] + '...'}"
+    return f"{type_name(value)} {fmt(value)}"
+
+
+def numeric_string_hint(value: Any) -> str:
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return ""
+        return (" (a quoted number, or a number PyYAML reads as a string such as `1e-5`, "
+                "is rejected here: write it unquoted with a decimal point, e.g. `1.0e-5`)")
+    return ""
+
+
+def real_number(value: Any, name: str) -> float:
+    """A value SparseML compares with a float *without converting it* (`x < -1.0`).
+
+    YAML ints, floats and booleans pass; strings (even numeric ones), null, lists and
+    dates make SparseML fail with a `TypeError`.
+    """
+    if isinstance(value, (int, float)):
+        try:
+            return float(value)
+        except OverflowError:  # a huge integer still compares fine in SparseML
+            return math.inf if value > 0 else -math.inf
+    raise rs_error(TYPE, f"`{name}` must be a number, got {describe(value)}"
+                         f"{numeric_string_hint(value)}")
+
+
+def param_list(value: Any, name: str) -> str | list[Any]:
+    """sparseml.utils.validate_str_iterable, with our messages.
+
+    A string must be `__ALL__` or `__ALL_PRUNABLE__` (any case; upper-cased); any other
+    iterable (list, mapping) is flattened depth-first (a mapping contributes its keys).
+    """
+    if isinstance(value, str):
+        if value.upper() in PARAM_TOKENS:
+            return value.upper()
+        shown = f"the string {fmt(value)}" if value else "an empty string"
+        raise rs_error(PARAMS, f"`{name}` is {shown}; SparseML accepts only `{ALL_TOKEN}`, "
+                               f"`{ALL_PRUNABLE_TOKEN}` or a list of names and `re:` patterns",
+                       value=value, tokens=list(PARAM_TOKENS))
+    if isinstance(value, Iterable) and not isinstance(value, bytes):
+        return flatten(value)
+    raise rs_error(TYPE, f"`{name}` must be a list of names and `re:` patterns, `{ALL_TOKEN}` "
+                         f"or `{ALL_PRUNABLE_TOKEN}`, got {describe(value)}")
+
+
+def _num_arg(value: Any, info: ValidationInfo) -> float:
+    return real_number(value, info.field_name or "value")
+
+
+def _str_bool_arg(value: Any) -> bool:
+    return convert_to_bool(value)
+
+
+def _params_arg(value: Any, info: ValidationInfo) -> str | list[Any]:
+    return param_list(value, info.field_name or "params")
+
+
+#: a number SparseML compares without converting (`update_frequency < -1.0`): YAML ints,
+#: floats and booleans pass, numeric strings are rejected
+NumArg = Annotated[float, BeforeValidator(_num_arg)]
+#: a bool read with `sparseml.utils.convert_to_bool` (strings with `f` or `0` are false)
+StrBoolArg = Annotated[bool, BeforeValidator(_str_bool_arg)]
+#: a `params`-like selection: `__ALL__`, `__ALL_PRUNABLE__` (upper-cased) or a flattened list
+ParamsArg = Annotated[str | list[Any], BeforeValidator(_params_arg)]
+#: a value SparseML stores without any check at load (checked, if ever, at modify or train)
+Unchecked = Any
+
+
+def unchecked_field(default: Any = ..., *, description: str, expects: str, **kw: Any) -> Any:
+    """A field SparseML accepts with any value at load; `expects` says what it should be."""
+    return Field(default, description=description, json_schema_extra={"x-expects": expects},
+                 **kw)
+
+
+def str_bool_field(default: Any = ..., *, description: str, **kw: Any) -> Any:
+    """A bool field SparseML reads with `convert_to_bool` (`'false'`, `'0'`, `'off'` → false)."""
+    return Field(default, description=description,
+                 json_schema_extra={"x-bool": "convert_to_bool"}, **kw)
+
+
+def choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
+    """SparseML's `value not in [..]` check, with our message (for Literal fields)."""
+    options = list(choices)
+    try:
+        ok = value in options
+    except TypeError:  # pragma: no cover - list membership never raises for YAML values
+        ok = False
+    if not ok:
+        allowed = ("one of " + ", ".join(f"`{o}`" for o in options) if len(options) > 1
+                   else f"`{options[0]}`")
+        ctx: dict[str, Any] = {"expected": options}
+        if isinstance(value, str):
+            close = difflib.get_close_matches(value, [str(o) for o in options], n=1, cutoff=0.6)
+            if not close:
+                close = [str(o) for o in options if str(o).lower() == value.lower()]
+            if close:
+                ctx["help"] = f"did you mean `{close[0]}`?"
+        raise rs_error(CHOICE, f"`{name}` must be {allowed}, got {describe(value)}", **ctx)
+    return value
+
+
+def choice_validator(*choices: Any) -> BeforeValidator:
+    """A BeforeValidator for a Literal field: membership with our CHOICE message."""
+    def check(value: Any, info: ValidationInfo) -> Any:
+        return choice(value, info.field_name or "value", choices)
+    return BeforeValidator(check)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from recipe_studio.models.base import EndRule, Family, FloatArg, ScheduledSpec, epoch_field
+from recipe_studio.models.base import (
+    EndRule, Family, FloatArg, NumArg, ScheduledSpec, epoch_field,
+)
 
 
 class EpochRangeModifier(ScheduledSpec):
@@ -16,10 +18,13 @@ class EpochRangeModifier(ScheduledSpec):
     family: ClassVar[Family] = "training"
     end_rule: ClassVar[EndRule] = "ge_or_neg1"
 
-    start_epoch: FloatArg = epoch_field(description="Epoch the training range starts at.")
+    start_epoch: FloatArg = epoch_field(
+        description="Epoch the training range starts at (at least -1; numeric strings are "
+                    "converted).")
     end_epoch: FloatArg = epoch_field(
-        description="Epoch the training range ends at; integrations train for "
-                    "`max_epochs`, the largest start/end of any modifier.")
+        description="Epoch the training range ends at: at least `start_epoch`, or -1 for "
+                    "none. Integrations train for `max_epochs`, the largest start/end of "
+                    "any modifier, so a later modifier silently extends training.")
 
 
 class SparsificationLoggingModifier(ScheduledSpec):
@@ -32,7 +37,11 @@ class SparsificationLoggingModifier(ScheduledSpec):
     family: ClassVar[Family] = "training"
     end_rule: ClassVar[EndRule] = "ge_or_neg1"
 
-    start_epoch: FloatArg = epoch_field(description="Epoch logging starts at (-1: first step).")
-    end_epoch: FloatArg = epoch_field(-1.0, description="Epoch logging ends at (-1: never).")
-    update_frequency: FloatArg = epoch_field(
-        1.0, description="Epochs between log updates (-1 or <= 0: every step).")
+    start_epoch: FloatArg = epoch_field(
+        description="Epoch logging starts at (-1: from the first step).")
+    end_epoch: FloatArg = epoch_field(
+        -1.0, description="Epoch logging ends at: at least `start_epoch`, or -1 to never end.")
+    update_frequency: NumArg = epoch_field(
+        1.0, description="Epochs between log updates; -1 or any value <= 0 logs every step. "
+                         "Must be a YAML number (at least -1): SparseML rejects quoted "
+                         "numbers here.")

@@ -173,7 +173,8 @@ SPECIAL: dict[str, dict[str, list[Any]]] = {
         "min_start": [-1, 0, 1, 5, "2", "x", None],
         "min_end": [-1, 0, 10, 11, "3", "x", None],
         "end_comparator": [-1, 0, 1, None, True, False, "x", 2, 1.0],
-        "min_frequency": [-1, 0, 1, 2, None, "x"],
+        "min_frequency": [-1, 0, 1, 2, None, "x", "1e-5", [0]],
+        "update_frequency": [1.0, "5", "__ALL__", [1], None],
         "allow_reintroduction": [False, True, "x", 0],
         "init_sparsity": [0.5], "parent_class_kwarg_names": [["params"]], "kwargs": [1],
         "foo": [1, None], "num_grads": [1, "x"],
@@ -215,6 +216,8 @@ SPECIAL: dict[str, dict[str, list[Any]]] = {
         "model_fuse_fn_kwargs": [{}, None, 3], "num_calibration_steps": [None, 10, "x"],
         "end_epoch": [-1, -1.0, "-1", 0, 5, True, None],
         "start_epoch": [-1, 0, 2, 3.5, "2", "x", True],
+        # legacy-only fields switch SparseML (and the catalog) to the legacy class
+        "tensorrt": [True, False], "submodules": [["fc"], None], "activation_bits": [4],
     },
     "LegacyQuantizationModifier": {
         "start_epoch": [-1, 0, 2, 3.5, "2", "x", True, None, NAN],
