@@ -175,6 +175,7 @@ class _Loader:
         res = resolve(global_vars, path=self.path)
         self.diags.extend(res.diagnostics)
         self.recipe.variables = {v.name: v for v in global_vars}
+        _record_dependency_uses(global_vars, self.recipe.variables)
         global_scope = _Scope(res.numeric, res.other, self.recipe.variables)
 
         if flat:
@@ -305,6 +306,7 @@ class _Loader:
         res = resolve(stage_vars, path=self.path, globals_=self.recipe.variables)
         self.diags.extend(res.diagnostics)
         stage.variables = {v.name: v for v in stage_vars}
+        _record_dependency_uses(stage_vars, {**self.recipe.variables, **stage.variables})
         numeric = {**{k: v for k, v in global_scope.numeric.items() if k not in res.numeric},
                    **res.numeric}
         other = {**{k: v for k, v in global_scope.other.items() if k not in res.other},
@@ -435,6 +437,7 @@ class _Loader:
             entry.spec = model.model_validate(args)
         except ValidationError as exc:
             self.validation_errors(entry, model, exc, failed)
+            self.partial_schedule_check(entry, model, args, exc, failed)
 
     def field_value(self, entry: ModifierEntry, ref: YRef, path: FieldPath,
                     key_span: Span | None, scope: _Scope, evaluate_fields: bool,
@@ -551,6 +554,35 @@ class _Loader:
             else:
                 self.add(self._value_error(entry, kind, err, path, ctx))
 
+    def partial_schedule_check(self, entry: ModifierEntry, model: type[ModifierSpec],
+                               args: dict[Any, Any], exc: ValidationError,
+                               failed: set[FieldPath]) -> None:
+        """Report an impossible schedule even when other fields failed (pydantic skips the
+        model-level check then), so that every problem shows at once."""
+        from pydantic_core import PydanticCustomError
+
+        from recipe_studio.models.base import ScheduledSpec, check_schedule_values
+
+        if not issubclass(model, ScheduledSpec):
+            return
+        touched = {tuple(e["loc"][:1]) for e in exc.errors()} | failed
+        if any(e["type"] == "rs_schedule" for e in exc.errors()) or \
+                {("start_epoch",), ("end_epoch",)} & touched:
+            return
+        fields = model.model_fields
+        try:
+            start = float(args.get("start_epoch", fields["start_epoch"].default))
+            end = args.get("end_epoch", fields["end_epoch"].default if "end_epoch" in fields
+                           else -1.0)
+            check_schedule_values(model.tag, start, end, model.end_rule,
+                                  min_end=getattr(model, "min_end", -1.0))
+        except PydanticCustomError as e:
+            field = (e.context or {}).get("field", "end_epoch")
+            self.add(codes.INVALID_SCHEDULE.diag(f"`!{entry.type}`: {e.message()}",
+                                                 entry.value_span(field), path=self.path))
+        except (TypeError, ValueError, KeyError):
+            return
+
     def _unknown_field(self, entry: ModifierEntry, model: type[ModifierSpec], name: Any,
                        typo: str | None) -> Diagnostic:
         site = entry.fields.get((name,))
@@ -649,6 +681,18 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
             continue
         out.append(part)
     return tuple(out)
+
+
+def _record_dependency_uses(variables: list[Variable], scope: Mapping[str, Variable]) -> None:
+    """A variable read by another variable's expression (or `eval(name)`) is used there."""
+    for v in variables:
+        names = list(v.deps)
+        if v.expression is not None and v.expression.strip() in scope:
+            names.append(v.expression.strip())
+        for name in dict.fromkeys(names):
+            target = scope.get(name)
+            if target is not None and target is not v:
+                target.uses.append(v.value_span)
 
 
 def _path_text(path: FieldPath) -> str:

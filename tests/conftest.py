@@ -43,3 +43,22 @@ def cli(capsys, monkeypatch):
         return Result(code, captured.out, captured.err)
 
     return run
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite tests/cli/golden/*.txt from the current output")
+
+
+@pytest.fixture
+def golden(request):
+    """Compare text with tests/cli/golden/<name>.txt (rewrite it with --update-golden)."""
+    update = request.config.getoption("--update-golden")
+
+    def check(name: str, text: str) -> None:
+        path = Path(__file__).parent / "cli" / "golden" / f"{name}.txt"
+        if update or not path.exists():
+            path.write_text(text)
+        assert text == path.read_text(), f"golden {path.name} differs (rerun with --update-golden)"
+
+    return check

@@ -192,7 +192,7 @@ def ignored_field(default: Any = ..., *, description: str, ignored: str, **kw: A
 class ModifierSpec(BaseModel):
     """Base of every modifier model: one SparseML modifier as written in a recipe."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=False,
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=False, defer_build=True,
                               arbitrary_types_allowed=True)
 
     #: the recipe tag without `!` (and the SparseML class name)
