@@ -10,6 +10,7 @@ problems are reported at once.
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -80,6 +81,8 @@ class _Loader:
         self.recipe = Recipe(source=source)
         #: anchor name -> variables whose value carries that anchor
         self.anchor_vars: dict[str, list[Variable]] = {}
+        #: one to_python memo per document: variables and raw_args share converted values
+        self._py: dict[int, Any] = {}
 
     # -- helpers -----------------------------------------------------------------------
     def span(self, start: int, end: int) -> Span:
@@ -247,7 +250,7 @@ class _Loader:
         ref: YRef = pair.value
         v = Variable(name=name, stage=stage, key_span=self.node_span(pair.key),
                      value_span=self.span(ref.start, ref.end),
-                     raw=to_python(ref.node), alias=ref.alias)
+                     raw=to_python(ref.node, self._py), alias=ref.alias)
         if ref.node.anchor:
             self.anchor_vars.setdefault(ref.node.anchor, []).append(v)
         if ref.alias:
@@ -406,14 +409,14 @@ class _Loader:
         args: dict[Any, Any] = {}
         if isinstance(node, YMap):
             for key, pair in node.entries():
-                entry.raw_args[key] = to_python(pair.value.node)
+                entry.raw_args[key] = to_python(pair.value.node, self._py)
                 if not isinstance(key, str):
                     self.add(codes.INVALID_TYPE.diag(
                         f"field name {fmt(key)} of `!{name}` is {type_name(key)}; field names "
                         "must be strings", self.node_span(pair.key), path=self.path))
                     failed.add((key,))
                     continue
-                value = self.field_value(entry, pair.value, (key,), self.node_span(pair.key),
+                value = self.field_value(entry, pair.value, (key,), (pair.key.start, pair.key.end),
                                          scope, evaluate_fields, failed)
                 if key in DROPPED_FIELDS:
                     continue
@@ -426,7 +429,7 @@ class _Loader:
         entry.args = args
         model = catalog.model_for(name, [k for k in args if isinstance(k, str)])
         if model is None:
-            suggestion = catalog.suggest_tag(name)
+            suggestion = _suggest_tag(name)
             self.add(codes.UNKNOWN_MODIFIER.diag(
                 f"unknown modifier `!{name}`: SparseML 1.8 has no PyTorch modifier of that name",
                 tag_span, path=self.path,
@@ -440,11 +443,10 @@ class _Loader:
             self.partial_schedule_check(entry, model, args, exc, failed)
 
     def field_value(self, entry: ModifierEntry, ref: YRef, path: FieldPath,
-                    key_span: Span | None, scope: _Scope, evaluate_fields: bool,
+                    key: tuple[int, int] | None, scope: _Scope, evaluate_fields: bool,
                     failed: set[FieldPath]) -> Any:
         node = ref.node
-        site = FieldSite(key_span=key_span, value_span=self.span(ref.start, ref.end), node=node,
-                         alias=ref.alias)
+        site = FieldSite(self.src, key, (ref.start, ref.end), node=node, alias=ref.alias)
         entry.fields[path] = site
         if ref.alias:
             users = self.anchor_vars.get(ref.alias, ())
@@ -458,8 +460,8 @@ class _Loader:
             out: dict[Any, Any] = {}
             for key, pair in node.entries():
                 out[key] = self.field_value(entry, pair.value, (*path, key),
-                                            self.node_span(pair.key), scope, evaluate_fields,
-                                            failed)
+                                            (pair.key.start, pair.key.end), scope,
+                                            evaluate_fields, failed)
             return out
         assert isinstance(node, YScalar)
         value = node.value
@@ -681,6 +683,11 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
             continue
         out.append(part)
     return tuple(out)
+
+
+@functools.lru_cache(maxsize=256)
+def _suggest_tag(name: str) -> str | None:
+    return catalog.suggest_tag(name)
 
 
 def _record_dependency_uses(variables: list[Variable], scope: Mapping[str, Variable]) -> None:

@@ -25,20 +25,54 @@ M = TypeVar("M", bound=ModifierSpec)
 FieldPath = tuple[Any, ...]
 
 
-@dataclass
 class FieldSite:
-    """Where one (possibly nested) modifier argument was written and where its value came from."""
+    """Where one (possibly nested) modifier argument was written and where its value came from.
 
-    key_span: Span | None
-    value_span: Span
-    #: the YAML node holding the value (for edits)
-    node: YNode | None = None
-    #: the value was written as an alias of this anchor
-    alias: str | None = None
-    #: the text inside eval(...), when the value was an expression
-    expression: str | None = None
-    #: variables the value came from (names read by the expression or substituted)
-    variables: tuple[str, ...] = ()
+    Spans are computed on first use from character offsets (most are never needed).
+    """
+
+    __slots__ = ("_source", "_key", "_value", "_key_span", "_value_span", "node", "alias",
+                 "expression", "variables")
+
+    def __init__(self, source: Source, key: tuple[int, int] | None, value: tuple[int, int],
+                 node: YNode | None = None, alias: str | None = None,
+                 expression: str | None = None, variables: tuple[str, ...] = ()):
+        self._source = source
+        self._key = key
+        self._value = value
+        self._key_span: Span | None = None
+        self._value_span: Span | None = None
+        #: the YAML node holding the value (for edits)
+        self.node = node
+        #: the value was written as an alias of this anchor
+        self.alias = alias
+        #: the text inside eval(...), when the value was an expression
+        self.expression = expression
+        #: variables the value came from (names read by the expression or substituted)
+        self.variables = variables
+
+    @property
+    def key_span(self) -> Span | None:
+        if self._key is None:
+            return None
+        if self._key_span is None:
+            self._key_span = self._source.span(*self._key)
+        return self._key_span
+
+    @property
+    def value_span(self) -> Span:
+        if self._value_span is None:
+            self._value_span = self._source.span(*self._value)
+        return self._value_span
+
+    @property
+    def value_offsets(self) -> tuple[int, int]:
+        """0-based offsets of the value in the YAML part of the source."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return (f"FieldSite(value_span={self.value_span}, alias={self.alias!r}, "
+                f"expression={self.expression!r}, variables={self.variables!r})")
 
 
 @dataclass

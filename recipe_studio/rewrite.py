@@ -24,7 +24,7 @@ import yaml
 from recipe_studio import codes
 from recipe_studio.diagnostics import Diagnostic, Edit, Fix
 from recipe_studio.source import Source
-from recipe_studio.yamltree import YamlDoc, YMap, YNode, walk
+from recipe_studio.yamltree import YamlDoc, YMap, YNode
 
 try:
     from yaml import CSafeLoader as _Loader
@@ -54,18 +54,13 @@ def rewritten(text: str) -> str:
 def check(source: Source, doc: YamlDoc) -> tuple[list[Diagnostic], list[TextTag]]:
     """Diagnostics for tags SparseML's rewrite mishandles, and the `!word`s it alters."""
     text = source.yaml_text
-    matches = {m.start(): m for m in TAG_PATTERN.finditer(text)}
+    matches = {m.start(): m for m in TAG_PATTERN.finditer(text)} if "!" in text else {}
     out: list[Diagnostic] = []
     tag_starts: set[int] = set()
     root_is_mapping = isinstance(doc.root, YMap) and doc.root.custom_tag is None
-    scalars: list[YNode] = []
-    for node in walk(doc.root):
+    for node in doc.tagged:
         tag = node.custom_tag
-        if tag is None:
-            if node.__class__.__name__ == "YScalar" and "!" in getattr(node, "raw", ""):
-                scalars.append(node)
-            continue
-        if node.tag_start < 0:
+        if tag is None or node.tag_start < 0:
             continue
         tag_starts.add(node.tag_start)
         span = source.span(node.tag_start, node.tag_start + len(tag))
@@ -90,6 +85,7 @@ def check(source: Source, doc: YamlDoc) -> tuple[list[Diagnostic], list[TextTag]
                 "\"could not determine a constructor\"", span,
                 help="put the fields on their own lines (block style), or write the numbers "
                      "on this line without a decimal point", path=source.path))
+    scalars = doc.bang_scalars
     text_tags: list[TextTag] = []
     for start, m in matches.items():
         if start in tag_starts:

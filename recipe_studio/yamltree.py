@@ -189,6 +189,10 @@ class YamlDoc:
     anchors: dict[str, YNode] = field(default_factory=dict)
     #: every alias use: (anchor name, start, end)
     alias_uses: list[tuple[str, int, int]] = field(default_factory=list)
+    #: nodes with a non-standard tag (`!Name`), in document order
+    tagged: list[YNode] = field(default_factory=list)
+    #: scalars whose text contains `!` (candidates for SparseML's in-string tag rewrite)
+    bang_scalars: list[YScalar] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -198,7 +202,25 @@ class YamlDoc:
 _CONSTRUCTOR = SafeConstructor()
 
 
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_BOOL_VALUES = SafeConstructor.bool_values
+
+
 def _scalar_value(tag: str, value: str, style: str | None) -> Any:
+    # fast paths for the common cases, identical to PyYAML's constructors on these inputs
+    if tag == STR:
+        return value
+    if tag == _NULL:
+        return None
+    if tag == _BOOL:
+        return _BOOL_VALUES[value.lower()]
+    if tag == _INT and value.isdigit() and (value[0] != "0" or len(value) == 1):
+        return int(value)
+    if tag == _FLOAT and ":" not in value and "_" not in value and value[-1:].isdigit():
+        return float(value)
     fn = _CONSTRUCTOR.yaml_constructors.get(tag)
     if fn is None or not tag.startswith(STD_PREFIX):
         return value
@@ -232,7 +254,8 @@ def parse_yaml(source: Source) -> YamlDoc:
         msg = str(e).splitlines()[0] if str(e) else "invalid YAML"
         return YamlDoc(None, [*composer.diagnostics,
                               codes.YAML_SYNTAX.diag(msg, span, path=source.path)])
-    return YamlDoc(root, composer.diagnostics, composer.anchors, composer.alias_uses)
+    return YamlDoc(root, composer.diagnostics, composer.anchors, composer.alias_uses,
+                   composer.tagged, composer.bang_scalars)
 
 
 def yaml_error_diagnostic(source: Source, e: yaml.MarkedYAMLError, *,
@@ -259,6 +282,19 @@ def yaml_error_diagnostic(source: Source, e: yaml.MarkedYAMLError, *,
     return codes.YAML_SYNTAX.diag(prefix + message, span, path=source.path)
 
 
+_RESOLVED: dict[str, str] = {}
+
+
+def _resolve_plain(loader: Any, value: str) -> str:
+    """PyYAML's implicit resolution of a plain scalar, memoised (keys and values repeat)."""
+    tag = _RESOLVED.get(value)
+    if tag is None:
+        tag = loader.resolve(yaml.ScalarNode, value, (True, False))
+        if len(_RESOLVED) < 50_000:
+            _RESOLVED[value] = tag
+    return tag
+
+
 class _Composer:
     """Events → YNodes, with alias tracking, duplicate keys and resource limits."""
 
@@ -270,6 +306,8 @@ class _Composer:
         self.open_anchors: set[str] = set()
         self.alias_uses: list[tuple[str, int, int]] = []
         self.diagnostics: list[Diagnostic] = []
+        self.tagged: list[YNode] = []
+        self.bang_scalars: list[YScalar] = []
 
     def span(self, start: int, end: int):
         return self.source.span(start, end)
@@ -329,11 +367,42 @@ class _Composer:
                     key = pending.pop()
                     parent.pairs.append(YPair(key, ref))
 
+        get_event = loader.get_event
         while True:
-            if loader.check_event(yaml.DocumentEndEvent):
+            if stack or root is None:
+                ev = get_event()
+            else:
                 break
-            ev = loader.get_event()
-            if isinstance(ev, yaml.AliasEvent):
+            cls = ev.__class__
+            if cls is yaml.ScalarEvent:
+                tag = ev.tag
+                resolved = tag
+                if tag is None or tag == "!":
+                    if ev.implicit[0]:
+                        resolved = _resolve_plain(loader, ev.value)
+                    else:
+                        resolved = loader.resolve(yaml.ScalarNode, ev.value, ev.implicit)
+                    tag = None
+                try:
+                    value = _scalar_value(resolved, ev.value, ev.style)
+                except (ConstructorError, ValueError, TypeError, KeyError) as e:
+                    msg = getattr(e, "problem", None) or str(e)
+                    raise self.fail(codes.YAML_SYNTAX,
+                                    f"cannot read `{ev.value}` as {resolved.rsplit(':', 1)[-1]}: "
+                                    f"{msg}", ev.start_mark.index, ev.end_mark.index) from None
+                start, end = ev.start_mark.index, ev.end_mark.index
+                node = YScalar(tag, start, end, ev.anchor,
+                               self._tag_start(ev) if tag else -1, 1, value, ev.value,
+                               ev.style, resolved)
+                if ev.anchor:
+                    self._register(node)
+                if tag is not None and not tag.startswith(STD_PREFIX):
+                    self.tagged.append(node)
+                elif "!" in ev.value:
+                    self.bang_scalars.append(node)
+                attach(YRef(node, start, end))
+                continue
+            if cls is yaml.AliasEvent:
                 name = ev.anchor
                 if name not in self.anchors:
                     raise self.fail(codes.YAML_SYNTAX, f"found undefined alias `*{name}`",
@@ -347,41 +416,24 @@ class _Composer:
                 self.alias_uses.append((name, ev.start_mark.index, ev.end_mark.index))
                 attach(YRef(self.anchors[name], ev.start_mark.index, ev.end_mark.index, name))
                 continue
-            if isinstance(ev, yaml.ScalarEvent):
-                tag = ev.tag
-                resolved = tag
-                if tag is None or tag == "!":
-                    resolved = loader.resolve(yaml.ScalarNode, ev.value, ev.implicit)
-                    tag = None
-                try:
-                    value = _scalar_value(resolved, ev.value, ev.style)
-                except (ConstructorError, ValueError, TypeError) as e:
-                    msg = getattr(e, "problem", None) or str(e)
-                    raise self.fail(codes.YAML_SYNTAX,
-                                    f"cannot read `{ev.value}` as {resolved.rsplit(':', 1)[-1]}: "
-                                    f"{msg}", ev.start_mark.index, ev.end_mark.index) from None
-                node = YScalar(tag=tag, start=ev.start_mark.index, end=ev.end_mark.index,
-                               anchor=ev.anchor, tag_start=self._tag_start(ev), value=value,
-                               raw=ev.value, style=ev.style, resolved=resolved)
-                self._register(node)
-                attach(YRef(node, node.start, node.end))
-                continue
-            if isinstance(ev, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            if cls is yaml.SequenceStartEvent or cls is yaml.MappingStartEvent:
                 if len(stack) >= MAX_DEPTH:
                     raise self.fail(codes.TOO_DEEP,
                                     f"the YAML nests deeper than {MAX_DEPTH} levels",
                                     ev.start_mark.index, ev.end_mark.index)
                 tag = ev.tag if ev.tag not in (None, "!") else None
-                cls = YSeq if isinstance(ev, yaml.SequenceStartEvent) else YMap
-                node = cls(tag=tag, start=ev.start_mark.index, end=ev.end_mark.index,
+                kind = YSeq if cls is yaml.SequenceStartEvent else YMap
+                node = kind(tag=tag, start=ev.start_mark.index, end=ev.end_mark.index,
                            anchor=ev.anchor, tag_start=self._tag_start(ev),
                            flow=bool(ev.flow_style))
                 self._register(node)
+                if tag is not None and not tag.startswith(STD_PREFIX):
+                    self.tagged.append(node)
                 if ev.anchor:
                     self.open_anchors.add(ev.anchor)
                 stack.append((node, []))
                 continue
-            if isinstance(ev, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            if cls is yaml.SequenceEndEvent or cls is yaml.MappingEndEvent:
                 node, _ = stack.pop()
                 node.end = max(node.end, ev.end_mark.index)
                 if node.anchor:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import enum
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 if TYPE_CHECKING:
     from recipe_studio.diagnostics import Diagnostic
-    from recipe_studio.recipe import Recipe
     from recipe_studio.variables import Override
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -27,6 +26,11 @@ VarsOption = Annotated[
     typer.Option("--vars", metavar="JSON",
                  help="Override several variables: a JSON object (or SparseML's "
                       "key=value,key=value form)."),
+]
+JobsOption = Annotated[
+    Optional[int],
+    typer.Option("--jobs", "-j", min=1, help="Worker processes for many files "
+                 "(default: one per CPU when there are enough files)."),
 ]
 ColorOption = Annotated[
     Optional[bool],
@@ -62,7 +66,7 @@ def parse_overrides(var: Sequence[str] | None, vars_: str | None) -> list[Overri
 
 def print_diagnostics(
     diagnostics: Sequence[Diagnostic],
-    recipes: dict[str | None, Recipe],
+    texts: dict[str | None, Any],
     fmt: DiagnosticFormat,
     *,
     stream=None,
@@ -81,13 +85,19 @@ def print_diagnostics(
 
         render_concise(diagnostics, stream)
         return
+    from recipe_studio.batch import lines_getter
     from recipe_studio.render.text import render
 
+    getters: dict[str | None, object] = {}
+
     def lines_of(path: str | None):
-        r = recipes.get(path)
-        if r is not None and r.source is not None:
-            return r.source.line_text
-        return None
+        if path not in getters:
+            value = texts.get(path)
+            source = getattr(value, "source", None)  # a Recipe is accepted too
+            if source is not None:
+                value = source.text
+            getters[path] = lines_getter(value if isinstance(value, str) else None)
+        return getters[path]
 
     render(diagnostics, stream, lines_of=lines_of, color=color, files_checked=files_checked,
            summary=summary)

@@ -10,7 +10,8 @@ import typer
 
 from recipe_studio.cli import app
 from recipe_studio.cli.common import (
-    EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, ColorOption, DiagnosticFormat, VarOption, VarsOption,
+    EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, ColorOption, DiagnosticFormat, JobsOption, VarOption,
+    VarsOption,
     parse_overrides, print_diagnostics, usage_error,
 )
 
@@ -64,6 +65,7 @@ def lint(
     var: VarOption = None,
     vars_: VarsOption = None,
     color: ColorOption = None,
+    jobs: JobsOption = None,
 ) -> None:
     """Find what SparseML lets through: schedule, pruning, QAT and LR mistakes, and more.
 
@@ -72,6 +74,8 @@ def lint(
     """
     from pathlib import Path
 
+    from recipe_studio import batch
+    from recipe_studio.batch import FileResult
     from recipe_studio.config import ConfigError, load_config_file
     from recipe_studio.discover import discover
     from recipe_studio.fix import fix_text, unified_diff
@@ -108,40 +112,43 @@ def lint(
         raise typer.Exit(EXIT_USAGE)
     io_error = bool(found.missing or found.empty_dirs)
 
-    recipes = {}
-    diagnostics = []
-    diffs = []
+    diffs: list[str] = []
+
+    def relint_text(text: str, src):
+        from recipe_studio.source import from_text
+
+        return lint_recipe(load(from_text(text, path=src.path, form=src.form),
+                                overrides=overrides), settings)
+
+    def check(path: str) -> FileResult:
+        recipe = load(path, overrides=overrides)
+        if recipe.source is None:
+            return FileResult(path, lint_recipe(recipe, settings), None,
+                              any(d.code == "RS001" for d in recipe.diagnostics))
+        if fix or diff:
+            src = recipe.source
+            outcome = fix_text(src.text, lambda t: relint_text(t, src), unsafe=unsafe_fixes)
+            if outcome.changed:
+                if diff:
+                    diffs.append(unified_diff(path, src.text, outcome.text))
+                else:
+                    atomic_write(path, outcome.text, newline=src.newline, bom=src.bom)
+                    typer.echo(f"fixed {len(outcome.applied)} problem"
+                               f"{'s' if len(outcome.applied) != 1 else ''} in {path}", err=True)
+                    recipe = load(path, overrides=overrides)
+        return FileResult(path, lint_recipe(recipe, settings),
+                          recipe.source.text if recipe.source else None)
+
     try:
-        for path in found.files:
-            recipe = load(path, overrides=overrides)
-            if recipe.source is None:
-                io_error = io_error or any(d.code == "RS001" for d in recipe.diagnostics)
-            elif fix or diff:
-                src = recipe.source
-
-                def relint(text, _src=src):
-                    from recipe_studio.source import from_text
-
-                    r = load(from_text(text, path=_src.path, form=_src.form), overrides=overrides)
-                    return lint_recipe(r, settings)
-
-                outcome = fix_text(src.text, relint, unsafe=unsafe_fixes)
-                if outcome.changed:
-                    if diff:
-                        diffs.append(unified_diff(path, src.text, outcome.text))
-                    else:
-                        try:
-                            atomic_write(path, outcome.text, newline=src.newline, bom=src.bom)
-                        except OSError as e:
-                            raise usage_error(f"cannot write `{path}`: {e.strerror or e}") from None
-                        typer.echo(f"fixed {len(outcome.applied)} problem"
-                                   f"{'s' if len(outcome.applied) != 1 else ''} in {path}",
-                                   err=True)
-                        recipe = load(path, overrides=overrides)
-            recipes[path] = recipe
-            diagnostics.extend(lint_recipe(recipe, settings))
+        # fixing writes files and collects diffs in this process: no workers then
+        results = batch.run(found.files, check, jobs=1 if (fix or diff) else jobs)
     except ConfigError as e:
         raise usage_error(str(e)) from None
+    except OSError as e:
+        raise usage_error(f"cannot write: {e.strerror or e}") from None
+    diagnostics = [d for r in results for d in r.diagnostics]
+    io_error = io_error or any(r.io_error for r in results)
+    texts = {r.path: r.text for r in results}
 
     if diff:
         sys.stdout.write("".join(diffs))
@@ -158,7 +165,7 @@ def lint(
 
             render_sarif(diagnostics, stream, registry.ALL_RULES, version=__version__)
         else:
-            print_diagnostics(diagnostics, recipes, DiagnosticFormat(format.value), stream=stream,
+            print_diagnostics(diagnostics, texts, DiagnosticFormat(format.value), stream=stream,
                               color=color if output_file is None else False,
                               files_checked=len(found.files))
     finally:

@@ -8,7 +8,8 @@ import typer
 
 from recipe_studio.cli import app
 from recipe_studio.cli.common import (
-    EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, ColorOption, DiagnosticFormat, VarOption, VarsOption,
+    EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, ColorOption, DiagnosticFormat, JobsOption, VarOption,
+    VarsOption,
     parse_overrides, print_diagnostics, usage_error,
 )
 
@@ -22,11 +23,14 @@ def validate(
     var: VarOption = None,
     vars_: VarsOption = None,
     color: ColorOption = None,
+    jobs: JobsOption = None,
 ) -> None:
     """Check recipes the way SparseML 1.8 loads them; report every problem at once.
 
     Exit code 0 when no recipe has an error, 1 when any has, 2 for usage or I/O errors.
     """
+    from recipe_studio import batch
+    from recipe_studio.batch import FileResult
     from recipe_studio.discover import discover
     from recipe_studio.load import load
 
@@ -40,16 +44,18 @@ def validate(
     if not found.files:
         raise usage_error("no recipe files to check") if not found.missing and not \
             found.empty_dirs else typer.Exit(EXIT_USAGE)
-    recipes = {}
-    diagnostics = []
-    io_error = bool(found.missing or found.empty_dirs)
-    for path in found.files:
+    def check(path: str) -> FileResult:
         recipe = load(path, overrides=overrides)
-        recipes[path] = recipe
-        diagnostics.extend(recipe.diagnostics)
-        if recipe.source is None and any(d.code == "RS001" for d in recipe.diagnostics):
-            io_error = True
-    print_diagnostics(diagnostics, recipes, format, color=color, files_checked=len(found.files))
+        return FileResult(path, recipe.diagnostics,
+                          recipe.source.text if recipe.source else None,
+                          recipe.source is None and any(d.code == "RS001"
+                                                        for d in recipe.diagnostics))
+
+    results = batch.run(found.files, check, jobs=jobs)
+    diagnostics = [d for r in results for d in r.diagnostics]
+    io_error = bool(found.missing or found.empty_dirs) or any(r.io_error for r in results)
+    print_diagnostics(diagnostics, {r.path: r.text for r in results}, format, color=color,
+                      files_checked=len(found.files))
     if io_error:
         raise typer.Exit(EXIT_USAGE)
     has_error = any(d.severity.value == "error" for d in diagnostics)

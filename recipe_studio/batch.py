@@ -1,0 +1,77 @@
+"""Checking many files at once: the same work, spread over the CPU cores.
+
+Each file is independent, so `validate` and `lint` on a directory fan out to worker
+processes (fork start method, so workers inherit the already-imported modules and start in
+milliseconds). Workers send back only diagnostics and the source text (for snippets), never
+the parse trees. Below a handful of files, or on one core, everything runs in-process.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from recipe_studio.diagnostics import Diagnostic
+
+#: fewer files than this are checked in-process (forking costs more than it saves)
+MIN_FILES_PER_WORKER = 16
+
+
+@dataclass
+class FileResult:
+    path: str
+    diagnostics: list[Diagnostic]
+    #: the file's text (for source snippets), None when it could not be read
+    text: str | None
+    #: the file could not be read at all (missing, a directory): an I/O error
+    io_error: bool = False
+
+
+def jobs_for(n_files: int, requested: int | None = None) -> int:
+    if requested is not None:
+        return max(1, requested)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cpus or 1, n_files // MIN_FILES_PER_WORKER))
+
+
+def run(paths: Sequence[str], check: Callable[[str], FileResult], *, jobs: int | None = None
+        ) -> list[FileResult]:
+    """`check` every path, in parallel when worthwhile; results in the order of `paths`."""
+    n = jobs_for(len(paths), jobs)
+    if n <= 1 or sys.platform == "win32" or "fork" not in _start_methods():
+        return [check(p) for p in paths]
+    import multiprocessing
+
+    global _CHECK
+    _CHECK = check
+    ctx = multiprocessing.get_context("fork")
+    chunk = max(1, len(paths) // (n * 4))
+    with ctx.Pool(n) as pool:
+        return pool.map(_run_one, paths, chunksize=chunk)
+
+
+_CHECK: Callable[[str], FileResult] | None = None
+
+
+def _run_one(path: str) -> FileResult:
+    assert _CHECK is not None
+    return _CHECK(path)
+
+
+def _start_methods() -> list[str]:
+    import multiprocessing
+
+    return multiprocessing.get_all_start_methods()
+
+
+def lines_getter(text: str | None) -> Callable[[int], str] | None:
+    if text is None:
+        return None
+    lines = text.split("\n")
+
+    def get(n: int) -> str:
+        return lines[n - 1] if 1 <= n <= len(lines) else ""
+
+    return get

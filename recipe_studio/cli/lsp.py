@@ -1,0 +1,29 @@
+"""`recipe-studio lsp`: the recipe language server, over stdio."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from recipe_studio.cli import app
+from recipe_studio.cli.common import usage_error
+
+
+@app.command()
+def lsp(
+    stdio: Annotated[bool, typer.Option(
+        "--stdio", help="Talk LSP over stdin/stdout (the default and only transport; "
+                        "accepted because many clients pass it).")] = True,
+) -> None:
+    """Run the language server (diagnostics from the full lint engine, hover, completion,
+    quick fixes, go to definition, references, symbols) over stdin/stdout.
+
+    Editors start it themselves; see the README for VS Code, Neovim and Helix.
+    """
+    try:
+        from recipe_studio.lsp.server import serve
+    except ImportError as e:
+        raise usage_error(f"`recipe-studio lsp` needs pygls 2 ({e}); install the `lsp` "
+                          "extra: pip install 'recipe-studio[lsp]'") from None
+    serve()

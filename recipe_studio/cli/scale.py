@@ -1,0 +1,114 @@
+"""`recipe-studio scale PATH --epochs N`: the same recipe for another epoch budget."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from recipe_studio.cli import app
+from recipe_studio.cli.common import (
+    EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, ColorOption, DiagnosticFormat, VarOption, VarsOption,
+    parse_overrides, print_diagnostics, usage_error,
+)
+
+
+@app.command()
+def scale(
+    path: Annotated[str, typer.Argument(help="The recipe file (.yaml or .md).")],
+    epochs: Annotated[float, typer.Option(
+        "--epochs", "-e", help="The new training length in epochs (SparseML's max_epochs).")],
+    output: Annotated[Optional[str], typer.Option(
+        "--output", "-o", help="Write the scaled recipe here (atomically).")] = None,
+    in_place: Annotated[bool, typer.Option(
+        "--in-place", "-i", help="Rewrite PATH (atomically).")] = False,
+    keep_quantization: Annotated[bool, typer.Option(
+        "--keep-quantization", help="Keep the QAT tail at its length; fit the rest into the "
+                                    "new budget.")] = False,
+    round_: Annotated[Optional[int], typer.Option(
+        "--round", metavar="DECIMALS", min=0, max=12,
+        help="Round every value written to this many decimals.")] = None,
+    diff: Annotated[bool, typer.Option(
+        "--diff", help="Print the change as a unified diff instead of the recipe.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
+    var: VarOption = None,
+    vars_: VarsOption = None,
+    color: ColorOption = None,
+) -> None:
+    """Rescale every epoch of a recipe to a new budget, editing each value once.
+
+    Variables and anchors are changed where they are defined (so `eval()` expressions
+    follow), comments, quotes, anchors and Markdown prose are kept, and the result loads in
+    SparseML with `max_epochs` equal to --epochs. Without -o or --in-place the recipe is
+    printed. Exit 0 on success, 1 when the recipe cannot be scaled, 2 for usage or I/O errors.
+    """
+    from recipe_studio.fix import unified_diff
+    from recipe_studio.scale import ScaleError, scale_file, write_result
+
+    if output and in_place:
+        raise usage_error("use either --output or --in-place, not both")
+    overrides = parse_overrides(var, vars_)
+    try:
+        result = scale_file(path, epochs, keep_quantization=keep_quantization,
+                            round_decimals=round_, overrides=overrides)
+    except ScaleError as e:
+        if e.diagnostics:
+            from recipe_studio.load import load
+
+            recipe = load(path, overrides=overrides)
+            print_diagnostics(e.diagnostics, {recipe.path: recipe}, DiagnosticFormat.text,
+                              stream=sys.stderr, color=color, summary=False)
+            if any(d.code == "RS001" for d in e.diagnostics):
+                raise typer.Exit(EXIT_USAGE) from None
+        typer.echo(f"recipe-studio: cannot scale `{path}`: {e.message}", err=True)
+        raise typer.Exit(EXIT_PROBLEMS) from None
+
+    if not quiet:
+        _summary(path, result)
+    if diff:
+        from recipe_studio.source import read_source
+
+        before = read_source(path).text
+        sys.stdout.write(unified_diff(path, before, result.text.lstrip("\ufeff")
+                                      .replace("\r\n", "\n")))
+        raise typer.Exit(EXIT_OK)
+    target = path if in_place else output
+    if target is None:
+        sys.stdout.write(result.text.lstrip("\ufeff").replace("\r\n", "\n"))
+        raise typer.Exit(EXIT_OK)
+    try:
+        write_result(result, target)
+    except OSError as e:
+        raise usage_error(f"cannot write `{target}`: {e.strerror or e}") from None
+    if not quiet:
+        typer.echo(f"wrote {target}", err=True)
+
+
+def _summary(path: str, result: object) -> None:
+    from recipe_studio.scale import ScaleResult
+
+    assert isinstance(result, ScaleResult)
+    err = sys.stderr
+    if not result.changed:
+        err.write(f"{path}: already {result.old_epochs:g} epochs; nothing to change\n")
+        return
+    what = f"{path}: {result.old_epochs:g} → {result.new_epochs:g} epochs"
+    if result.qat_start:
+        old, new = result.qat_start
+        what += (f", QAT tail kept ({result.old_epochs - old:g} epochs, now from epoch "
+                 f"{new:g}); epochs before it ×{result.ratio:.6g}")
+    else:
+        what += f" (×{result.ratio:.6g})"
+    n = len(result.changes)
+    err.write(f"{what}: {n} value{'s' if n != 1 else ''} changed\n")
+    width = max(len(c.what) for c in result.changes)
+    width = min(width, 60)
+    for c in result.changes:
+        old = c.old if c.old else "(default)"
+        err.write(f"  line {c.line:<4} {c.what:<{width}}  {old} → {c.new}\n")
+    for note in result.notes:
+        err.write(f"  note: {note}\n")
+    for name, value in result.overrides.items():
+        err.write(f"  note: `{name}` comes from --var; use --var {name}={value:g} with the "
+                  "scaled recipe\n")

@@ -1,0 +1,84 @@
+"""`recipe-studio schema`: the recipe JSON Schema and yaml-language-server's customTags."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from recipe_studio.cli import app
+from recipe_studio.cli.common import EXIT_PROBLEMS, EXIT_USAGE, usage_error
+
+
+@app.command()
+def schema(
+    output: Annotated[Optional[str], typer.Option(
+        "--output", "-o", metavar="FILE",
+        help="Write here (`-` for stdout). Default: `schemas/recipe.schema.json` and "
+             "`schemas/custom-tags.json` under the current directory.")] = None,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Write nothing; exit 1 when the file is missing or out of date.")]
+        = False,
+    custom_tags: Annotated[bool, typer.Option(
+        "--custom-tags", help="The `yaml.customTags` list (every tag, with and without "
+                              "`pytorch.`) instead of the schema.")] = False,
+) -> None:
+    """Generate the JSON Schema of SparseML recipes (for yaml-language-server) from the
+    modifier models, and the matching `yaml.customTags` list.
+
+    Exit code 0 when written or up to date, 1 when `--check` finds a stale or missing
+    file, 2 for usage or I/O errors.
+    """
+    from pathlib import Path
+
+    from recipe_studio import schema as schema_mod
+    from recipe_studio.io import atomic_write
+
+    if output is None:
+        targets = [(schema_mod.CUSTOM_TAGS_FILE, schema_mod.render_custom_tags)]
+        if not custom_tags:
+            targets.insert(0, (schema_mod.SCHEMA_FILE, schema_mod.render_schema))
+    elif custom_tags:
+        targets = [(output, schema_mod.render_custom_tags)]
+    else:
+        targets = [(output, schema_mod.render_schema)]
+
+    if output == "-":
+        if check:
+            raise usage_error("`--check` needs a file to compare with, not `-o -`")
+        sys.stdout.write(targets[0][1]())
+        return
+
+    stale = False
+    for name, render in targets:
+        path = Path(name)
+        text = render()
+        if path.is_dir():
+            raise usage_error(f"`{name}` is a directory")
+        try:
+            current = path.read_text(encoding="utf-8") if path.is_file() else None
+        except (OSError, UnicodeDecodeError) as e:
+            typer.echo(f"recipe-studio: error: cannot read `{name}`: {e}", err=True)
+            raise typer.Exit(EXIT_USAGE) from None
+        if current == text:
+            typer.echo(f"{name} is up to date")
+            continue
+        if check:
+            stale = True
+            why = "does not exist" if current is None else "is out of date"
+            typer.echo(f"{name} {why}; run `recipe-studio schema"
+                       + (f" -o {name}" if output else "")
+                       + (" --custom-tags" if custom_tags else "") + "` to update it",
+                       err=True)
+            continue
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, text)
+        except OSError as e:
+            typer.echo(f"recipe-studio: error: cannot write `{name}`: {e.strerror or e}",
+                       err=True)
+            raise typer.Exit(EXIT_USAGE) from None
+        typer.echo(f"wrote {name}")
+    if stale:
+        raise typer.Exit(EXIT_PROBLEMS)
