@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from recipe_studio import codes, rewrite
 from recipe_studio.diagnostics import Diagnostic, Related, Span, sort_diagnostics
-from recipe_studio.evaluator import EvalError, UnknownName, eval_body, evaluate
+from recipe_studio.evaluator import EvalError, UnknownName, eval_body, evaluate, names_in
 from recipe_studio.models import catalog
 from recipe_studio.models.base import PARAM_TOKENS, ModifierSpec, fmt, type_name
 from recipe_studio.recipe import FieldPath, FieldSite, ModifierEntry, Recipe, Stage
@@ -474,6 +474,8 @@ class _Loader:
             site.variables = (body,)
             self._use(scope, body, site.value_span)
             return scope.other[body]
+        for n in names_in(body):  # a use even when the expression fails
+            self._use(scope, n, site.value_span)
         try:
             ev = evaluate(body, scope.numeric)
         except UnknownName as e:
@@ -486,8 +488,6 @@ class _Loader:
                                  path=self.path))
             return value
         site.variables = tuple(ev.names)
-        for n in ev.names:
-            self._use(scope, n, site.value_span)
         self.diags.extend(eval_notes(ev, site.value_span, where, self.path))
         return ev.value
 
