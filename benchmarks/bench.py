@@ -51,11 +51,30 @@ def fmt_ms(s: float) -> str:
     return f"{s * 1000:.0f} ms"
 
 
+def rule_counts(files: list[Path]) -> None:
+    """Per-rule diagnostic counts over the corpus (the lint proof in issue 3)."""
+    from collections import Counter
+
+    from recipe_studio.lint import LintSettings, lint
+
+    counts: Counter[tuple[str, str]] = Counter()
+    where: dict[str, set[str]] = {}
+    for f in files:
+        for d in lint(f, LintSettings(isolated=True)).diagnostics:
+            counts[(d.code, d.name)] += 1
+            where.setdefault(d.code, set()).add(f.name)
+    print("\nlint findings over the corpus (default settings):")
+    for (code, name), n in sorted(counts.items()):
+        print(f"  {code} {name:38s} {n:5d} in {len(where[code]):3d} recipes")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--runs", type=int, default=7, help="runs for cold-start medians")
     ap.add_argument("--no-sparseml", action="store_true", help="skip SparseML figures")
     ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument("--rule-counts", action="store_true",
+                    help="also print how often each rule fires on the corpus")
     args = ap.parse_args()
 
     files = corpus_files()
@@ -90,14 +109,19 @@ def main() -> None:
     print(f"recipe-studio validate <corpus> (1 call) {whole * 1000:.0f} ms "
           f"({whole / len(files) * 1000:.2f} ms/recipe)")
 
+    lint_cli = timed([*cli, "lint", "--isolated", "--format", "json", *map(str, files)], env=env)
+    results["lint_corpus_cli_s"] = lint_cli
+    print(f"recipe-studio lint <corpus> (1 call)     {lint_cli * 1000:.0f} ms "
+          f"({lint_cli / len(files) * 1000:.2f} ms/recipe)")
+
     yamllint = shutil.which("yamllint") or str(BIN / "yamllint")
     if Path(yamllint).exists():
         yl = timed([yamllint, "-f", "parsable", *map(str, files)])
         results["yamllint_corpus_s"] = yl
         print(f"yamllint <corpus> (1 call)               {yl * 1000:.0f} ms "
               f"({yl / len(files) * 1000:.2f} ms/recipe)")
-        print(f"  -> recipe-studio validate is {yl / whole:.1f}x faster than yamllint "
-              f"(CLI vs CLI, same files)")
+        print(f"  -> recipe-studio validate is {yl / whole:.1f}x faster than yamllint, "
+              f"lint {yl / lint_cli:.1f}x (CLI vs CLI, same files)")
     else:
         print("yamllint not installed: skipped")
 
@@ -127,6 +151,8 @@ def main() -> None:
                 print(f"SparseML from_yaml, in-process           {float(spent) * 1000:.0f} ms "
                       f"({float(spent) / len(files) * 1000:.2f} ms/recipe; {ok} loaded)")
                 print(f"  -> recipe-studio in-process is {float(spent) / inproc:.1f}x faster")
+    if args.rule_counts:
+        rule_counts(files)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
 

@@ -68,3 +68,12 @@ def test_variables_match_sparseml():
                         max(1, abs(value))):
                     problems.append((e["file"], name, v.value, value))
     assert not problems, problems[:10]
+
+
+@pytest.mark.parametrize("e", CLASSIC + staged(), ids=lambda e: e["file"])
+def test_lint_runs_on_every_corpus_recipe(e):
+    from recipe_studio.lint import LintSettings, lint
+
+    result = lint(CORPUS / e["file"], LintSettings(isolated=True, steps_per_epoch=7))
+    assert not [d for d in result.diagnostics if d.code == "RS999"], \
+        [d.message for d in result.diagnostics if d.code == "RS999"]
