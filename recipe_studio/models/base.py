@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Iterable
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -240,7 +241,7 @@ class ModifierSpec(BaseModel):
         return float(getattr(self, "start_epoch", -1.0))
 
 
-def _g(value: Any) -> str:
+def fmt_num(value: Any) -> str:
     """A number for messages (`{:g}`, safe for huge integers)."""
     try:
         return format(value, "g")
@@ -255,16 +256,18 @@ def check_schedule_values(tag: str, start: float, end: Any, rule: str, *,
     `rule` is an :data:`EndRule`, or "none" for an end comparator SparseML does not know
     (no ordering check). `end` is only read for rules that check it.
     """
+    s, e = fmt_num(start), None
     if start < min_start:
-        raise rs_error(SCHEDULE, f"`start_epoch` {_g(start)} must be at least {_g(min_start)} "
+        raise rs_error(SCHEDULE, f"`start_epoch` {s} must be at least {fmt_num(min_start)} "
                                  f"for {tag} (-1 means \"from the first step\")",
                        field="start_epoch")
     if rule == "forced_neg1":
         return  # the given end_epoch is discarded (it may be any value)
     end = float(end)
+    e = fmt_num(end)
     if rule == "must_neg1":
         if end != -1:
-            raise rs_error(SCHEDULE, f"`end_epoch` must be -1 for {tag}, got {_g(end)} "
+            raise rs_error(SCHEDULE, f"`end_epoch` must be -1 for {tag}, got {e} "
                                      "(quantization is never switched off)",
                            field="end_epoch")
         return
@@ -272,20 +275,19 @@ def check_schedule_values(tag: str, start: float, end: Any, rule: str, *,
         raise rs_error(SCHEDULE, f"`end_epoch` must be a number for {tag}, got nan",
                        field="end_epoch")
     if end < min_end:
-        what = "at least 0" if min_end == 0 else f"at least {_g(min_end)}"
-        raise rs_error(SCHEDULE, f"`end_epoch` must be {what} for {tag}, got {_g(end)}",
+        what = "at least 0" if min_end == 0 else f"at least {fmt_num(min_end)}"
+        raise rs_error(SCHEDULE, f"`end_epoch` must be {what} for {tag}, got {e}",
                        field="end_epoch")
     if rule == "ge_or_neg1" and end != -1 and end < start:
-        raise rs_error(SCHEDULE, f"`end_epoch` {_g(end)} is before `start_epoch` {_g(start)}; "
-                                 "it must be at least `start_epoch`, or -1 to never end",
-                       field="end_epoch")
+        raise rs_error(SCHEDULE, f"`end_epoch` {e} is before `start_epoch` {s}; it must be at "
+                                 "least `start_epoch`, or -1 to never end", field="end_epoch")
     if rule == "ge" and start > end:
-        raise rs_error(SCHEDULE, f"`end_epoch` {_g(end)} is before `start_epoch` {_g(start)}; "
-                                 f"it must be at least `start_epoch` for {tag} (-1 is only "
-                                 "allowed with `start_epoch: -1`)", field="end_epoch")
+        raise rs_error(SCHEDULE, f"`end_epoch` {e} is before `start_epoch` {s}; it must be at "
+                                 f"least `start_epoch` for {tag} (-1 is only allowed with "
+                                 "`start_epoch: -1`)", field="end_epoch")
     if rule == "gt" and start >= end:
         raise rs_error(SCHEDULE, f"`end_epoch` must be greater than `start_epoch` for {tag}, "
-                                 f"got `end_epoch` {_g(end)} with `start_epoch` {_g(start)}",
+                                 f"got `end_epoch` {e} with `start_epoch` {s}",
                        field="end_epoch")
 
 
@@ -304,7 +306,7 @@ def check_update_frequency(model: ModifierSpec) -> None:
     freq = getattr(model, "update_frequency")
     if freq < -1:
         raise rs_error(SCHEDULE, f"`update_frequency` must be at least -1 for {model.tag} "
-                                 f"(-1 or 0 means every step), got {_g(freq)}",
+                                 f"(-1 or 0 means every step), got {fmt_num(freq)}",
                        field="update_frequency")
 
 
@@ -352,14 +354,27 @@ def describe(value: Any) -> str:
     return f"{type_name(value)} {fmt(value)}"
 
 
-def numeric_string_hint(value: Any) -> str:
-    if isinstance(value, str):
-        try:
-            float(value)
-        except ValueError:
-            return ""
-        return (" (a quoted number, or a number PyYAML reads as a string such as `1e-5`, "
-                "is rejected here: write it unquoted with a decimal point, e.g. `1.0e-5`)")
+def numeric_string_hint(value: Any, *, float_only: bool = False) -> str:
+    """For a string that `float()` accepts: why it is a string and how to write a number
+    (with `float_only`, integers get a `.0`: the field rejects YAML integers too)."""
+    if not isinstance(value, str):
+        return ""
+    try:
+        number = float(value)
+    except ValueError:
+        return ""
+    text = value.strip()
+    match = re.fullmatch(r"([+-]?\d*)(\.\d*)?[eE]([+-]?)(\d+)", text)
+    if match:  # YAML 1.1 floats need a decimal point and a signed exponent
+        mantissa, fraction, sign, digits = match.groups()
+        fixed = f"{mantissa or '0'}{fraction if fraction and fraction != '.' else '.0'}" \
+                f"e{sign or '+'}{digits}"
+        return (f" (PyYAML reads `{text}` as a string: exponents need a decimal point and a "
+                f"signed exponent, write `{fixed}`)")
+    if math.isfinite(number):
+        if float_only and re.fullmatch(r"[+-]?\d+", text):
+            text += ".0"
+        return f" (it is quoted, so it is a string: write `{text}` without quotes)"
     return ""
 
 

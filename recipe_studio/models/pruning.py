@@ -24,10 +24,10 @@ from pydantic_core import PydanticCustomError
 
 from recipe_studio.models.base import (
     ALL_PRUNABLE_TOKEN, FROM_PARAM_TOKEN, PARAMS, RANGE, TYPE, UNKNOWN, BoolArg, EndRule,
-    numeric_string_hint,
     Family, FloatArg, ModifierSpec, NumArg, ParamsArg, ScheduledSpec, Unchecked,
     check_schedule_values, check_update_frequency, choice_validator, describe, epoch_field,
-    fmt, ignored_field, param_list, py_float, real_number, rs_error, truthy, unchecked_field,
+    fmt, ignored_field, numeric_string_hint, param_list, py_float, real_number, rs_error,
+    truthy, unchecked_field,
 )
 
 INTER_FUNCS = ("linear", "cubic", "inverse_cubic")
@@ -110,15 +110,10 @@ def gmp_final_sparsity(value: Any, name: str = "final_sparsity") -> Any:
         hint = ""
         if isinstance(value, int) and not isinstance(value, bool):
             hint = " (SparseML rejects integers here: write a float such as `0.9`)"
-        elif isinstance(value, str):
-            try:
-                float(value)
-                hint = " (a quoted number, or one PyYAML reads as a string such as `9e-1`, " \
-                       "is rejected: write e.g. `0.9`)"
-            except ValueError:
-                pass
-        raise rs_error(TYPE, f"`{name}` must be a float in (0, 1) or a mapping "
-                             f"{{sparsity: [params]}}, got {describe(value)}{hint}")
+        else:
+            hint = numeric_string_hint(value, float_only=True)
+        raise rs_error(TYPE, f"`{name}` must be a float in (0, 1), or a mapping of "
+                             f"sparsities to lists of params, got {describe(value)}{hint}")
     for sparsity in sparsities:
         try:
             ok = 0.0 < sparsity < 1.0
@@ -148,12 +143,7 @@ def gmp_init_sparsity(value: Any, name: str = "init_sparsity") -> Any:
             if value.upper() == FROM_PARAM_TOKEN:
                 hint = f" (the token is case-sensitive: write `{FROM_PARAM_TOKEN}`)"
             else:
-                try:
-                    float(value)
-                    hint = (" (a quoted number, or one PyYAML reads as a string such as "
-                            "`5e-2`, is rejected: write e.g. `0.05`)")
-                except ValueError:
-                    pass
+                hint = numeric_string_hint(value, float_only=True)
         raise rs_error(TYPE, f"`{name}` must be a float in [0, 1] or `{FROM_PARAM_TOKEN}`, "
                              f"got {describe(value)}{hint}")
     if not 0.0 <= value <= 1.0:

@@ -18,7 +18,7 @@ from pydantic import (
 
 from recipe_studio.models.base import (
     CHOICE, SCHEDULE, TYPE, BoolArg, EndRule, Family, FloatArg, ScheduledSpec, Unchecked,
-    _g, describe, epoch_field, fmt, py_float, real_number, rs_error, unchecked_field,
+    describe, epoch_field, fmt, fmt_num, py_float, real_number, rs_error, unchecked_field,
 )
 
 SCHEME_ALIASES = ("default", "deepsparse", "tensorrt")
@@ -40,6 +40,8 @@ NEW_ONLY_FIELDS = frozenset({"scheme", "scheme_overrides", "ignore", "strict"})
 class _QuantizationArgs(BaseModel):
     """sparseml...quantization_scheme.QuantizationArgs (same types, unknown keys ignored)."""
 
+    model_config = ConfigDict(defer_build=True)
+
     num_bits: int = 8
     symmetric: bool = False
     strategy: str = "tensor"
@@ -55,6 +57,8 @@ class _QuantizationArgs(BaseModel):
 
 class _QuantizationScheme(BaseModel):
     """sparseml...quantization_scheme.QuantizationScheme (same types, unknown keys ignored)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     input_activations: _QuantizationArgs | None = None
     weights: _QuantizationArgs | None = None
@@ -201,7 +205,7 @@ class QuantizationSpec(ScheduledSpec):
             value = getattr(self, name)
             if value is not None and value < start:
                 raise rs_error(SCHEDULE, f"`{name}` must be at least `start_epoch` "
-                                         f"{_g(start)}, got {fmt(value)}", field=name)
+                                         f"{fmt_num(start)}, got {fmt(value)}", field=name)
         return self
 
 

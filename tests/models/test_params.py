@@ -51,7 +51,7 @@ REJECT = [
     (GRAD, {"start_epoch": -1, "end_epoch": -0.5}, SCHEDULE, "end_epoch", "at least 0"),
     (GRAD, {"end_epoch": 0}, SCHEDULE, "end_epoch", "greater than `start_epoch`"),
     (GRAD, {"inter_func": "foo"}, CHOICE, "inter_func", "`linear`"),
-    (GRAD, {"update_frequency": "1"}, TYPE, "update_frequency", "quoted number"),
+    (GRAD, {"update_frequency": "1"}, TYPE, "update_frequency", "without quotes"),
     (GRAD, {"update_frequency": DROP}, "missing", "update_frequency", ""),
 ]
 

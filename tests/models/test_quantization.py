@@ -67,7 +67,7 @@ REJECT = [
     (NEW, {"scheme_overrides": {"a": "x"}}, CHOICE, "scheme_overrides",
      "`scheme_overrides.a`"),
     (NEW, {"scheme_overrides": ["a"]}, TYPE, "scheme_overrides", "a list"),
-    (NEW, {"freeze_bn_stats_epoch": "1"}, TYPE, "freeze_bn_stats_epoch", "quoted number"),
+    (NEW, {"freeze_bn_stats_epoch": "1"}, TYPE, "freeze_bn_stats_epoch", "without quotes"),
     (NEW, {"freeze_bn_stats_epoch": -2}, SCHEDULE, "freeze_bn_stats_epoch",
      "at least `start_epoch`"),
     (NEW, {"start_epoch": 2, "disable_quantization_observer_epoch": 1.5}, SCHEDULE,

@@ -39,7 +39,7 @@ REJECT = [
     ("EpochRangeModifier", {"foo": 1}, "extra_forbidden", "foo", ""),
     # update_frequency is compared without float(): quoted numbers fail in SparseML
     ("SparsificationLoggingModifier", {"update_frequency": "1"}, TYPE, "update_frequency",
-     "quoted number"),
+     "without quotes"),
     ("SparsificationLoggingModifier", {"update_frequency": None}, TYPE, "update_frequency",
      "got null"),
     ("SparsificationLoggingModifier", {"update_frequency": -1.5}, SCHEDULE, "update_frequency",
