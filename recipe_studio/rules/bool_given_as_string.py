@@ -6,10 +6,12 @@ Flags a quoted string such as `'false'`, `"False"` or `'no'` in a boolean field
 
 ## Why is this bad?
 SparseML tests these fields for truthiness: every non-empty string is true, so
-`leave_enabled: "false"` keeps the masks and `trainable: 'false'` makes parameters trainable.
+`leave_enabled: "false"` keeps the masks and `global_sparsity: 'no'` turns global pruning
+on. (Fields SparseML parses with `convert_to_bool` — `constant_logging`, and `trainable` /
+`params_strict` of TrainableParams — are not flagged: there `'false'` is false.)
 
 ## SparseML behaviour
-Accepted; the value behaves as `true` (only `constant_logging` parses strings).
+Accepted; the value behaves as `true`.
 
 ## Example
 ```yaml
@@ -40,7 +42,10 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     for entry in ctx.valid():
         for name, info in entry.spec.model_fields.items():
             raw = entry.args.get(name)
-            if name in PARSED or not isinstance(raw, str) or "bool" not in str(info.annotation):
+            parsed = isinstance(info.json_schema_extra, dict) and \
+                info.json_schema_extra.get("x-bool") == "convert_to_bool"
+            if name in PARSED or parsed or not isinstance(raw, str) or \
+                    "bool" not in str(info.annotation):
                 continue
             if raw.strip().lower() not in FALSY:
                 continue

@@ -5,7 +5,8 @@ Flags fields that SparseML takes and throws away or overrides: `update_frequency
 learning-rate, ConstantPruning, LayerPruning and distillation modifiers; `end_epoch` on
 SetLearningRate, SetWeightDecay and LayerThinning (forced to -1); `inter_func` on
 GradualParam (always linear); `global_sparsity` on RigL (forced false); unknown fields of
-RigLPruningModifier (dropped). (`log_types` has its own rule, `legacy-log-types`.)
+RigLPruningModifier (dropped; except the few it forwards to its base class, such as
+`min_frequency`, which do take effect). (`log_types` has its own rule, `legacy-log-types`.)
 
 ## Why is this bad?
 The recipe says something that does not happen. A reader (or a rescale) trusts a value that
@@ -69,7 +70,11 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
                 help=f"remove `{name}`",
                 fix=ctx.delete_field(entry, name, f"remove `{name}`"))
         extra = getattr(spec, "model_extra", None) or {}
+        from recipe_studio.models.pruning import RIGL_FORWARDED
+
         for name in extra:
+            if name in RIGL_FORWARDED:
+                continue  # RigL passes these on to its base class: they do change checks
             yield ctx.diagnostic(
                 entry.key_span(name),
                 f"unknown field `{name}` on `!{entry.type}`: SparseML's RigLPruningModifier "
