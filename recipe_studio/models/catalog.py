@@ -6,70 +6,69 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from recipe_studio.models.base import ModifierSpec
-from recipe_studio.models.distillation import DistillationModifier, PerLayerDistillationModifier
-from recipe_studio.models.learning_rate import (
-    LearningRateFunctionModifier, LearningRateModifier, SetLearningRateModifier,
-)
-from recipe_studio.models.params import (
-    GradualParamModifier, SetParamModifier, TrainableParamsModifier,
-)
-from recipe_studio.models.pruning import (
-    ACDCPruningModifier, ConstantPruningModifier, GlobalMagnitudePruningModifier,
-    GMPruningModifier, LayerPruningModifier, MagnitudePruningModifier, MFACPruningModifier,
-    MovementPruningModifier, OBSPruningModifier, PowerpropagationModifier, RigLPruningModifier,
-    StructuredPruningModifier, TopKASTPruningModifier,
-)
-from recipe_studio.models.quantization import (
-    LEGACY_ONLY_FIELDS, NEW_ONLY_FIELDS, LegacyQuantizationModifier, QuantizationModifier,
-)
-from recipe_studio.models.regularizer import SetWeightDecayModifier
-from recipe_studio.models.thinning import LayerThinningModifier
-from recipe_studio.models.training import EpochRangeModifier, SparsificationLoggingModifier
+import importlib
+from typing import Any
 
-MODELS: tuple[type[ModifierSpec], ...] = (
+from recipe_studio.models.base import ModifierSpec
+
+# (model class name, family module) in catalogue order. Modules are imported on first use,
+# so loading a recipe only pays for the families it uses.
+_TABLE: tuple[tuple[str, str], ...] = (
     # training
-    EpochRangeModifier,
-    SparsificationLoggingModifier,
+    ("EpochRangeModifier", "training"),
+    ("SparsificationLoggingModifier", "training"),
     # learning rate / weight decay
-    SetLearningRateModifier,
-    LearningRateFunctionModifier,
-    LearningRateModifier,
-    SetWeightDecayModifier,
+    ("SetLearningRateModifier", "learning_rate"),
+    ("LearningRateFunctionModifier", "learning_rate"),
+    ("LearningRateModifier", "learning_rate"),
+    ("SetWeightDecayModifier", "regularizer"),
     # params
-    TrainableParamsModifier,
-    SetParamModifier,
-    GradualParamModifier,
+    ("TrainableParamsModifier", "params"),
+    ("SetParamModifier", "params"),
+    ("GradualParamModifier", "params"),
     # pruning
-    GMPruningModifier,
-    MagnitudePruningModifier,
-    GlobalMagnitudePruningModifier,
-    MovementPruningModifier,
-    StructuredPruningModifier,
-    ConstantPruningModifier,
-    ACDCPruningModifier,
-    MFACPruningModifier,
-    OBSPruningModifier,
-    RigLPruningModifier,
-    TopKASTPruningModifier,
-    LayerPruningModifier,
-    PowerpropagationModifier,
+    ("GMPruningModifier", "pruning"),
+    ("MagnitudePruningModifier", "pruning"),
+    ("GlobalMagnitudePruningModifier", "pruning"),
+    ("MovementPruningModifier", "pruning"),
+    ("StructuredPruningModifier", "pruning"),
+    ("ConstantPruningModifier", "pruning"),
+    ("ACDCPruningModifier", "pruning"),
+    ("MFACPruningModifier", "pruning"),
+    ("OBSPruningModifier", "pruning"),
+    ("RigLPruningModifier", "pruning"),
+    ("TopKASTPruningModifier", "pruning"),
+    ("LayerPruningModifier", "pruning"),
+    ("PowerpropagationModifier", "pruning"),
     # thinning
-    LayerThinningModifier,
-    # quantization
-    QuantizationModifier,
-    LegacyQuantizationModifier,
+    ("LayerThinningModifier", "thinning"),
+    # quantization (one tag, two classes)
+    ("QuantizationModifier", "quantization"),
+    ("LegacyQuantizationModifier", "quantization"),
     # distillation
-    DistillationModifier,
-    PerLayerDistillationModifier,
+    ("DistillationModifier", "distillation"),
+    ("PerLayerDistillationModifier", "distillation"),
 )
+_LEGACY = "LegacyQuantizationModifier"
+_MODULE_OF = {name: module for name, module in _TABLE}
 
 #: the registered tag names, without `!` (SparseML registers them as `!pytorch.<Name>`)
-TAGS: tuple[str, ...] = tuple(dict.fromkeys(m.tag for m in MODELS))
+TAGS: tuple[str, ...] = tuple(name for name, _ in _TABLE if name != _LEGACY)
 
-_BY_TAG: dict[str, type[ModifierSpec]] = {
-    m.tag: m for m in MODELS if m is not LegacyQuantizationModifier
-}
+
+def _load(name: str) -> type[ModifierSpec]:
+    module = importlib.import_module(f"recipe_studio.models.{_MODULE_OF[name]}")
+    return getattr(module, name)
+
+
+def __getattr__(attr: str) -> Any:
+    # MODELS (all 27 classes) is built on first access: it imports every family
+    if attr == "MODELS":
+        models = tuple(_load(name) for name, _ in _TABLE)
+        globals()["MODELS"] = models
+        return models
+    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
+
 
 _PREFIX = "pytorch."
 
@@ -86,10 +85,15 @@ def model_for(tag: str, fields: Iterable[str]) -> type[ModifierSpec] | None:
     """The model SparseML would construct for `tag` given these field names; None when the
     tag is unknown. For `QuantizationModifier` the legacy class is chosen when any
     legacy-only field is present (SparseML's `_select_quantization_modifier`)."""
-    model = _BY_TAG.get(normalize_tag(tag))
-    if model is QuantizationModifier and any(f in LEGACY_ONLY_FIELDS for f in fields):
-        return LegacyQuantizationModifier
-    return model
+    name = normalize_tag(tag)
+    if name not in _MODULE_OF or name == _LEGACY:
+        return None
+    if name == "QuantizationModifier":
+        from recipe_studio.models.quantization import LEGACY_ONLY_FIELDS
+
+        if any(f in LEGACY_ONLY_FIELDS for f in fields):
+            return _load(_LEGACY)
+    return _load(name)
 
 
 def suggest_tag(tag: str) -> str | None:
@@ -109,6 +113,10 @@ def suggest_tag(tag: str) -> str | None:
 def other_form_fields(model: type[ModifierSpec]) -> dict[str, str]:
     """Fields that belong to the *other* QuantizationModifier form, with an explanation
     (for unknown-field messages when a recipe mixes the two forms)."""
+    from recipe_studio.models.quantization import (
+        LEGACY_ONLY_FIELDS, NEW_ONLY_FIELDS, LegacyQuantizationModifier, QuantizationModifier,
+    )
+
     if model is LegacyQuantizationModifier:
         return {name: "a field of the scheme-based QuantizationModifier; SparseML built the "
                       "legacy class because legacy-only fields are present, and the two "

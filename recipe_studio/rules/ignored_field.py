@@ -70,9 +70,9 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
                 help=f"remove `{name}`",
                 fix=ctx.delete_field(entry, name, f"remove `{name}`"))
         extra = getattr(spec, "model_extra", None) or {}
-        from recipe_studio.models.pruning import RIGL_FORWARDED
-
         for name in extra:
+            from recipe_studio.models.pruning import RIGL_FORWARDED
+
             if name in RIGL_FORWARDED:
                 continue  # RigL passes these on to its base class: they do change checks
             yield ctx.diagnostic(
