@@ -27,7 +27,9 @@ app = typer.Typer(
 # command modules register themselves on `app`
 from recipe_studio.cli import finalize as _finalize  # noqa: E402,F401
 from recipe_studio.cli import lint as _lint  # noqa: E402,F401
+from recipe_studio.cli import lsp as _lsp  # noqa: E402,F401
 from recipe_studio.cli import rule as _rule  # noqa: E402,F401
+from recipe_studio.cli import schema as _schema  # noqa: E402,F401
 from recipe_studio.cli import validate as _validate  # noqa: E402,F401
 
 

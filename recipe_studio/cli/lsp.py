@@ -16,10 +16,11 @@ def lsp(
         "--stdio", help="Talk LSP over stdin/stdout (the default and only transport; "
                         "accepted because many clients pass it).")] = True,
 ) -> None:
-    """Run the language server (diagnostics from the full lint engine, hover, completion,
-    quick fixes, go to definition, references, symbols) over stdin/stdout.
+    """Run the recipe language server over stdin/stdout (editors start it themselves).
 
-    Editors start it themselves; see the README for VS Code, Neovim and Helix.
+    Diagnostics from the full lint engine, hover, completion, fixes, navigation, formatting.
+
+    See the README for VS Code, Neovim and Helix.
     """
     try:
         from recipe_studio.lsp.server import serve

@@ -24,11 +24,11 @@ def schema(
         "--custom-tags", help="The `yaml.customTags` list (every tag, with and without "
                               "`pytorch.`) instead of the schema.")] = False,
 ) -> None:
-    """Generate the JSON Schema of SparseML recipes (for yaml-language-server) from the
-    modifier models, and the matching `yaml.customTags` list.
+    """Generate the recipe JSON Schema (for yaml-language-server) and its customTags list.
 
-    Exit code 0 when written or up to date, 1 when `--check` finds a stale or missing
-    file, 2 for usage or I/O errors.
+    Both come from the modifier models.
+
+    Exit code 0: written or up to date; 1: `--check` found a stale or missing file; 2: usage.
     """
     from pathlib import Path
 
