@@ -28,8 +28,10 @@ app = typer.Typer(
 from recipe_studio.cli import finalize as _finalize  # noqa: E402,F401
 from recipe_studio.cli import lint as _lint  # noqa: E402,F401
 from recipe_studio.cli import lsp as _lsp  # noqa: E402,F401
+from recipe_studio.cli import plot as _plot  # noqa: E402,F401
 from recipe_studio.cli import rule as _rule  # noqa: E402,F401
 from recipe_studio.cli import schema as _schema  # noqa: E402,F401
+from recipe_studio.cli import show as _show  # noqa: E402,F401
 from recipe_studio.cli import validate as _validate  # noqa: E402,F401
 
 

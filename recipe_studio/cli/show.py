@@ -1,0 +1,97 @@
+"""`recipe-studio show PATH`: what SparseML will do with a recipe, epoch by epoch."""
+
+from __future__ import annotations
+
+import enum
+import sys
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from recipe_studio.cli import app
+from recipe_studio.cli.common import (
+    EXIT_PROBLEMS, EXIT_USAGE, ColorOption, DiagnosticFormat, VarOption, VarsOption,
+    parse_overrides, print_diagnostics, usage_error,
+)
+
+if TYPE_CHECKING:
+    from recipe_studio.recipe import Recipe
+    from recipe_studio.schedule.engine import Schedule
+
+StepsOption = Annotated[Optional[int], typer.Option(
+    "--steps-per-epoch", min=1,
+    help="Optimizer steps (batches) per epoch. Default: `steps-per-epoch` from the "
+         "configuration file, else 1.")]
+
+
+class ShowFormat(str, enum.Enum):
+    text = "text"
+    json = "json"
+
+
+def steps_per_epoch_for(path: str, given: int | None) -> tuple[int, str]:
+    """The steps per epoch to simulate with, and where the value came from."""
+    if given is not None:
+        return given, ""
+    from pathlib import Path
+
+    from recipe_studio.config import ConfigError, discover_config
+
+    try:
+        config = discover_config(Path(path).resolve().parent)
+    except ConfigError as e:
+        raise usage_error(str(e)) from None
+    if config is not None and config.steps_per_epoch:
+        return config.steps_per_epoch, f"steps-per-epoch from {config.path}"
+    return 1, "default; pass --steps-per-epoch N"
+
+
+def load_schedule(path: str, var: list[str] | None, vars_: str | None,
+                  steps_per_epoch: int | None, color: bool | None
+                  ) -> tuple[Recipe, Schedule, str]:
+    """Load and simulate, or exit: 2 for unreadable files, 1 when the recipe has errors."""
+    from recipe_studio.load import load
+    from recipe_studio.schedule.engine import ScheduleTooLong, simulate
+
+    recipe = load(path, overrides=parse_overrides(var, vars_))
+    if not recipe.ok:
+        errors = recipe.errors
+        print_diagnostics(errors, {recipe.path: recipe}, DiagnosticFormat.text,
+                          stream=sys.stderr, color=color)
+        code = EXIT_USAGE if recipe.source is None else EXIT_PROBLEMS
+        raise typer.Exit(code)
+    spe, note = steps_per_epoch_for(path, steps_per_epoch)
+    try:
+        schedule = simulate(recipe, spe)
+    except ScheduleTooLong as e:
+        raise usage_error(f"{e}; pass a smaller --steps-per-epoch") from None
+    return recipe, schedule, note
+
+
+@app.command()
+def show(
+    path: Annotated[str, typer.Argument(help="The recipe file.")],
+    steps_per_epoch: StepsOption = None,
+    format: Annotated[ShowFormat, typer.Option("--format", "-f")] = ShowFormat.text,
+    var: VarOption = None,
+    vars_: VarsOption = None,
+    color: ColorOption = None,
+) -> None:
+    """Show the schedule SparseML will run: a timeline of every modifier, then the learning
+    rate and each pruner's sparsity per epoch.
+
+    Exit 0, or 1 when the recipe has errors or will crash SparseML during training.
+    """
+    from recipe_studio.render.schedule_text import render_text, schedule_json, write_json
+
+    recipe, schedule, note = load_schedule(path, var, vars_, steps_per_epoch, color)
+    if format is ShowFormat.json:
+        write_json(schedule_json(schedule), sys.stdout)
+        for crash in schedule.crashes:
+            typer.echo(f"recipe-studio: error: {path}:{crash.line}: {crash.type} makes "
+                       f"SparseML raise {crash.exception} at step {crash.step}: "
+                       f"{crash.message}", err=True)
+    else:
+        render_text(schedule, recipe, sys.stdout, path=path, spe_note=note, color=color)
+    if schedule.crashes:
+        raise typer.Exit(EXIT_PROBLEMS)

@@ -1,0 +1,504 @@
+"""`recipe-studio show`: a schedule as a Gantt chart and a per-epoch table, or as JSON.
+
+The chart has one row per modifier over the training range (what it does, in a few words,
+on the right), under a row naming the phases (pruning, recovery, QAT); the table gives the
+learning rate and each pruner's sparsity at the start of every epoch, with the events of
+that epoch. Colours come from rich (only on a terminal, or when forced); the layout is ours.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import IO, Any
+
+from recipe_studio.recipe import ModifierEntry, Recipe
+from recipe_studio.schedule.engine import (
+    GRADUAL_PRUNERS, Event, ModifierTrack, Schedule,
+)
+
+#: width of the chart, in characters
+CHART = 50
+RAMP, HELD, ACTIVE, ONCE, DENSE = "█", "▒", "█", "▼", "░"
+_STYLE = {RAMP: "green", HELD: "green", ONCE: "yellow", DENSE: "green", "B": "magenta",
+          "O": "magenta", "Q": "magenta", "━": "blue", "x": "bold red"}
+_LEGEND = ((RAMP, "active"), (HELD, "mask held"), (DENSE, "dense phase"), (ONCE, "set once"),
+           ("━", "training range"), ("B", "BN frozen"), ("O", "observers off"),
+           ("x", "crash"))
+_PHASE_STYLE = {"pruning": "bold green", "recovery": "bold cyan", "QAT": "bold magenta",
+                "dense": "bold", "training": "bold"}
+
+
+# ---- number formats ---------------------------------------------------------------------
+
+def fe(value: Any) -> str:
+    """An epoch: `30`, `2.5`, `-1`."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        v = float(value)
+        if v.is_integer():
+            return str(int(v))
+        return f"{v:.4g}"
+    return str(value)
+
+
+def fv(value: Any) -> str:
+    """A value as written in the recipe (`0.05`, `1e-05`)."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def flr(value: Any) -> str:
+    """A learning rate or weight decay."""
+    if value is None:
+        return "-"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{float(value):.4g}"
+    return str(value)
+
+
+def fsp(value: Any) -> str:
+    """A sparsity."""
+    if value is None:
+        return "-"
+    if isinstance(value, tuple):
+        return "|".join(fsp(v) for v in value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{float(value):.3f}"
+    return str(value)
+
+
+def short(type_name: str) -> str:
+    """`GMPruningModifier` → `GMPruning`."""
+    return type_name[:-len("Modifier")] if type_name.endswith("Modifier") else type_name
+
+
+def sparsity_value(value: Any) -> float | None:
+    """One number for a target (the largest group's for a `{sparsity: [params]}` mapping)."""
+    if isinstance(value, tuple):
+        numbers = [float(v) for v in value if isinstance(v, (int, float))]
+        return max(numbers) if numbers else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+# ---- what each modifier does, in a few words ---------------------------------------------
+
+def describe(entry: ModifierEntry, track: ModifierTrack, schedule: Schedule) -> str:
+    """The key values of a modifier, for the chart's right-hand column."""
+    spec = entry.spec
+    a = entry.args
+    t = entry.type
+
+    def get(name: str, default: Any = None) -> Any:
+        return getattr(spec, name, a.get(name, default))
+
+    if t in GRADUAL_PRUNERS:
+        final = get("final_sparsity")
+        final_text = "|".join(fv(v) for v in final) if isinstance(final, dict) else fv(final)
+        init = get("init_sparsity")
+        freq = get("update_frequency")
+        every = "every step" if freq is not None and freq <= 0 else f"every {fe(freq)} ep"
+        text = f"{fv(init)}→{final_text} " \
+               f"{get('inter_func', 'cubic')}, {every}"
+        if not get("leave_enabled", True):
+            text += ", mask released at end"
+        return text
+    if t == "ConstantPruningModifier":
+        if track.holds_from is not None and track.sparsity is not None:
+            held = next((v for v in track.sparsity.values if v is not None), None)
+            return f"holds {fsp(held)} from #{track.holds_from}"
+        return "holds the zeros present at its start"
+    if t == "ACDCPruningModifier":
+        return f"{fv(get('compression_sparsity'))} in alternate phases of " \
+               f"{fe(get('update_frequency'))} ep"
+    if t == "RigLPruningModifier":
+        return f"{fv(get('final_sparsity'))}, connections regrown"
+    if t == "TopKASTPruningModifier":
+        return f"forward {fv(get('forward_sparsity'))}, backward " \
+               f"{fv(get('backward_sparsity'))}"
+    groups = get("param_groups")
+    in_groups = f", param groups {groups}" if groups and t in (
+        "SetLearningRateModifier", "LearningRateFunctionModifier", "SetWeightDecayModifier") \
+        else ""
+    if t == "SetLearningRateModifier":
+        return f"lr = {flr(get('learning_rate'))}{in_groups}"
+    if t == "LearningRateFunctionModifier":
+        text = f"{get('lr_func')} {flr(get('init_lr'))}→{flr(get('final_lr'))}"
+        if get("lr_func") == "cyclic_linear":
+            text += f", cycles of {fe(get('cycle_epochs', 1.0))} ep"
+        return text + in_groups
+    if t == "LearningRateModifier":
+        cls = get("lr_class")
+        kw = get("lr_kwargs") or {}
+        kw = kw if isinstance(kw, dict) else {}
+        init = flr(get("init_lr"))
+        if cls == "StepLR":
+            return f"StepLR {init} ×{kw.get('gamma')} every {fe(kw.get('step_size'))} ep"
+        if cls == "ExponentialLR":
+            return f"ExponentialLR {init} ×{kw.get('gamma')} per epoch"
+        if cls == "MultiStepLR":
+            miles = ", ".join(fe(m) for m in kw.get("milestones", []))
+            return f"MultiStepLR {init} ×{kw.get('gamma')} at {miles}"
+        return f"cosine restarts {init}→{flr(kw.get('lr_min'))} every " \
+               f"{fe(kw.get('cycle_epochs'))} ep"
+    if t == "SetWeightDecayModifier":
+        return f"weight decay = {flr(get('weight_decay'))}{in_groups}"
+    if t == "QuantizationModifier":
+        parts = [f"QAT from {fe(track.first_epoch)}"]
+        total = float(schedule.total_epochs)
+        for name, what in (("freeze_bn_stats_epoch", "BN frozen"),
+                           ("disable_quantization_observer_epoch", "observers off")):
+            value = get(name)
+            if value is not None:
+                late = " (after training)" if float(value) >= total else ""
+                parts.append(f"{what} {fe(value)}{late}")
+        return ", ".join(parts)
+    if t == "EpochRangeModifier":
+        return f"training {fe(track.start_epoch)}→{fe(track.end_epoch)}"
+    return ""
+
+
+def _interval(track: ModifierTrack) -> str:
+    if track.type in ("SetLearningRateModifier", "SetWeightDecayModifier"):
+        return fe(track.start_epoch)
+    if track.end_epoch == -1:
+        return f"{fe(track.start_epoch)}→"
+    return f"{fe(track.start_epoch)}→{fe(track.end_epoch)}"
+
+
+# ---- the chart ----------------------------------------------------------------------------
+
+def _col(epoch: float, total: float, width: int) -> int:
+    return min(max(int(math.floor(epoch / total * width)), 0), width - 1)
+
+
+def _span(a: float, b: float, total: float, width: int) -> range:
+    """Columns covering [a, b) (at least one)."""
+    c0 = _col(a, total, width)
+    c1 = min(max(int(math.ceil(b / total * width)), c0 + 1), width)
+    return range(c0, c1)
+
+
+def _ticks(total: int, width: int) -> list[int]:
+    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000):
+        if total / step <= 6:
+            break
+    return list(range(0, total + 1, step))
+
+
+def _axis(total: int, width: int) -> tuple[str, str]:
+    labels = [" "] * (width + 6)
+    rule = ["─"] * (width + 1)
+    for tick in _ticks(total, width):
+        c = min(int(round(tick / total * width)), width)
+        text = str(tick)
+        start = c if tick != total else max(c - len(text) + 1, 0)
+        if tick != 0 and tick != total and c - len(text) // 2 >= 0:
+            start = c - len(text) // 2
+        if any(ch != " " for ch in labels[max(start - 1, 0):start + len(text) + 1]):
+            continue
+        labels[start:start + len(text)] = list(text)
+        rule[c] = "┼"
+    rule[0], rule[width] = "├", "┤"
+    return "".join(labels).rstrip(), "".join(rule)
+
+
+def _bar(track: ModifierTrack, schedule: Schedule, width: int) -> list[str]:
+    total = float(schedule.total_epochs)
+    cells = [" "] * width
+    if track.never_starts:
+        return cells
+    first = track.first_epoch
+    last = min(track.last_epoch(total), total)
+
+    def fill(a: float, b: float, ch: str) -> None:
+        if b < a or a >= total:
+            return
+        for c in _span(a, max(b, a), total, width):
+            cells[c] = ch
+
+    t = track.type
+    if t in ("SetLearningRateModifier", "SetWeightDecayModifier"):
+        if first < total:
+            cells[_col(first, total, width)] = ONCE
+    elif t == "QuantizationModifier":
+        fill(first, total, ACTIVE)
+        for ev in track.events:
+            mark = {"bn_freeze": "B", "observers_disabled": "O"}.get(ev.kind)
+            if mark:
+                cells[_col(ev.epoch, total, width)] = mark
+    elif t == "EpochRangeModifier":
+        fill(first, last, "━")
+    elif t == "ACDCPruningModifier":
+        phases = [e for e in track.events if e.kind in ("dense", "sparse")]
+        for i, ev in enumerate(phases):
+            nxt = phases[i + 1].epoch if i + 1 < len(phases) else total
+            end = nxt
+            if track.mask is not None and track.mask.at(schedule.n_steps - 1) is False \
+                    and track.end_step is not None:
+                end = min(nxt, schedule.epoch(track.end_step))
+            fill(ev.epoch, end, DENSE if ev.kind == "dense" else RAMP)
+    elif t == "ConstantPruningModifier":
+        fill(first, last, HELD)
+    elif track.mask is not None:  # gradual pruners, RigL, TopKAST
+        fill(first, last, RAMP)
+        if track.end_epoch != -1 and track.mask.at(schedule.n_steps - 1):
+            fill(last, total, HELD)
+    else:
+        fill(first, last, ACTIVE)
+    if track.crash is not None and track.crash.epoch < total:
+        cells[_col(track.crash.epoch, total, width)] = "x"
+    return cells
+
+
+def _phase_row(schedule: Schedule, width: int) -> list[tuple[str, str]]:
+    """(text, style) pieces of the phase row."""
+    total = float(schedule.total_epochs)
+    cells: list[tuple[str, str]] = [(" ", "")] * width
+    for phase in schedule.phases():
+        cols = _span(phase.start, phase.end, total, width)
+        text = phase.name
+        style = _PHASE_STYLE.get(phase.name, "bold")
+        for i, c in enumerate(cols):
+            ch = text[i] if i < len(text) and len(cols) > len(text) else "─"
+            cells[c] = (ch, style)
+    return cells
+
+
+# ---- the per-epoch table ------------------------------------------------------------------
+
+def _event_text(track: ModifierTrack, ev: Event) -> str | None:
+    i = f"#{track.index}"
+    k = ev.kind
+    if k == "start":
+        if track.type in ("SetLearningRateModifier", "SetWeightDecayModifier",
+                          "QuantizationModifier", "EpochRangeModifier"):
+            return None
+        return f"{i} starts"
+    if k == "end":
+        if track.sparsity is not None and track.type != "ConstantPruningModifier":
+            value = track.target.at(ev.step) if track.target is not None else None
+            return f"{i} ends at {fsp(value)}" if value is not None else f"{i} ends"
+        return f"{i} ends" if track.type != "EpochRangeModifier" else None
+    if k == "lr":
+        return f"lr={flr(ev.value)} ({i})"
+    if k == "weight_decay":
+        return f"wd={flr(ev.value)} ({i})"
+    if k == "qat_start":
+        return f"QAT starts ({i})"
+    if k == "bn_freeze":
+        return f"BN frozen ({i})"
+    if k == "observers_disabled":
+        return f"observers off ({i})"
+    if k == "mask_released":
+        return f"{i} releases its mask"
+    if k in ("dense", "sparse"):
+        return f"{i} {k}"
+    return None
+
+
+def _events_by_epoch(schedule: Schedule) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    spe = schedule.steps_per_epoch
+    for track in schedule.tracks:
+        for ev in track.events:
+            text = _event_text(track, ev)
+            if text:
+                out.setdefault(ev.step // spe, []).append(text)
+        if track.crash is not None:
+            out.setdefault(track.crash.step // spe, []).append(f"#{track.index} crashes")
+    return out
+
+
+def table_rows(schedule: Schedule) -> tuple[list[tuple[str, list[str], list[str]]], int]:
+    """(epoch label, values, events) rows of the per-epoch table, and the sampling stride.
+
+    Values are those in force at the first step of each epoch. A row `a-b` stands for
+    epochs whose values are all the same; with more than 60 epochs only every n-th epoch
+    (and every epoch with an event) gets a row.
+    """
+    spe = schedule.steps_per_epoch
+    total = schedule.total_epochs
+    pruners = schedule.pruning
+    show_wd = any(t.type == "SetWeightDecayModifier" for t in schedule.tracks)
+    events = _events_by_epoch(schedule)
+    stride = 1 if total <= 60 else math.ceil(total / 40)
+    rows: list[list[Any]] = []  # [first, last, values, events]
+    previous: list[str] | None = None
+    for e in range(total):
+        k = e * spe
+        values = [flr(schedule.lr.at(k))]
+        values += [fsp(t.sparsity.at(k)) for t in pruners]  # type: ignore[union-attr]
+        if show_wd:
+            values.append(flr(schedule.weight_decay.at(k)))
+        evs = events.get(e, [])
+        unchanged = values == previous
+        previous = values
+        if rows and unchanged and not evs and not rows[-1][3] and rows[-1][1] == e - 1:
+            rows[-1][1] = e
+            continue
+        if e % stride and not evs and e != total - 1:
+            continue
+        rows.append([e, e, values, evs])
+    out = [(str(a) if a == b else f"{a}-{b}", values, evs) for a, b, values, evs in rows]
+    return out, stride
+
+
+# ---- rendering ------------------------------------------------------------------------
+
+def render_text(schedule: Schedule, recipe: Recipe, stream: IO[str], *, path: str,
+                spe_note: str = "", color: bool | None = None, width: int = CHART) -> None:
+    """Write the Gantt chart, the per-epoch table and any crash or note."""
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(file=stream, force_terminal=color, no_color=color is False,
+                      highlight=False, soft_wrap=True, emoji=False, markup=False)
+    entries = {m.index: m for m in recipe.modifiers}
+    spe = schedule.steps_per_epoch
+    head = Text(path, style="bold")
+    head.append(f": {schedule.total_epochs} epoch{'s' if schedule.total_epochs != 1 else ''} "
+                f"x {spe} step{'s' if spe != 1 else ''} per epoch")
+    if spe_note:
+        head.append(f" ({spe_note})", style="dim")
+    head.append(f" = {schedule.n_steps} steps")
+    console.print(head)
+    for note in schedule.notes:
+        console.print(Text(f"note: {note}", style="dim"))
+    phases = schedule.phases()
+    if phases:
+        line = Text("phases: ")
+        for i, p in enumerate(phases):
+            if i:
+                line.append(", ")
+            line.append(p.name, style=_PHASE_STYLE.get(p.name, "bold"))
+            line.append(f" {fe(p.start)}→{fe(p.end)}")
+        console.print(line)
+    console.print()
+
+    names = {t.index: f"#{t.index} {short(t.type)}" for t in schedule.tracks}
+    name_w = max([len(n) for n in names.values()] + [len("phases")])
+    line_w = max([len(f"L{t.line}") for t in schedule.tracks] + [2])
+    int_w = max([len(_interval(t)) for t in schedule.tracks] + [6])
+    pad = name_w + 1 + line_w + 1 + int_w + 1
+    labels, rule = _axis(schedule.total_epochs, width)
+    console.print(Text(" " * pad + labels, style="dim"))
+    console.print(Text(" " * pad + rule, style="dim"))
+    phase = Text("phases".ljust(pad))
+    for ch, style in _phase_row(schedule, width):
+        phase.append(ch, style=style)
+    console.print(phase)
+    used: set[str] = set()
+    for track in schedule.tracks:
+        row = Text(names[track.index].ljust(name_w) + " ", style="bold")
+        row.append(f"L{track.line}".ljust(line_w) + " ", style="dim")
+        row.append(_interval(track).rjust(int_w) + " ")
+        for ch in _bar(track, schedule, width):
+            row.append(ch, style=_STYLE.get(ch, ""))
+            used.add(ch)
+        row.append(" " + describe(entries[track.index], track, schedule))
+        console.print(row)
+    legend = [f"{ch} {what}" for ch, what in _LEGEND if ch in used]
+    if legend:
+        console.print(Text(" " * pad + "  ".join(legend), style="dim"))
+    console.print()
+
+    pruners = schedule.pruning
+    header = ["epoch", "lr"] + [f"#{t.index} sparsity" for t in pruners]
+    if any(t.type == "SetWeightDecayModifier" for t in schedule.tracks):
+        header.append("weight decay")
+    rows, stride = table_rows(schedule)
+    widths = [max(len(header[0]), *(len(r[0]) for r in rows))]
+    for i in range(1, len(header)):
+        widths.append(max(len(header[i]), *(len(r[1][i - 1]) for r in rows)))
+    console.print(Text("  ".join(h.rjust(w) for h, w in zip(header, widths)) + "  events",
+                       style="bold"))
+    for label, values, evs in rows:
+        cells = [label.rjust(widths[0])] + [v.rjust(w) for v, w in zip(values, widths[1:])]
+        line = Text("  ".join(cells))
+        if evs:
+            line.append("  " + ", ".join(evs), style="cyan")
+        console.print(line)
+    sampled = f"every {stride}th epoch and each epoch with an event; " if stride > 1 else ""
+    console.print(Text(f"({sampled}values in force at the first step of the epoch; a-b: "
+                       f"unchanged over those epochs; lr of param group 0, '-' until a "
+                       f"modifier sets it)", style="dim"))
+    _notes(console, schedule, entries)
+
+
+def _notes(console: Any, schedule: Schedule, entries: dict[int, ModifierEntry]) -> None:
+    from rich.text import Text
+
+    lines: list[Text] = []
+    for crash in schedule.crashes:
+        t = Text("error", style="bold red")
+        t.append(f": #{crash.index} {crash.type} (line {crash.line}) makes SparseML raise "
+                 f"{crash.exception} at epoch {fe(crash.epoch)} (step {crash.step}): "
+                 f"{crash.message}")
+        lines.append(t)
+    for track in schedule.tracks:
+        for note in track.notes:
+            lines.append(Text(f"note: #{track.index} {short(track.type)}: {note}", style="dim"))
+    for track in schedule.tracks:
+        if track.type in GRADUAL_PRUNERS and track.end_epoch >= 0 and track.end_step is None \
+                and not track.never_starts and track.crash is None:
+            final = sparsity_value(track.sparsity.at(schedule.n_steps - 1)) \
+                if track.sparsity is not None else None
+            lines.append(Text(f"note: #{track.index} {short(track.type)}: ends at epoch "
+                              f"{fe(track.end_epoch)}, after the last training step: it stops "
+                              f"at {fsp(final)}", style="dim"))
+        if track.type == "LearningRateFunctionModifier" and track.end_step is None and \
+                track.start_step is not None and track.crash is None and schedule.n_steps:
+            last = schedule.n_steps - 1
+            lines.append(Text(f"note: #{track.index} {short(track.type)}: ends at epoch "
+                              f"{fe(track.end_epoch)}, after the last training step (epoch "
+                              f"{fe(schedule.epoch(last))}), which runs with lr "
+                              f"{flr(schedule.lr.at(last))}", style="dim"))
+    if lines:
+        console.print()
+        for line in lines:
+            console.print(line)
+
+
+def write_json(data: dict[str, Any], stream: IO[str]) -> None:
+    """The JSON document with one modifier and one step per line."""
+    import json
+
+    stream.write("{\n")
+    keys = list(data)
+    for i, key in enumerate(keys):
+        value = data[key]
+        end = ",\n" if i < len(keys) - 1 else "\n"
+        if isinstance(value, list):
+            stream.write(f" {json.dumps(key)}: [")
+            for j, item in enumerate(value):
+                stream.write(("\n  " if j == 0 else ",\n  ") + json.dumps(item))
+            stream.write("\n ]" if value else "]")
+            stream.write(end)
+        else:
+            stream.write(f" {json.dumps(key)}: {json.dumps(value)}{end}")
+    stream.write("}\n")
+
+
+def schedule_json(schedule: Schedule) -> dict[str, Any]:
+    """`recipe-studio show --format json`."""
+    pruners = schedule.pruning
+    iters = [(str(t.index), iter(t.sparsity)) for t in pruners]  # type: ignore[arg-type]
+    lr = iter(schedule.lr)
+    steps = []
+    for k in range(schedule.n_steps):
+        steps.append({
+            "step": k,
+            "epoch": schedule.epoch(k),
+            "lr": next(lr),
+            "sparsity": {key: sparsity_value(next(it)) for key, it in iters},
+        })
+    return {
+        "total_epochs": schedule.total_epochs,
+        "steps_per_epoch": schedule.steps_per_epoch,
+        "modifiers": [{"index": t.index, "type": t.type, "line": t.line,
+                       "start_epoch": t.start_epoch, "end_epoch": t.end_epoch}
+                      for t in schedule.tracks],
+        "steps": steps,
+    }
