@@ -1,0 +1,80 @@
+"""`recipe-studio format PATH...`: rewrite recipes in the canonical layout."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from recipe_studio.cli import app
+from recipe_studio.cli.common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+
+
+@app.command("format")
+def format_(
+    paths: Annotated[list[str], typer.Argument(help="Recipe files or directories.")],
+    check: Annotated[bool, typer.Option(
+        "--check", help="Write nothing; exit 1 if any file would change, and list them.")
+    ] = False,
+    diff: Annotated[bool, typer.Option(
+        "--diff", help="Print the changes as a unified diff instead of writing them.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only report errors.")] = False,
+) -> None:
+    """Canonical layout: 2-space indentation, fields in SparseML's order, float epochs.
+
+    Comments, anchors, quotes and Markdown prose are kept, and a file is only rewritten
+    when SparseML would read exactly the same recipe from the result. Exit 0 when done (or,
+    with --check, nothing would change), 1 when --check finds files to reformat, 2 when a
+    file cannot be read or formatted.
+    """
+    from recipe_studio.discover import discover
+    from recipe_studio.fix import unified_diff
+    from recipe_studio.format import FormatError, format_file, write
+    from recipe_studio.source import read_source
+
+    found = discover(paths)
+    failed = False
+    for path, reason in found.missing:
+        typer.echo(f"recipe-studio: error: {path}: {reason}", err=True)
+        failed = True
+    for d in found.empty_dirs:
+        typer.echo(f"recipe-studio: error: no recipe files under `{d}`", err=True)
+        failed = True
+    changed, unchanged = [], 0
+    for path in found.files:
+        try:
+            result = format_file(path)
+        except FormatError as e:
+            typer.echo(f"recipe-studio: error: cannot format {path}: {e.message}", err=True)
+            failed = True
+            continue
+        if not result.changed:
+            unchanged += 1
+            continue
+        changed.append(path)
+        if check:
+            typer.echo(f"would reformat {path}")
+        elif diff:
+            before = read_source(path).text
+            sys.stdout.write(unified_diff(path, before, result.text.lstrip("\ufeff")
+                                          .replace("\r\n", "\n")))
+        else:
+            try:
+                write(path, result.text)
+            except OSError as e:
+                typer.echo(f"recipe-studio: error: cannot write {path}: {e.strerror or e}",
+                           err=True)
+                failed = True
+                continue
+            if not quiet:
+                typer.echo(f"reformatted {path}", err=True)
+    if not quiet:
+        verb = "would be reformatted" if check or diff else "reformatted"
+        n = len(changed)
+        typer.echo(f"{n} file{'s' if n != 1 else ''} {verb}, {unchanged} already formatted",
+                   err=True)
+    if failed:
+        raise typer.Exit(EXIT_USAGE)
+    raise typer.Exit(EXIT_PROBLEMS if (check or diff) and changed else EXIT_OK)

@@ -1,0 +1,136 @@
+"""`recipe-studio new`: author a recipe from a template."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from recipe_studio.cli import app
+from recipe_studio.cli.common import EXIT_OK, EXIT_PROBLEMS, usage_error
+
+
+@app.command()
+def new(
+    ctx: typer.Context,
+    pruning: Annotated[str, typer.Option(
+        "--pruning", "-p", metavar="gmp|global|magnitude|movement|obs|mfac|acdc|constant|none",
+        help="Pruning algorithm; `constant` keeps existing zeros (sparse transfer).")] = "global",
+    sparsity: Annotated[float, typer.Option("--sparsity", "-s",
+                                            help="Final sparsity.")] = 0.8,
+    quantization: Annotated[bool, typer.Option(
+        "--quantization", "-q", help="End with quantization-aware training.")] = False,
+    epochs: Annotated[float, typer.Option("--epochs", "-e", help="Training length.")] = 50.0,
+    pruning_fraction: Annotated[float, typer.Option(
+        "--pruning-fraction", help="Share of the epochs before QAT spent pruning; the rest "
+                                   "recovers.")] = 0.6,
+    lr_schedule: Annotated[str, typer.Option(
+        "--lr-schedule", metavar="constant|cosine|linear|step",
+        help="Learning-rate schedule after pruning (over the run without pruning).")] = "cosine",
+    init_lr: Annotated[float, typer.Option("--init-lr", help="Initial learning rate.")] = 0.001,
+    final_lr: Annotated[Optional[float], typer.Option(
+        "--final-lr", help="Final learning rate of a cosine/linear decay (default: init/100).")
+    ] = None,
+    qat_epochs: Annotated[Optional[float], typer.Option(
+        "--qat-epochs", help="QAT length (default: 5, or 2 below 15 epochs).")] = None,
+    mask_type: Annotated[str, typer.Option(
+        "--mask-type", metavar="unstructured|block4|2:4", help="Sparsity structure.")
+    ] = "unstructured",
+    target: Annotated[Optional[str], typer.Option(
+        "--target", metavar="vnni|tensorrt",
+        help="Target hardware: sets --mask-type (vnni: block4, tensorrt: 2:4).")] = None,
+    distillation: Annotated[bool, typer.Option(
+        "--distillation", help="Add knowledge distillation from a teacher.")] = False,
+    hardness: Annotated[float, typer.Option(
+        "--hardness", help="Distillation loss weight.")] = 0.5,
+    temperature: Annotated[float, typer.Option(
+        "--temperature", help="Distillation temperature.")] = 2.0,
+    model: Annotated[Optional[str], typer.Option(
+        "--model", help="An .onnx model, a torch state_dict or a text list of parameter "
+                        "names: prune its prunable weights.")] = None,
+    output: Annotated[Optional[str], typer.Option(
+        "--output", "-o", help="Write here (.yaml, or .md for a recipe card) atomically.")
+    ] = None,
+) -> None:
+    """Write a new recipe: variables at the top, a comment on every phase, lint-clean.
+
+    Without -o the recipe is printed. Exit 0 on success, 2 for invalid options.
+    """
+    from recipe_studio.io import atomic_write
+    from recipe_studio.lint import LintSettings, lint_recipe
+    from recipe_studio.load import load
+    from recipe_studio.new import (
+        TARGETS, NewError, RecipeOptions, as_markdown, new_recipe, prunable_params,
+    )
+
+    if target is not None:
+        if target not in TARGETS:
+            raise usage_error("--target must be vnni or tensorrt")
+        wanted = TARGETS[target]
+        if mask_type not in ("unstructured", wanted):
+            raise usage_error(f"--target {target} needs --mask-type {wanted}, not {mask_type}")
+        mask_type = wanted
+    params = source = None
+    if model is not None:
+        from recipe_studio.modelinfo import ModelError
+
+        try:
+            params, source = prunable_params(model)
+        except ModelError as e:
+            raise usage_error(str(e)) from None
+        if not params:
+            raise usage_error(f"`{model}` has no prunable weights (2-D or larger `.weight` "
+                              "tensors)")
+    options = RecipeOptions(
+        pruning=pruning, sparsity=sparsity, quantization=quantization, epochs=epochs,
+        pruning_fraction=pruning_fraction, lr_schedule=lr_schedule, init_lr=init_lr,
+        final_lr=final_lr, qat_epochs=qat_epochs, mask_type=mask_type,
+        distillation=distillation, hardness=hardness, temperature=temperature, params=params,
+        model=Path(source).name if source else None, command=_command(ctx))
+    try:
+        text = new_recipe(options)
+    except NewError as e:
+        raise usage_error(str(e)) from None
+    name = Path(output).name if output else "recipe.yaml"
+    if output and output.lower().endswith(".md"):
+        text = as_markdown(text, options, name)
+    # a template bug must never hand out a recipe that does not load or lint clean
+    found = lint_recipe(load(text, path=name), LintSettings(isolated=True))
+    if found:
+        for d in found:
+            typer.echo(f"recipe-studio: internal error: the generated recipe has "
+                       f"{d.code} {d.message}", err=True)
+        raise typer.Exit(EXIT_PROBLEMS)
+    if output is None:
+        sys.stdout.write(text)
+        raise typer.Exit(EXIT_OK)
+    try:
+        atomic_write(output, text)
+    except OSError as e:
+        raise usage_error(f"cannot write `{output}`: {e.strerror or e}") from None
+    typer.echo(f"wrote {output}", err=True)
+
+
+def _command(ctx: Any) -> str:
+    """The options given, as a command line (for the recipe's header)."""
+    parts = ["recipe-studio", "new"]
+    for param in ctx.command.params:
+        if param.name is None or param.name == "output":
+            continue
+        source = ctx.get_parameter_source(param.name)
+        if getattr(source, "name", None) != "COMMANDLINE":
+            continue
+        value = ctx.params[param.name]
+        flag = max(param.opts, key=len)
+        if isinstance(value, bool):
+            if value:
+                parts.append(flag)
+            continue
+        text = f"{value:g}" if isinstance(value, float) else str(value)
+        if param.name == "model":
+            text = Path(text).name
+        parts += [flag, shlex.quote(text)]
+    return " ".join(parts)
