@@ -13,18 +13,29 @@ def atomic_write(path: str | os.PathLike[str], text: str, *, newline: str = "\n"
                  bom: bool = False) -> None:
     """Write `text` to `path` so that readers see either the old or the new file, never a
     partial one. Newlines are written as `newline`; an existing file keeps its mode."""
-    target = Path(path)
     data = text if newline == "\n" else text.replace("\n", newline)
-    raw = ("\ufeff" if bom else "") + data
+    atomic_write_bytes(path, (("\ufeff" if bom else "") + data).encode("utf-8"))
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write `data` through a temporary file in the same directory and a rename. An
+    existing file keeps its mode; a new one gets the usual `0o666 & ~umask` (not mkstemp's
+    0600)."""
+    target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(raw)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        with contextlib.suppress(FileNotFoundError):
-            os.chmod(tmp, stat.S_IMODE(target.stat().st_mode))
+        try:
+            mode = stat.S_IMODE(target.stat().st_mode)
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

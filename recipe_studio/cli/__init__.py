@@ -25,6 +25,7 @@ app = typer.Typer(
 )
 
 # command modules register themselves on `app`
+from recipe_studio.cli import bench as _bench  # noqa: E402,F401
 from recipe_studio.cli import diff as _diff  # noqa: E402,F401
 from recipe_studio.cli import finalize as _finalize  # noqa: E402,F401
 from recipe_studio.cli import format as _format  # noqa: E402,F401
@@ -36,6 +37,7 @@ from recipe_studio.cli import rule as _rule  # noqa: E402,F401
 from recipe_studio.cli import scale as _scale  # noqa: E402,F401
 from recipe_studio.cli import schema as _schema  # noqa: E402,F401
 from recipe_studio.cli import show as _show  # noqa: E402,F401
+from recipe_studio.cli import train as _train  # noqa: E402,F401
 from recipe_studio.cli import validate as _validate  # noqa: E402,F401
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -13,30 +10,7 @@ import typer
 from recipe_studio.cli import app
 from recipe_studio.cli.common import EXIT_PROBLEMS, EXIT_USAGE, ColorOption, VarOption, VarsOption
 from recipe_studio.cli.show import StepsOption, load_schedule
-
-
-def write_bytes_atomic(path: str, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same directory and a rename."""
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            mode = target.stat().st_mode & 0o7777
-        except FileNotFoundError:  # a new file gets the usual permissions, not mkstemp's 0600
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+from recipe_studio.io import atomic_write_bytes
 
 
 @app.command()
@@ -69,7 +43,7 @@ def plot(
         typer.echo(f"recipe-studio: error: {e}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
     try:
-        write_bytes_atomic(output, data)
+        atomic_write_bytes(output, data)
     except OSError as e:
         typer.echo(f"recipe-studio: error: cannot write `{output}`: {e.strerror or e}", err=True)
         raise typer.Exit(EXIT_USAGE) from None

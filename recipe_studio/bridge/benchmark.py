@@ -1,0 +1,278 @@
+"""Latency and throughput of an ONNX model in onnxruntime and DeepSparse.
+
+:func:`bench` feeds random inputs of the model's own shapes and types, runs `warmup`
+untimed iterations, then times `iterations` runs one by one (`time.perf_counter`) and
+reports the median and 90th-percentile latency and the throughput (`batch / median`) per
+engine and batch size. DeepSparse is used only when it is installed (and its analytics
+are switched off first, see :mod:`recipe_studio.bridge._deps`); an engine that cannot run
+the model at a batch size gets a `skipped` reason instead of numbers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from recipe_studio.bridge._deps import MissingDependency, available, require
+
+ENGINES = ("onnxruntime", "deepsparse")
+
+_ORT_TYPES = {
+    "tensor(float)": "float32", "tensor(float16)": "float16", "tensor(double)": "float64",
+    "tensor(uint8)": "uint8", "tensor(int8)": "int8", "tensor(int32)": "int32",
+    "tensor(int64)": "int64", "tensor(bool)": "bool",
+}
+
+
+@dataclass
+class BenchResult:
+    """One engine at one batch size."""
+
+    engine: str
+    batch_size: int
+    median_ms: float | None = None
+    p90_ms: float | None = None
+    mean_ms: float | None = None
+    min_ms: float | None = None
+    #: items (batch entries) per second at the median latency
+    throughput: float | None = None
+    iterations: int = 0
+    warmup: int = 0
+    #: seconds to load / compile the model for this batch size
+    setup_s: float | None = None
+    skipped: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"engine": self.engine, "batch_size": self.batch_size,
+                "median_ms": self.median_ms, "p90_ms": self.p90_ms, "mean_ms": self.mean_ms,
+                "min_ms": self.min_ms, "throughput": self.throughput,
+                "iterations": self.iterations, "warmup": self.warmup,
+                "setup_s": self.setup_s, "skipped": self.skipped}
+
+
+@dataclass
+class BenchReport:
+    """Every engine × batch size for one model, with the machine it ran on."""
+
+    model: str
+    results: list[BenchResult] = field(default_factory=list)
+    machine: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, engine: str, batch_size: int) -> BenchResult | None:
+        for r in self.results:
+            if r.engine == engine and r.batch_size == batch_size:
+                return r
+        return None
+
+    def latency_ms(self, engine: str, batch_size: int = 1) -> float | None:
+        r = self.get(engine, batch_size)
+        return r.median_ms if r else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "machine": self.machine,
+                "results": [r.to_dict() for r in self.results]}
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear-interpolated percentile (numpy's default method), q in [0, 100]."""
+    xs = sorted(values)
+    if not xs:
+        raise ValueError("no values")
+    pos = (len(xs) - 1) * q / 100.0
+    lo = int(pos)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def _time(run: Callable[[], Any], warmup: int, iterations: int) -> list[float]:
+    for _ in range(warmup):
+        run()
+    times = []
+    for _ in range(iterations):
+        t0 = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - t0) * 1000.0)
+    return times
+
+
+def _fill(result: BenchResult, times: list[float]) -> None:
+    result.median_ms = statistics.median(times)
+    result.p90_ms = percentile(times, 90)
+    result.mean_ms = statistics.fmean(times)
+    result.min_ms = min(times)
+    result.throughput = result.batch_size / (result.median_ms / 1000.0)
+    result.iterations = len(times)
+
+
+@contextlib.contextmanager
+def _captured_stderr() -> Iterator[list[str]]:
+    """Capture file descriptor 2 (DeepSparse's C++ banner and errors bypass sys.stderr)."""
+    out: list[str] = []
+    try:
+        fd = os.dup(2)
+    except OSError:  # no real stderr (embedded interpreter): nothing to capture
+        yield out
+        return
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield out
+        finally:
+            os.dup2(fd, 2)
+            os.close(fd)
+            tmp.seek(0)
+            out.append(tmp.read().decode("utf-8", "replace"))
+
+
+def model_inputs(onnx_path: str, batch_size: int, *, seed: int = 0) -> dict[str, Any]:
+    """Random inputs for the model's inputs at `batch_size` (first dim), by name."""
+    ort = require("onnxruntime")
+    numpy = require("numpy")
+    session = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
+    rng = numpy.random.default_rng(seed)
+    feed = {}
+    for inp in session.get_inputs():
+        dims = list(inp.shape)
+        if dims and not isinstance(dims[0], int):
+            dims[0] = batch_size
+        elif dims and dims[0] != batch_size:
+            raise ValueError(f"input `{inp.name}` has a fixed batch size of {dims[0]}")
+        if any(not isinstance(d, int) for d in dims):
+            raise ValueError(f"input `{inp.name}` has a dynamic dimension besides the batch: "
+                             f"{inp.shape}")
+        dtype = _ORT_TYPES.get(inp.type)
+        if dtype is None:
+            raise ValueError(f"input `{inp.name}` has an unsupported type {inp.type}")
+        if dtype.startswith("float"):
+            feed[inp.name] = rng.standard_normal(dims).astype(dtype)
+        elif dtype == "bool":
+            feed[inp.name] = rng.integers(0, 2, dims).astype(bool)
+        else:
+            feed[inp.name] = rng.integers(0, 100, dims).astype(dtype)
+    return feed
+
+
+def machine_info() -> dict[str, Any]:
+    """CPU facts that matter for reading the numbers (DeepSparse's view when installed)."""
+    info: dict[str, Any] = {"cpu_count": os.cpu_count(), "machine": platform.machine(),
+                            "processor": platform.processor() or None}
+    if available("deepsparse"):
+        try:
+            cpu = require("deepsparse.cpu")
+            arch = cpu.cpu_architecture()
+            info["deepsparse_isa"] = getattr(arch, "isa", None)
+            info["vnni"] = getattr(arch, "vnni", None)
+            info["physical_cores"] = getattr(arch, "num_available_physical_cores", None)
+        except Exception:  # best effort: an exotic CPU must not break the benchmark
+            pass
+    return info
+
+
+def bench(onnx_path: str | os.PathLike[str], engines: Sequence[str] = ENGINES,
+          batch_sizes: Sequence[int] = (1, 16), *, warmup: int = 10, iterations: int = 50,
+          num_threads: int | None = None, seed: int = 0) -> BenchReport:
+    """Time `onnx_path` in each engine at each batch size.
+
+    Args:
+        onnx_path: the model file.
+        engines: any of "onnxruntime", "deepsparse" (an engine that is not installed is
+            reported as skipped).
+        batch_sizes: batch sizes to time (the model's first input dimension).
+        warmup: untimed runs before timing.
+        iterations: timed runs.
+        num_threads: threads (onnxruntime intra-op) / cores (DeepSparse); default: the
+            engines' own default (all physical cores).
+        seed: random input seed.
+
+    Returns:
+        A :class:`BenchReport`.
+    """
+    path = os.fspath(onnx_path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(path)
+    unknown = [e for e in engines if e not in ENGINES]
+    if unknown:
+        raise ValueError(f"unknown engine {unknown[0]!r} (choose from {', '.join(ENGINES)})")
+    if iterations < 1 or warmup < 0:
+        raise ValueError("iterations must be >= 1 and warmup >= 0")
+    report = BenchReport(model=path, machine=machine_info())
+    for engine in engines:
+        for bs in batch_sizes:
+            result = BenchResult(engine=engine, batch_size=int(bs), warmup=warmup)
+            report.results.append(result)
+            try:
+                feed = model_inputs(path, int(bs), seed=seed)
+            except ValueError as e:
+                result.skipped = str(e)
+                continue
+            try:
+                runner = (_ort_runner if engine == "onnxruntime" else _deepsparse_runner)(
+                    path, int(bs), feed, num_threads, result)
+            except MissingDependency as e:
+                result.skipped = f"{engine} is not installed ({e})"
+                continue
+            except _Unsupported as e:
+                result.skipped = str(e)
+                continue
+            _fill(result, _time(runner, warmup, iterations))
+    return report
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _ort_runner(path: str, batch_size: int, feed: dict[str, Any], num_threads: int | None,
+                result: BenchResult) -> Callable[[], Any]:
+    ort = require("onnxruntime")
+    options = ort.SessionOptions()
+    if num_threads:
+        options.intra_op_num_threads = num_threads
+    t0 = time.perf_counter()
+    try:
+        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        session.run(None, feed)
+    except Exception as e:
+        raise _Unsupported(f"onnxruntime cannot run the model at batch size {batch_size}: "
+                           f"{_first_line(e)}") from e
+    result.setup_s = time.perf_counter() - t0
+    return lambda: session.run(None, feed)
+
+
+def _deepsparse_runner(path: str, batch_size: int, feed: dict[str, Any],
+                       num_threads: int | None, result: BenchResult) -> Callable[[], Any]:
+    if not available("deepsparse"):
+        raise MissingDependency("deepsparse", "sparseml")
+    t0 = time.perf_counter()
+    with _captured_stderr() as captured:
+        try:
+            deepsparse = require("deepsparse")
+            engine = deepsparse.compile_model(path, batch_size=batch_size,
+                                              num_cores=num_threads)
+            inputs = list(feed.values())
+            engine.run(inputs)
+        except MissingDependency:
+            raise
+        except Exception as e:
+            error = e
+        else:
+            error = None
+    if error is not None:
+        detail = "".join(captured).strip().splitlines()
+        tail = f" ({detail[-1]})" if detail else ""
+        raise _Unsupported(f"DeepSparse cannot run the model at batch size {batch_size}: "
+                           f"{_first_line(error)}{tail}") from error
+    result.setup_s = time.perf_counter() - t0
+    return lambda: engine.run(inputs)
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip() or type(e).__name__
+    return text.splitlines()[0][:200]

@@ -1,0 +1,123 @@
+"""`recipe-studio bench MODEL.onnx`: latency and throughput in onnxruntime and DeepSparse."""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from recipe_studio.cli import app
+from recipe_studio.cli.common import EXIT_OK, EXIT_PROBLEMS, ColorOption, usage_error
+
+if TYPE_CHECKING:
+    from recipe_studio.bridge.benchmark import BenchReport
+
+
+class BenchFormat(str, enum.Enum):
+    text = "text"
+    json = "json"
+
+
+def _split(values: list[str] | None, default: tuple[str, ...]) -> list[str]:
+    if not values:
+        return list(default)
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+@app.command()
+def bench(
+    model: Annotated[str, typer.Argument(help="The ONNX model file.")],
+    engines: Annotated[Optional[list[str]], typer.Option(
+        "--engines", "--engine", "-e", metavar="NAME[,NAME]",
+        help="onnxruntime and/or deepsparse (repeatable or comma-separated; default both).")
+    ] = None,
+    batch_sizes: Annotated[Optional[list[str]], typer.Option(
+        "--batch-sizes", "--batch-size", "-b", metavar="N[,N]",
+        help="Batch sizes (repeatable or comma-separated; default 1,16).")] = None,
+    iterations: Annotated[int, typer.Option("--iterations", "-n", min=1,
+                                            help="Timed runs per setting.")] = 50,
+    warmup: Annotated[int, typer.Option("--warmup", min=0, help="Untimed runs first.")] = 10,
+    threads: Annotated[Optional[int], typer.Option(
+        "--threads", min=1, help="Threads/cores per engine (default: the engine's own).")
+    ] = None,
+    format: Annotated[BenchFormat, typer.Option("--format", "-f")] = BenchFormat.text,
+    color: ColorOption = None,
+) -> None:
+    """Time an ONNX model: median and p90 latency and throughput per engine and batch size.
+
+    Inputs are random tensors of the model's own shapes. DeepSparse runs only when it is
+    installed, with its analytics off. Exit 0 when every setting ran, 1 when some were
+    skipped (the reason is shown), 2 for usage errors.
+    """
+    from recipe_studio.bridge.benchmark import ENGINES
+
+    names = _split(engines, ENGINES)
+    for name in names:
+        if name not in ENGINES:
+            raise usage_error(f"unknown engine `{name}` (choose from {', '.join(ENGINES)})")
+    sizes: list[int] = []
+    for item in _split(batch_sizes, ("1", "16")):
+        if not item.isdigit() or int(item) < 1:
+            raise usage_error(f"`{item}` is not a batch size (a positive integer)")
+        sizes.append(int(item))
+    try:
+        with open(model, "rb") as f:
+            f.read(1)
+    except OSError as e:
+        raise usage_error(f"cannot read `{model}`: {e.strerror or e}") from None
+
+    from recipe_studio.bridge._deps import MissingDependency
+    from recipe_studio.bridge.benchmark import bench as run_bench
+
+    try:
+        report = run_bench(model, names, sizes, warmup=warmup, iterations=iterations,
+                           num_threads=threads)
+    except MissingDependency as e:
+        raise usage_error(str(e)) from None
+    except Exception as e:  # onnxruntime cannot read the file at all
+        sys.stderr.write(f"recipe-studio: error: cannot benchmark `{model}`: "
+                         f"{str(e).strip().splitlines()[0] if str(e).strip() else e}\n")
+        raise typer.Exit(EXIT_PROBLEMS) from None
+    if format is BenchFormat.json:
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+    else:
+        render_text(report, color=color)
+    skipped = any(r.skipped for r in report.results)
+    raise typer.Exit(EXIT_PROBLEMS if skipped else EXIT_OK)
+
+
+def render_text(report: BenchReport, *, color: bool | None = None, stream=None) -> None:
+    """The latency table, then DeepSparse's speed-up over onnxruntime per batch size."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=stream or sys.stdout, highlight=False,
+                      force_terminal=color if color else None, no_color=color is False)
+    m = report.machine
+    isa = f", DeepSparse ISA {m['deepsparse_isa']}" if m.get("deepsparse_isa") else ""
+    vnni = f", VNNI {'yes' if m['vnni'] else 'no'}" if m.get("vnni") is not None else ""
+    console.print(f"{report.model}  ({m.get('cpu_count')} CPUs{isa}{vnni})")
+    table = Table(show_edge=False, pad_edge=False, box=None)
+    for col, justify in (("engine", "left"), ("batch", "right"), ("median ms", "right"),
+                         ("p90 ms", "right"), ("items/s", "right"), ("setup s", "right")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for r in report.results:
+        if r.skipped:
+            table.add_row(r.engine, str(r.batch_size), "-", "-", "-", "-")
+            continue
+        table.add_row(r.engine, str(r.batch_size), f"{r.median_ms:.3f}", f"{r.p90_ms:.3f}",
+                      f"{r.throughput:,.0f}", f"{r.setup_s:.2f}")
+    console.print(table)
+    for r in report.results:
+        if r.skipped:
+            console.print(f"skipped {r.engine} at batch {r.batch_size}: {r.skipped}")
+    for bs in sorted({r.batch_size for r in report.results}):
+        ort, ds = report.get("onnxruntime", bs), report.get("deepsparse", bs)
+        if ort and ds and ort.median_ms and ds.median_ms:
+            ratio = ort.median_ms / ds.median_ms
+            factor, word = (ratio, "faster") if ratio >= 1 else (1 / ratio, "slower")
+            console.print(f"batch {bs}: DeepSparse is {factor:.2f}x {word} than onnxruntime "
+                          "(median latency)")

@@ -1,0 +1,201 @@
+"""`recipe-studio train --recipe R`: run a recipe in SparseML training, export, check.
+
+Also the distributed entry point: `torchrun --nproc_per_node K -m recipe_studio train ...`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from recipe_studio.cli import app
+from recipe_studio.cli.common import (
+    EXIT_PROBLEMS, EXIT_USAGE, ColorOption, DiagnosticFormat, VarOption, VarsOption,
+    parse_overrides, print_diagnostics, usage_error,
+)
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from recipe_studio.bridge.trainer import EpochMetrics, TrainResult
+
+
+@app.command()
+def train(
+    recipe: Annotated[str, typer.Option(
+        "--recipe", "-r", help="The recipe (.yaml or .md) to train with.")],
+    task: Annotated[str, typer.Option(
+        "--task", "-t", help="`digits` (a small CNN on scikit-learn's bundled digits) or "
+                             "`package.module:function` returning a Task.")] = "digits",
+    epochs: Annotated[Optional[float], typer.Option(
+        "--epochs", "-e", min=0.0, help="Rescale the recipe to this many epochs first "
+                                        "(as `recipe-studio scale`).")] = None,
+    var: VarOption = None,
+    vars_: VarsOption = None,
+    out: Annotated[str, typer.Option(
+        "--out", "-o", help="Output directory: recipe.yaml, model.pt, model.onnx, "
+                            "metrics.json.")] = "recipe-studio-run",
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same on every rank).")] = 0,
+    no_export: Annotated[bool, typer.Option(
+        "--no-export", help="Skip the ONNX export.")] = False,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="No progress bar; only the per-epoch lines.")] = False,
+    color: ColorOption = None,
+) -> None:
+    """Train a task with a recipe through SparseML, checking each epoch against the schedule.
+
+    The recipe is validated first (nothing runs when it has errors). Each epoch prints the
+    loss, accuracy, learning rate and measured sparsity next to what the schedule predicts;
+    a difference is a warning. Exit 0 on success, 1 when the recipe is invalid or training
+    fails, 2 for usage errors (bad task, missing `sparseml` extra, unwritable output).
+    """
+    from recipe_studio.bridge._deps import MissingDependency
+    from recipe_studio.bridge.export import ExportError
+    from recipe_studio.bridge.manager import RecipeError, ScheduleMismatch, load_recipe
+    from recipe_studio.bridge.tasks import TaskError
+    from recipe_studio.bridge.trainer import TrainingError, train as run_training
+
+    overrides = parse_overrides(var, vars_)
+    main_rank = int(os.environ.get("RANK", "0")) == 0
+    console = _console(color)
+    try:
+        loaded = load_recipe(recipe, variables=overrides, epochs=epochs)
+    except RecipeError as e:
+        _print_recipe_error(e, recipe, color, main_rank)
+        code = EXIT_USAGE if any(d.code == "RS001" for d in e.diagnostics) else EXIT_PROBLEMS
+        raise typer.Exit(code) from None
+    view = _Progress(console, quiet or not main_rank)
+    try:
+        with warnings.catch_warnings():
+            # rendered in the epoch lines instead of Python's warning format
+            warnings.simplefilter("ignore", ScheduleMismatch)
+            with view:
+                # scaling is idempotent: passing `epochs` again only records it in metrics.json
+                result = run_training(loaded, task, out, seed=seed, export=not no_export,
+                                      epochs=epochs,
+                                      on_start=view.start, on_step=view.step,
+                                      on_epoch=view.epoch)
+    except (MissingDependency, TaskError) as e:
+        raise usage_error(str(e)) from None
+    except OSError as e:
+        raise usage_error(f"cannot write to `{out}`: {e.strerror or e}") from None
+    except (TrainingError, ExportError) as e:
+        sys.stderr.write(f"recipe-studio: error: {e}\n")
+        raise typer.Exit(EXIT_PROBLEMS) from None
+    if main_rank:
+        _summary(console, result)
+
+
+def _console(color: bool | None) -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False, force_terminal=color if color else None,
+                   no_color=color is False, soft_wrap=True)
+
+
+def _print_recipe_error(e: Any, path: str, color: bool | None, main_rank: bool) -> None:
+    if not main_rank:
+        return
+    recipe = e.recipe
+    if recipe is None:
+        from recipe_studio.load import load
+
+        recipe = load(path)
+    if e.diagnostics:
+        print_diagnostics(e.diagnostics, {recipe.path: recipe, None: recipe},
+                          DiagnosticFormat.text, stream=sys.stderr, color=color)
+    sys.stderr.write(f"recipe-studio: {e.message}; nothing was trained\n")
+
+
+class _Progress:
+    """A rich progress bar over each epoch's steps and one line per epoch (rank 0 only).
+
+    The bar is live only on a terminal; lines are printed above it.
+    """
+
+    def __init__(self, console: Console, quiet: bool):
+        self.console = console
+        self.quiet = quiet or not console.is_terminal
+        self.progress: Any = None
+        self.bar: Any = None
+        self.epochs = 0
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+    def start(self, handle: Any, task: Any) -> None:
+        self.epochs = handle.max_epochs
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        ranks = f" on {world} ranks (DistributedDataParallel)" if world > 1 else ""
+        self.console.print(
+            f"training `{task.name}` for {handle.max_epochs} epochs × "
+            f"{handle.steps_per_epoch} steps{ranks} with {handle.recipe.path or 'the recipe'}")
+        if self.quiet:
+            return
+        from rich.progress import (
+            BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+        )
+
+        self.progress = Progress(
+            TextColumn("epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]}"), TimeElapsedColumn(),
+            console=self.console, transient=True)
+        self.bar = self.progress.add_task("train", total=handle.steps_per_epoch,
+                                          epoch=f"1/{self.epochs}", loss="-")
+        self.progress.start()
+
+    def step(self, epoch: int, step: int, steps: int, loss: float) -> None:
+        if self.progress is None:
+            return
+        if step == 0:
+            self.progress.reset(self.bar, total=steps)
+        self.progress.update(self.bar, completed=step + 1, loss=f"{loss:.4f}",
+                             epoch=f"{epoch + 1}/{self.epochs}")
+
+    def epoch(self, m: EpochMetrics) -> None:
+        width = len(str(m.epochs))
+        acc = f"{m.accuracy:7.2%}" if m.accuracy is not None else "      -"
+        expected = (f" (expected {m.expected_sparsity:6.2%})"
+                    if m.expected_sparsity is not None else "")
+        line = (f"epoch {m.epoch + 1:>{width}}/{m.epochs}  loss {m.loss:.4f}  acc {acc}  "
+                f"lr {m.lr:<9.4g}  sparsity {m.sparsity:6.2%}{expected}  {m.seconds:5.1f}s")
+        self.console.print(line)
+        for w in m.warnings:
+            self.console.print(f"  [yellow]warning:[/yellow] {_escape(w)}")
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _summary(console: Console, result: TrainResult) -> None:
+    final = result.metrics.get("final", {})
+    acc = final.get("accuracy")
+    parts = [f"accuracy {acc:.2%}" if acc is not None else None,
+             f"conv/linear weight sparsity {final.get('weight_sparsity', 0.0):.2%}"]
+    console.print("done: " + ", ".join(p for p in parts if p))
+    if result.export is not None:
+        e = result.export
+        kind = "quantized (int8 weights)" if e.quantized else "float"
+        console.print(f"ONNX: {e.path}  {e.bytes:,} bytes ({e.gzip_bytes:,} gzipped), {kind}, "
+                      f"exported sparsity {e.onnx_sparsity or 0.0:.2%}, loads in onnxruntime "
+                      f"(max |Δ| vs torch {e.max_abs_diff:.3g})")
+    warnings_count = len(result.warnings)
+    if warnings_count:
+        console.print(f"[yellow]{warnings_count} schedule warning"
+                      f"{'s' if warnings_count != 1 else ''}[/yellow] (see metrics.json)")
+    else:
+        console.print("every epoch matched the schedule's prediction")
+    for kind, path in result.files.items():
+        console.print(f"  {kind:<10} {path}")
