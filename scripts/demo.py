@@ -1,6 +1,10 @@
 """The main job (`make demo`): recipe-studio end to end on the project's examples.
 
-Each step prints the command it runs, then its real output.
+Each step prints the command it runs, then its real output: lint, validate and finalize
+the examples; scale the YOLOv5-guide recipes to the demo's epoch budget, diff, show and plot
+the schedule; then train dense / pruned / pruned+quantized models on scikit-learn's digits
+through SparseML, export them to ONNX and benchmark them in onnxruntime and DeepSparse
+(`demo-output/report.json` and one table at the end).
 """
 
 from __future__ import annotations
@@ -9,12 +13,15 @@ import os
 import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 OUT = ROOT / "demo-output"
 CLI = [sys.executable, "-m", "recipe_studio"]
+#: the epoch budget every recipe is rescaled to for the digits runs
+EPOCHS = 20
 
 
 def step(title: str, args: list[str], *, expect: set[int] = frozenset({0})) -> int:
@@ -42,7 +49,57 @@ def main() -> None:
           "json", "-o", str((OUT / "prune-quantize.final.json").relative_to(ROOT))])
     step("Finalize the Markdown recipe card", ["finalize", "examples/resnet-pruned.md", "-o",
          str((OUT / "resnet-pruned.final.yaml").relative_to(ROOT))])
-    print(f"\nDemo finished; outputs are in {OUT.relative_to(ROOT)}/")
+    out = OUT.relative_to(ROOT)
+    step(f"Scale the YOLOv5 GMP recipe (50 epochs) to the demo's budget of {EPOCHS} epochs",
+         ["scale", "examples/yolov5-gmp.yaml", "--epochs", str(EPOCHS), "-o",
+          f"{out}/yolov5-gmp.{EPOCHS}ep.yaml"])
+    step("What changed, semantically (exit 1: the recipes differ)",
+         ["diff", "examples/yolov5-gmp.yaml", f"{out}/yolov5-gmp.{EPOCHS}ep.yaml"], expect={1})
+    step(f"Scale the prune + QAT recipe to {EPOCHS} epochs (variables change once, eval() stays)",
+         ["scale", "examples/prune-quantize.yaml", "--epochs", str(EPOCHS), "-o",
+          f"{out}/prune-quantize.{EPOCHS}ep.yaml"])
+    step("Its schedule, as SparseML will run it",
+         ["show", f"{out}/prune-quantize.{EPOCHS}ep.yaml", "--steps-per-epoch", "23"])
+    step("...and as a picture",
+         ["plot", f"{out}/prune-quantize.{EPOCHS}ep.yaml", "--steps-per-epoch", "23", "-o",
+          f"{out}/prune-quantize.{EPOCHS}ep.png"])
+    train_and_benchmark()
+    print(f"\nDemo finished in {time.perf_counter() - STARTED:.0f} s; outputs are in {out}/")
+
+
+def train_and_benchmark() -> None:
+    """Dense vs pruned vs pruned+quantized on digits, through SparseML, ONNX and DeepSparse."""
+    print(f"\n=== Train on scikit-learn's digits with SparseML ({EPOCHS} epochs each), export "
+          "to ONNX, benchmark in onnxruntime and DeepSparse", flush=True)
+    os.environ.setdefault("NM_DISABLE_ANALYTICS", "1")
+    from recipe_studio.bridge import MissingDependency
+    from recipe_studio.bridge.demo import format_table, run, targets
+
+    try:
+        report = run(OUT, epochs=EPOCHS, log=lambda line: print(line, flush=True))
+    except MissingDependency as e:
+        print(f"demo: skipping training: {e}", file=sys.stderr)
+        sys.exit(1)
+    print("\n=== Results (demo-output/report.json)\n")
+    print(format_table(report))
+    print(f"\nFor scale: the YOLOv5 guide's pruned-quantized YOLOv5-l is 11 MB vs 143 MB dense "
+          f"(13x) with 95% recovery; here, on digits, the pruned-quantized ONNX is "
+          f"{ratio(report):.1f}x smaller than dense after gzip with "
+          f"{recovery(report):.1%} of dense accuracy.")
+    missed = [what for what, ok, _ in targets(report) if not ok]
+    if missed:
+        print("targets missed: " + "; ".join(missed))
+
+
+def ratio(report: dict) -> float:
+    return report["dense"]["onnx_gzip_bytes"] / report["pruned_quantized"]["onnx_gzip_bytes"]
+
+
+def recovery(report: dict) -> float:
+    return report["pruned_quantized"]["accuracy"] / report["dense"]["accuracy"]
+
+
+STARTED = time.perf_counter()
 
 
 if __name__ == "__main__":
