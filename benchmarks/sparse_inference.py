@@ -47,6 +47,7 @@ modifiers:
   - !QuantizationModifier
     start_epoch: 0.0
     submodules: ['model']
+    model_fuse_fn_name: {fuse}
 """
 
 
@@ -63,8 +64,10 @@ def resnet18(num_classes: int = 1000):
             self.relu1 = nn.ReLU()
             self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
             self.bn2 = nn.BatchNorm2d(cout)
-            self.relu2 = nn.ReLU()
+            # registered before relu2: SparseML fuses conv→bn→relu by registration order,
+            # and relu2 follows the residual add, not bn2
             self.add = torch.ao.nn.quantized.FloatFunctional()
+            self.relu2 = nn.ReLU()
             self.downsample = None
             if stride != 1 or cin != cout:
                 self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
@@ -109,13 +112,19 @@ def build(sparsity: float, quantized: bool, seed: int):
 
 
 def _quantize(model, seed: int) -> None:
-    """SparseML's legacy QAT on `model`, observers calibrated on random batches."""
+    """SparseML's legacy QAT on `model`, observers calibrated on random batches.
+
+    Without conv-BN fusion (`model_fuse_fn_name: no_fuse`): with torch 2.13, SparseML's
+    fusion of the residual blocks' conv→BN pairs fails its own hook count ("Number of fused
+    modules (17) ... does not match expected (20)"). On the resulting graph DeepSparse 1.8's
+    engine asserts (measured here), which the table shows as a skipped DeepSparse run.
+    """
     import torch
 
     from recipe_studio.bridge import apply
 
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-9)
-    handle = apply(QUANT_RECIPE, model, optimizer, steps_per_epoch=1, warn=False)
+    handle = apply(QUANT_RECIPE.format(fuse="no_fuse"), model, optimizer, steps_per_epoch=1, warn=False)
     # SparseML enables QAT at the first optimizer step; zero gradients keep the (pruned)
     # weights as they are, and forward passes in train mode calibrate the observers
     gen = torch.Generator().manual_seed(seed)

@@ -246,10 +246,44 @@ def _ort_runner(path: str, batch_size: int, feed: dict[str, Any], num_threads: i
     return lambda: session.run(None, feed)
 
 
+#: compiles and runs the model once in a child process: DeepSparse's engine ends the whole
+#: process (exit status 1, no exception) on some graphs it cannot handle
+_DEEPSPARSE_PROBE = """
+import sys
+from recipe_studio.bridge._deps import require
+from recipe_studio.bridge.benchmark import model_inputs
+path, bs, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]) or None
+engine = require("deepsparse").compile_model(path, batch_size=bs, num_cores=threads)
+engine.run(list(model_inputs(path, bs).values()))
+"""
+
+
+def _deepsparse_probe(path: str, batch_size: int, num_threads: int | None) -> None:
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NM_DISABLE_ANALYTICS": "1"}
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", _DEEPSPARSE_PROBE, path, str(batch_size),
+             str(num_threads or 0)], capture_output=True, text=True, env=env, timeout=900)
+    except subprocess.TimeoutExpired:
+        raise _Unsupported(f"DeepSparse did not compile the model at batch size {batch_size} "
+                           "within 15 minutes") from None
+    if proc.returncode != 0:
+        lines = [ln.strip() for ln in (proc.stderr + proc.stdout).splitlines() if ln.strip()]
+        # DeepSparse's own crash report names the failed assertion; Python's its exception
+        cause = [ln for ln in lines if ln.startswith(("Assertion at", "Error:"))] or lines[-1:]
+        detail = f": {cause[0][:200]}" if cause else " (no message)"
+        raise _Unsupported(f"DeepSparse cannot run the model at batch size {batch_size}: "
+                           f"its engine exited with status {proc.returncode}{detail}")
+
+
 def _deepsparse_runner(path: str, batch_size: int, feed: dict[str, Any],
                        num_threads: int | None, result: BenchResult) -> Callable[[], Any]:
     if not available("deepsparse"):
         raise MissingDependency("deepsparse", "sparseml")
+    _deepsparse_probe(path, batch_size, num_threads)
     t0 = time.perf_counter()
     with _captured_stderr() as captured:
         try:
