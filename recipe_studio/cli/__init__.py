@@ -24,21 +24,23 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-# command modules register themselves on `app`
-from recipe_studio.cli import bench as _bench  # noqa: E402,F401
-from recipe_studio.cli import diff as _diff  # noqa: E402,F401
-from recipe_studio.cli import finalize as _finalize  # noqa: E402,F401
-from recipe_studio.cli import format as _format  # noqa: E402,F401
-from recipe_studio.cli import lint as _lint  # noqa: E402,F401
-from recipe_studio.cli import lsp as _lsp  # noqa: E402,F401
-from recipe_studio.cli import new as _new  # noqa: E402,F401
-from recipe_studio.cli import plot as _plot  # noqa: E402,F401
-from recipe_studio.cli import rule as _rule  # noqa: E402,F401
-from recipe_studio.cli import scale as _scale  # noqa: E402,F401
-from recipe_studio.cli import schema as _schema  # noqa: E402,F401
-from recipe_studio.cli import show as _show  # noqa: E402,F401
-from recipe_studio.cli import train as _train  # noqa: E402,F401
-from recipe_studio.cli import validate as _validate  # noqa: E402,F401
+# command name -> the module that registers it on `app`, in the order `--help` lists them
+COMMANDS = {
+    "validate": "validate", "lint": "lint", "finalize": "finalize", "rule": "rule",
+    "show": "show", "plot": "plot", "scale": "scale", "diff": "diff", "new": "new",
+    "format": "format", "schema": "schema", "lsp": "lsp", "train": "train", "bench": "bench",
+}
+
+
+def load_commands(argv: list[str] | None = None) -> None:
+    """Register the command `argv` runs, or every command when it names none (help,
+    `--version`, a typo). A cold `validate` then never imports the other commands' modules."""
+    import importlib
+
+    first = next((a for a in argv or () if not a.startswith("-")), None)
+    names = [first] if first in COMMANDS else list(COMMANDS)
+    for name in names:
+        importlib.import_module(f"recipe_studio.cli.{COMMANDS[name]}")
 
 
 @app.callback()
@@ -58,6 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:]) or \
         os.environ.get("RECIPE_STUDIO_DEBUG") == "1"
     args = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--debug"]
+    load_commands(args)
     try:
         app(args=args, prog_name="recipe-studio", standalone_mode=True)
     except SystemExit:
