@@ -178,6 +178,15 @@ def restore_newlines(text: str, newline: str, bom: bool) -> str:
     return ("\ufeff" if bom else "") + text
 
 
+def read_for_edit(path: str) -> tuple[Source, str]:
+    """A recipe file and its exact original text (own newlines and BOM), for an edit that
+    must come out byte-identical when nothing changes. Raises SourceError."""
+    from recipe_studio.source import read_source
+
+    source = read_source(path)
+    return source, restore_newlines(source.text, source.newline, source.bom)
+
+
 def line_of(source: Source, file_offset: int) -> int:
     """1-based line of a file offset."""
     return source.position(file_offset)[0]

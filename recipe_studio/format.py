@@ -34,7 +34,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from recipe_studio.diagnostics import Diagnostic
-from recipe_studio.edit import comment_texts, restore_newlines, round_trip_yaml, yaml_float
+from recipe_studio.edit import (
+    comment_texts, read_for_edit, restore_newlines, round_trip_yaml, yaml_float,
+)
 from recipe_studio.models import catalog
 
 class FormatError(Exception):
@@ -96,13 +98,12 @@ def format_text(text: str, *, path: str | None = None) -> str:
 
 def format_file(path: str) -> FormatResult:
     """Format a recipe file (nothing is written; see :func:`write`)."""
-    from recipe_studio.source import SourceError, read_source
+    from recipe_studio.source import SourceError
 
     try:
-        source = read_source(path)
+        _source, original = read_for_edit(path)
     except SourceError as e:
         raise FormatError(e.diagnostic.message, [e.diagnostic]) from None
-    original = restore_newlines(source.text, source.newline, source.bom)
     new = format_text(original, path=path)
     return FormatResult(new, new != original)
 

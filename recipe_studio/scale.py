@@ -56,7 +56,8 @@ from typing import Any
 
 from recipe_studio.diagnostics import Diagnostic, Severity
 from recipe_studio.edit import (
-    TextEdit, apply_text_edits, clean_float, node_offsets, python_number, restore_newlines,
+    TextEdit, apply_text_edits, clean_float, node_offsets, python_number, read_for_edit,
+    restore_newlines,
     scalar_text, scalar_value_offsets, span_offsets, yaml_number,
 )
 from recipe_studio.evaluator import eval_body
@@ -155,14 +156,13 @@ def scale_file(path: str, epochs: float, *, keep_quantization: bool = False,
                round_decimals: int | None = None,
                overrides: Iterable[Override] | Mapping[str, Any] = ()) -> ScaleResult:
     """Scale the recipe file at `path` (nothing is written; see :func:`write_result`)."""
-    from recipe_studio.source import SourceError, read_source
+    from recipe_studio.load import load
+    from recipe_studio.source import SourceError
 
     try:
-        source = read_source(path)
+        source, original = read_for_edit(path)
     except SourceError as e:
         raise ScaleError(e.diagnostic.message, [e.diagnostic]) from None
-    original = restore_newlines(source.text, source.newline, source.bom)
-    from recipe_studio.load import load
 
     recipe = load(source, overrides=overrides)
     return _Scaler(recipe, original, float(epochs), keep_quantization, round_decimals).run()

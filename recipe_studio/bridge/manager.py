@@ -53,16 +53,12 @@ class ScheduleMismatch(UserWarning):
     """What SparseML did to the model differs from what the recipe's schedule predicts."""
 
 
-@dataclass
-class ParamSparsity:
-    """Measured (and expected) sparsity of one parameter a pruner holds."""
+class _Fractions:
+    """`sparsity` and `expected` from `zeros`, `expected_zeros` and `numel`."""
 
-    name: str
     numel: int
     zeros: int
-    expected_zeros: int | None = None
-    #: the tensor holds NaN (then `zeros` says nothing about the mask)
-    nan: bool = False
+    expected_zeros: int | None
 
     @property
     def sparsity(self) -> float:
@@ -74,6 +70,18 @@ class ParamSparsity:
             return None
         return self.expected_zeros / self.numel
 
+
+@dataclass
+class ParamSparsity(_Fractions):
+    """Measured (and expected) sparsity of one parameter a pruner holds."""
+
+    name: str
+    numel: int
+    zeros: int
+    expected_zeros: int | None = None
+    #: the tensor holds NaN (then `zeros` says nothing about the mask)
+    nan: bool = False
+
     def to_dict(self) -> dict[str, Any]:
         out = {"name": self.name, "numel": self.numel, "zeros": self.zeros,
                "sparsity": self.sparsity, "expected": self.expected}
@@ -83,7 +91,7 @@ class ParamSparsity:
 
 
 @dataclass
-class PrunerReport:
+class PrunerReport(_Fractions):
     """One pruning modifier at the end of an epoch."""
 
     index: int
@@ -102,16 +110,6 @@ class PrunerReport:
     @property
     def zeros(self) -> int:
         return sum(p.zeros for p in self.params)
-
-    @property
-    def sparsity(self) -> float:
-        return self.zeros / self.numel if self.numel else 0.0
-
-    @property
-    def expected(self) -> float | None:
-        if self.expected_zeros is None or not self.numel:
-            return None
-        return self.expected_zeros / self.numel
 
     def to_dict(self) -> dict[str, Any]:
         return {"index": self.index, "type": self.type, "line": self.line,
