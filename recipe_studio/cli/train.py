@@ -55,30 +55,28 @@ def train(
     """
     from recipe_studio.bridge._deps import MissingDependency
     from recipe_studio.bridge.export import ExportError
-    from recipe_studio.bridge.manager import RecipeError, ScheduleMismatch, load_recipe
+    from recipe_studio.bridge.manager import RecipeError, ScheduleMismatch
     from recipe_studio.bridge.tasks import TaskError
     from recipe_studio.bridge.trainer import TrainingError, train as run_training
 
     overrides = parse_overrides(var, vars_)
     main_rank = int(os.environ.get("RANK", "0")) == 0
     console = _console(color)
-    try:
-        loaded = load_recipe(recipe, variables=overrides, epochs=epochs)
-    except RecipeError as e:
-        _print_recipe_error(e, recipe, color, main_rank)
-        code = EXIT_USAGE if any(d.code == "RS001" for d in e.diagnostics) else EXIT_PROBLEMS
-        raise typer.Exit(code) from None
     view = _Progress(console, quiet or not main_rank)
     try:
         with warnings.catch_warnings():
             # rendered in the epoch lines instead of Python's warning format
             warnings.simplefilter("ignore", ScheduleMismatch)
             with view:
-                # scaling is idempotent: passing `epochs` again only records it in metrics.json
-                result = run_training(loaded, task, out, seed=seed, export=not no_export,
-                                      epochs=epochs,
+                # an invalid recipe raises before torch is imported or anything is written
+                result = run_training(recipe, task, out, epochs=epochs, variables=overrides,
+                                      seed=seed, export=not no_export,
                                       on_start=view.start, on_step=view.step,
                                       on_epoch=view.epoch)
+    except RecipeError as e:
+        _print_recipe_error(e, recipe, color, main_rank)
+        code = EXIT_USAGE if any(d.code == "RS001" for d in e.diagnostics) else EXIT_PROBLEMS
+        raise typer.Exit(code) from None
     except (MissingDependency, TaskError) as e:
         raise usage_error(str(e)) from None
     except OSError as e:
