@@ -4,19 +4,18 @@
 untimed iterations, then times `iterations` runs one by one (`time.perf_counter`) and
 reports the median and 90th-percentile latency and the throughput (`batch / median`) per
 engine and batch size. DeepSparse is used only when it is installed (and its analytics
-are switched off first, see :mod:`recipe_studio.bridge._deps`); an engine that cannot run
-the model at a batch size gets a `skipped` reason instead of numbers.
+are switched off first, see :mod:`recipe_studio.bridge._deps`) and is measured in a child
+process, because its engine can end the process on a graph it cannot compile; an engine
+that cannot run the model at a batch size gets a `skipped` reason instead of numbers.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import platform
 import statistics
-import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,26 +110,6 @@ def _fill(result: BenchResult, times: list[float]) -> None:
     result.iterations = len(times)
 
 
-@contextlib.contextmanager
-def _captured_stderr() -> Iterator[list[str]]:
-    """Capture file descriptor 2 (DeepSparse's C++ banner and errors bypass sys.stderr)."""
-    out: list[str] = []
-    try:
-        fd = os.dup(2)
-    except OSError:  # no real stderr (embedded interpreter): nothing to capture
-        yield out
-        return
-    with tempfile.TemporaryFile(mode="w+b") as tmp:
-        os.dup2(tmp.fileno(), 2)
-        try:
-            yield out
-        finally:
-            os.dup2(fd, 2)
-            os.close(fd)
-            tmp.seek(0)
-            out.append(tmp.read().decode("utf-8", "replace"))
-
-
 def model_inputs(onnx_path: str, batch_size: int, *, seed: int = 0) -> dict[str, Any]:
     """Random inputs for the model's inputs at `batch_size` (first dim), by name."""
     ort = require("onnxruntime")
@@ -213,15 +192,19 @@ def bench(onnx_path: str | os.PathLike[str], engines: Sequence[str] = ENGINES,
                 result.skipped = str(e)
                 continue
             try:
-                runner = (_ort_runner if engine == "onnxruntime" else _deepsparse_runner)(
-                    path, int(bs), feed, num_threads, result)
+                if engine == "onnxruntime":
+                    runner = _ort_runner(path, int(bs), feed, num_threads, result)
+                    times = _time(runner, warmup, iterations)
+                else:
+                    times = _deepsparse_times(path, int(bs), num_threads, warmup, iterations,
+                                              seed, result)
             except MissingDependency as e:
                 result.skipped = f"{engine} is not installed ({e})"
                 continue
             except _Unsupported as e:
                 result.skipped = str(e)
                 continue
-            _fill(result, _time(runner, warmup, iterations))
+            _fill(result, times)
     return report
 
 
@@ -246,65 +229,53 @@ def _ort_runner(path: str, batch_size: int, feed: dict[str, Any], num_threads: i
     return lambda: session.run(None, feed)
 
 
-#: compiles and runs the model once in a child process: DeepSparse's engine ends the whole
-#: process (exit status 1, no exception) on some graphs it cannot handle
-_DEEPSPARSE_PROBE = """
-import sys
+#: DeepSparse runs in a child process: its engine ends the whole process (exit status 1,
+#: "Assertion at ...", no Python exception) on some graphs it cannot compile
+_DEEPSPARSE_CHILD = """
+import json, sys
 from recipe_studio.bridge._deps import require
-from recipe_studio.bridge.benchmark import model_inputs
-path, bs, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]) or None
-engine = require("deepsparse").compile_model(path, batch_size=bs, num_cores=threads)
-engine.run(list(model_inputs(path, bs).values()))
+from recipe_studio.bridge.benchmark import _time, model_inputs
+path, bs, threads, warmup, iterations, seed = sys.argv[1], *map(int, sys.argv[2:])
+deepsparse = require("deepsparse")
+import time
+t0 = time.perf_counter()
+engine = deepsparse.compile_model(path, batch_size=bs, num_cores=threads or None)
+inputs = list(model_inputs(path, bs, seed=seed).values())
+engine.run(inputs)
+setup = time.perf_counter() - t0
+times = _time(lambda: engine.run(inputs), warmup, iterations)
+print("RESULT " + json.dumps({"setup_s": setup, "times": times}))
 """
 
 
-def _deepsparse_probe(path: str, batch_size: int, num_threads: int | None) -> None:
+def _deepsparse_times(path: str, batch_size: int, num_threads: int | None, warmup: int,
+                      iterations: int, seed: int, result: BenchResult) -> list[float]:
+    """DeepSparse's latencies (ms) at `batch_size`, measured in a child process."""
+    import json
     import subprocess
     import sys
 
+    if not available("deepsparse"):
+        raise MissingDependency("deepsparse", "sparseml")
     env = {**os.environ, "NM_DISABLE_ANALYTICS": "1"}
+    args = [str(v) for v in (batch_size, num_threads or 0, warmup, iterations, seed)]
     try:
-        proc = subprocess.run(
-            [sys.executable, "-c", _DEEPSPARSE_PROBE, path, str(batch_size),
-             str(num_threads or 0)], capture_output=True, text=True, env=env, timeout=900)
+        proc = subprocess.run([sys.executable, "-c", _DEEPSPARSE_CHILD, path, *args],
+                              capture_output=True, text=True, env=env, timeout=1800)
     except subprocess.TimeoutExpired:
-        raise _Unsupported(f"DeepSparse did not compile the model at batch size {batch_size} "
-                           "within 15 minutes") from None
-    if proc.returncode != 0:
+        raise _Unsupported(f"DeepSparse did not finish at batch size {batch_size} within "
+                           "30 minutes") from None
+    found = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    if proc.returncode != 0 or not found:
         lines = [ln.strip() for ln in (proc.stderr + proc.stdout).splitlines() if ln.strip()]
         # DeepSparse's own crash report names the failed assertion; Python's its exception
         cause = [ln for ln in lines if ln.startswith(("Assertion at", "Error:"))] or lines[-1:]
         detail = f": {cause[0][:200]}" if cause else " (no message)"
         raise _Unsupported(f"DeepSparse cannot run the model at batch size {batch_size}: "
-                           f"its engine exited with status {proc.returncode}{detail}")
-
-
-def _deepsparse_runner(path: str, batch_size: int, feed: dict[str, Any],
-                       num_threads: int | None, result: BenchResult) -> Callable[[], Any]:
-    if not available("deepsparse"):
-        raise MissingDependency("deepsparse", "sparseml")
-    _deepsparse_probe(path, batch_size, num_threads)
-    t0 = time.perf_counter()
-    with _captured_stderr() as captured:
-        try:
-            deepsparse = require("deepsparse")
-            engine = deepsparse.compile_model(path, batch_size=batch_size,
-                                              num_cores=num_threads)
-            inputs = list(feed.values())
-            engine.run(inputs)
-        except MissingDependency:
-            raise
-        except Exception as e:
-            error = e
-        else:
-            error = None
-    if error is not None:
-        detail = "".join(captured).strip().splitlines()
-        tail = f" ({detail[-1]})" if detail else ""
-        raise _Unsupported(f"DeepSparse cannot run the model at batch size {batch_size}: "
-                           f"{_first_line(error)}{tail}") from error
-    result.setup_s = time.perf_counter() - t0
-    return lambda: engine.run(inputs)
+                           f"exit status {proc.returncode}{detail}")
+    measured = json.loads(found[-1][len("RESULT "):])
+    result.setup_s = measured["setup_s"]
+    return measured["times"]
 
 
 def _first_line(e: BaseException) -> str:

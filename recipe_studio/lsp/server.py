@@ -104,6 +104,14 @@ class RecipeLanguageServer(LanguageServer):
             return None
         return analysis, Converter(analysis, self.workspace.position_codec)
 
+    def recipe_document(self, uri: str) -> tuple[Analysis, Converter] | None:
+        """The analysis and position converter of `uri`, or None when the document is
+        unknown or not a recipe this server handles (ignored by the configuration)."""
+        found = self.converter(uri)
+        if found is None or found[0].ignored:
+            return None
+        return found
+
     def schedule(self, uri: str) -> None:
         """Analyse `uri` and publish its diagnostics: at once when the server is idle for
         it, else (a burst of changes) once no change came for `debounce` seconds."""
@@ -215,8 +223,8 @@ def create_server() -> RecipeLanguageServer:
                     types.CompletionOptions(trigger_characters=["!", "(", " "]))
     def on_completion(ls: RecipeLanguageServer, params: types.CompletionParams
                       ) -> types.CompletionList | None:
-        found = ls.converter(params.text_document.uri)
-        if found is None or found[0].ignored:
+        found = ls.recipe_document(params.text_document.uri)
+        if found is None:
             return None
         analysis, conv = found
         line, column = conv.from_lsp(params.position)
@@ -243,8 +251,8 @@ def create_server() -> RecipeLanguageServer:
         code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.SourceFixAll]))
     def on_code_action(ls: RecipeLanguageServer, params: types.CodeActionParams
                        ) -> list[types.CodeAction] | None:
-        found = ls.converter(params.text_document.uri)
-        if found is None or found[0].ignored:
+        found = ls.recipe_document(params.text_document.uri)
+        if found is None:
             return None
         _, conv = found
         return conv.code_actions(params.text_document.uri, params.range,
@@ -253,8 +261,8 @@ def create_server() -> RecipeLanguageServer:
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     def on_definition(ls: RecipeLanguageServer, params: types.DefinitionParams
                       ) -> list[types.Location] | None:
-        found = ls.converter(params.text_document.uri)
-        if found is None or found[0].ignored:
+        found = ls.recipe_document(params.text_document.uri)
+        if found is None:
             return None
         analysis, conv = found
         line, column = conv.from_lsp(params.position)
@@ -265,8 +273,8 @@ def create_server() -> RecipeLanguageServer:
     @server.feature(types.TEXT_DOCUMENT_REFERENCES)
     def on_references(ls: RecipeLanguageServer, params: types.ReferenceParams
                       ) -> list[types.Location] | None:
-        found = ls.converter(params.text_document.uri)
-        if found is None or found[0].ignored:
+        found = ls.recipe_document(params.text_document.uri)
+        if found is None:
             return None
         analysis, conv = found
         line, column = conv.from_lsp(params.position)
@@ -278,8 +286,8 @@ def create_server() -> RecipeLanguageServer:
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     def on_symbols(ls: RecipeLanguageServer, params: types.DocumentSymbolParams
                    ) -> list[types.DocumentSymbol] | None:
-        found = ls.converter(params.text_document.uri)
-        if found is None or found[0].ignored:
+        found = ls.recipe_document(params.text_document.uri)
+        if found is None:
             return None
         analysis, conv = found
         return [types.DocumentSymbol(name=s.name, detail=s.detail,
@@ -293,17 +301,12 @@ def create_server() -> RecipeLanguageServer:
 
 
 def _register_formatting(server: RecipeLanguageServer) -> None:
-    """Document formatting through `recipe_studio.format.format_text`, when available."""
-    import importlib.util
-
-    if importlib.util.find_spec("recipe_studio.format") is None:
-        return  # the formatter is not part of this build
-
+    """Document formatting through `recipe_studio.format.format_text`."""
     @server.feature(types.TEXT_DOCUMENT_FORMATTING)
     def on_formatting(ls: RecipeLanguageServer, params: types.DocumentFormattingParams
                       ) -> list[types.TextEdit] | None:
-        found = ls.converter(params.text_document.uri)
-        if found is None or found[0].ignored:
+        found = ls.recipe_document(params.text_document.uri)
+        if found is None:
             return None
         analysis, conv = found
         from recipe_studio.format import format_text  # ruamel.yaml: imported on first use

@@ -324,12 +324,9 @@ _UNCHECKED_SPARSITY = (" Not range-checked by SparseML at load (unlike the GMP f
                        "the mapping form `{sparsity: [params]}` requires `params: []`.")
 
 
-class MFACPruningModifier(GradualPrunerSpec):
-    """Second-order (M-FAC) pruning on the GMP schedule, scoring weights with an inverse
-    Fisher approximation from buffered gradients or a grad sampler."""
-
-    tag: ClassVar[str] = "MFACPruningModifier"
-    sparseml_class: ClassVar[str] = _gmp_class("MFACPruningModifier", "modifier_pruning_mfac")
+class _SecondOrderPrunerSpec(GradualPrunerSpec):
+    """The fields MFAC and OBS share, in their constructors' order (both take the GMP
+    schedule without its value checks); each class adds its own after them."""
 
     init_sparsity: Unchecked = unchecked_field(
         description="Sparsity at `start_epoch`, a number in [0, 1] (or `__FROM_PARAM__`). "
@@ -344,9 +341,18 @@ class MFACPruningModifier(GradualPrunerSpec):
     params: PrunableParamsArg = Field(description=GRADUAL_PARAMS_DESC)
     leave_enabled: BoolArg = Field(True, description=LEAVE_ENABLED_DESC)
     inter_func: Unchecked = unchecked_field(
-        "cubic", description=INTER_FUNC_DESC + " Not checked at load for MFAC.",
+        "cubic", description=INTER_FUNC_DESC + " Not checked at load.",
         expects="'linear', 'cubic' or 'inverse_cubic'")
     global_sparsity: BoolArg = Field(False, description=GLOBAL_SPARSITY_DESC)
+
+
+class MFACPruningModifier(_SecondOrderPrunerSpec):
+    """Second-order (M-FAC) pruning on the GMP schedule, scoring weights with an inverse
+    Fisher approximation from buffered gradients or a grad sampler."""
+
+    tag: ClassVar[str] = "MFACPruningModifier"
+    sparseml_class: ClassVar[str] = _gmp_class("MFACPruningModifier", "modifier_pruning_mfac")
+
     use_gradient_buffering: Unchecked = unchecked_field(
         None, description="`true`: always buffer gradients from training steps; `false`: "
                           "require a `grad_sampler` passed to modify; `null`: use a grad "
@@ -381,28 +387,13 @@ class MFACPruningModifier(GradualPrunerSpec):
         expects="mapping or null")
 
 
-class OBSPruningModifier(GradualPrunerSpec):
+class OBSPruningModifier(_SecondOrderPrunerSpec):
     """Optimal Brain Surgeon pruning on the GMP schedule; needs a grad sampler passed to
     modify and prunes in one-shot or multi-step runs."""
 
     tag: ClassVar[str] = "OBSPruningModifier"
     sparseml_class: ClassVar[str] = _gmp_class("OBSPruningModifier", "modifier_pruning_obs")
 
-    init_sparsity: Unchecked = unchecked_field(
-        description="Sparsity at `start_epoch`, a number in [0, 1] (or `__FROM_PARAM__`). "
-                    "Not checked at load.", expects="float in [0, 1] or '__FROM_PARAM__'")
-    final_sparsity: GradualFinalSparsity = unchecked_field(
-        description="Sparsity reached at `end_epoch`, a number in (0, 1), or a mapping "
-                    "`{sparsity: [params]}`." + _UNCHECKED_SPARSITY,
-        expects="float in (0, 1) or {sparsity: [params]}")
-    start_epoch: FloatArg = epoch_field(description=START_DESC)
-    end_epoch: FloatArg = epoch_field(description=END_GE_DESC)
-    update_frequency: NumArg = epoch_field(description=UPDATE_FREQ_DESC)
-    params: PrunableParamsArg = Field(description=GRADUAL_PARAMS_DESC)
-    leave_enabled: BoolArg = Field(True, description=LEAVE_ENABLED_DESC)
-    inter_func: Unchecked = unchecked_field(
-        "cubic", description=INTER_FUNC_DESC + " Not checked at load for OBS.",
-        expects="'linear', 'cubic' or 'inverse_cubic'")
     global_sparsity: BoolArg = Field(True, description=GLOBAL_SPARSITY_DESC)
     mask_type: Annotated[Literal["unstructured", "block4"],
                          choice_validator("unstructured", "block4")] = Field(

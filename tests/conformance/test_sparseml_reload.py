@@ -8,10 +8,6 @@ made) and `str(manager)` is compared with SparseML's own serialization of the or
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,23 +15,9 @@ import pytest
 from recipe_studio.finalize import finalize_yaml
 from recipe_studio.load import load
 from tests.conformance.corpus import CORPUS, NOT_LOAD_FAILURES, classic
+from tests.sparseml_load import sparseml_load
 
 pytestmark = [pytest.mark.slow, pytest.mark.sparseml]
-
-RUNNER = r"""
-import json, logging, sys
-logging.disable(logging.CRITICAL)
-from sparseml.pytorch.optim import ScheduledModifierManager as M
-out = {}
-for name, path in json.load(open(sys.argv[1])).items():
-    try:
-        m = M.from_yaml(path)
-        out[name] = {"str": str(m), "max": m.max_epochs, "min": m.min_epochs}
-    except Exception as e:
-        out[name] = {"error": f"{type(e).__name__}: {e}"}
-json.dump(out, open(sys.argv[2], "w"))
-"""
-
 
 def test_finalized_recipes_reload_into_the_same_manager(tmp_path: Path) -> None:
     entries = [e for e in classic() if e["loads"]]
@@ -46,14 +28,7 @@ def test_finalized_recipes_reload_into_the_same_manager(tmp_path: Path) -> None:
         p = tmp_path / (Path(e["file"]).name.replace(".md", "") + ".final.yaml")
         p.write_text(finalize_yaml(recipe))
         paths[e["file"]] = str(p)
-    listing = tmp_path / "paths.json"
-    listing.write_text(json.dumps(paths))
-    result = tmp_path / "result.json"
-    env = {**os.environ, "PYTHONHASHSEED": "0", "NM_DISABLE_ANALYTICS": "1"}
-    proc = subprocess.run([sys.executable, "-c", RUNNER, str(listing), str(result)], cwd=tmp_path,
-                          env=env, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    got = json.loads(result.read_text())
+    got = sparseml_load(paths, tmp_path)
     problems = []
     for e in entries:
         r = got[e["file"]]

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import math
 
-import pytest
-
 from recipe_studio.models.base import CHOICE, RANGE, SCHEDULE, TYPE
 
-from .util import DROP, accept, reject
+from .util import DROP, accept, reject, table_tests
 
 SET = "SetLearningRateModifier"
 FUNC = "LearningRateFunctionModifier"
@@ -92,17 +90,7 @@ REJECT = [
 ]
 
 
-@pytest.mark.parametrize(("name", "changes"), ACCEPT)
-def test_accepts(name, changes):
-    accept(name, **changes)
-
-
-@pytest.mark.parametrize(("name", "changes", "kind", "where", "fragment"), REJECT)
-def test_rejects(name, changes, kind, where, fragment):
-    err = reject(name, **changes)
-    assert err["type"] == kind
-    assert err["where"] == where
-    assert fragment in err["msg"]
+test_accepts, test_rejects = table_tests(ACCEPT, REJECT)
 
 
 def test_conversions_and_effective_end():

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import math
 
-import pytest
-
 from recipe_studio.models.base import CHOICE, PARAMS, SCHEDULE, TYPE
 
-from .util import DROP, accept, reject
+from .util import DROP, accept, table_tests
 
 TRAIN = "TrainableParamsModifier"
 SET = "SetParamModifier"
@@ -56,17 +54,7 @@ REJECT = [
 ]
 
 
-@pytest.mark.parametrize(("name", "changes"), ACCEPT)
-def test_accepts(name, changes):
-    accept(name, **changes)
-
-
-@pytest.mark.parametrize(("name", "changes", "kind", "where", "fragment"), REJECT)
-def test_rejects(name, changes, kind, where, fragment):
-    err = reject(name, **changes)
-    assert err["type"] == kind
-    assert err["where"] == where
-    assert fragment in err["msg"]
+test_accepts, test_rejects = table_tests(ACCEPT, REJECT)
 
 
 def test_params_are_normalised():

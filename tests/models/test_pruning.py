@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import math
 
-import pytest
-
 from recipe_studio.models.base import CHOICE, PARAMS, RANGE, SCHEDULE, TYPE, UNKNOWN
 
-from .util import DROP, accept, reject
+from .util import DROP, accept, table_tests
 
 GMP = "GMPruningModifier"
 MAG = "MagnitudePruningModifier"
@@ -215,17 +213,7 @@ REJECT = [
 ]
 
 
-@pytest.mark.parametrize(("name", "changes"), ACCEPT)
-def test_accepts(name, changes):
-    accept(name, **changes)
-
-
-@pytest.mark.parametrize(("name", "changes", "kind", "where", "fragment"), REJECT)
-def test_rejects(name, changes, kind, where, fragment):
-    err = reject(name, **changes)
-    assert err["type"] == kind, err
-    assert err["where"] == where, err
-    assert fragment in err["msg"], err
+test_accepts, test_rejects = table_tests(ACCEPT, REJECT)
 
 
 def test_gmp_params_normalisation():

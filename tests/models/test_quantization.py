@@ -12,7 +12,7 @@ from recipe_studio.models.quantization import (
     LEGACY_ONLY_FIELDS, LegacyQuantizationModifier, QuantizationModifier,
 )
 
-from .util import accept, reject
+from .util import table_tests
 
 NEW = "QuantizationModifier"
 OLD = "LegacyQuantizationModifier"
@@ -82,16 +82,7 @@ REJECT = [
 ]
 
 
-@pytest.mark.parametrize(("name", "changes"), ACCEPT)
-def test_accepts(name, changes):
-    accept(name, **changes)
-
-
-@pytest.mark.parametrize(("name", "changes", "kind", "where", "fragment"), REJECT)
-def test_rejects(name, changes, kind, where, fragment):
-    err = reject(name, **changes)
-    assert (err["type"], err["where"]) == (kind, where), err
-    assert fragment in err["msg"], err
+test_accepts, test_rejects = table_tests(ACCEPT, REJECT)
 
 
 @pytest.mark.parametrize("field", sorted(LEGACY_ONLY_FIELDS))

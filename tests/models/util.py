@@ -51,3 +51,23 @@ def reject(name: str, **changes: Any) -> dict[str, Any]:
     ctx = err.get("ctx") or {}
     err["where"] = ctx.get("field") or (err["loc"][0] if err["loc"] else None)
     return err
+
+
+def table_tests(accept_cases: list[Any], reject_cases: list[Any]) -> tuple[Any, Any]:
+    """A model family's two table-driven tests, for `test_accepts, test_rejects =
+    table_tests(ACCEPT, REJECT)`: every `(name, changes)` case validates; every
+    `(name, changes, kind, where, fragment)` case fails with error type `kind`, pointing at
+    field `where`, with `fragment` in its message."""
+
+    @pytest.mark.parametrize(("name", "changes"), accept_cases)
+    def test_accepts(name: str, changes: dict[str, Any]) -> None:
+        accept(name, **changes)
+
+    @pytest.mark.parametrize(("name", "changes", "kind", "where", "fragment"), reject_cases)
+    def test_rejects(name: str, changes: dict[str, Any], kind: str, where: str,
+                     fragment: str) -> None:
+        err = reject(name, **changes)
+        assert (err["type"], err["where"]) == (kind, where), err
+        assert fragment in err["msg"], err
+
+    return test_accepts, test_rejects

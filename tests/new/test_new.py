@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import itertools
-import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +20,7 @@ from recipe_studio.new import (
 from recipe_studio.scale import scale_text
 from recipe_studio.schedule.timeline import timeline
 from tests.scale.checks import Plan, budget, field_problems
+from tests.sparseml_load import sparseml_load
 
 MASKS = ("unstructured", "block4", "2:4")
 
@@ -174,21 +171,6 @@ def test_cli_model_and_errors(cli, tmp_path):
 
 # ---- SparseML ---------------------------------------------------------------------------
 
-RUNNER = r"""
-import json, logging, sys
-logging.disable(logging.CRITICAL)
-from sparseml.pytorch.optim import ScheduledModifierManager as M
-out = {}
-for name, path in json.load(open(sys.argv[1])).items():
-    try:
-        m = M.from_yaml(path)
-        out[name] = {"max": m.max_epochs, "n": len(m.modifiers)}
-    except Exception as e:
-        out[name] = {"error": f"{type(e).__name__}: {e}"[:300]}
-json.dump(out, open(sys.argv[2], "w"))
-"""
-
-
 @pytest.mark.slow
 @pytest.mark.sparseml
 def test_every_recipe_of_the_option_grid_loads_in_sparseml(tmp_path: Path):
@@ -205,12 +187,7 @@ def test_every_recipe_of_the_option_grid_loads_in_sparseml(tmp_path: Path):
         paths[name] = str(tmp_path / name)
         want[name] = {"max": math.ceil(options.epochs),
                       "n": len(load(text, path=name).modifiers)}
-    listing = tmp_path / "paths.json"
-    listing.write_text(json.dumps(paths))
-    env = {**os.environ, "PYTHONHASHSEED": "0", "NM_DISABLE_ANALYTICS": "1"}
-    proc = subprocess.run([sys.executable, "-c", RUNNER, str(listing), str(tmp_path / "o.json")],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    got = json.loads((tmp_path / "o.json").read_text())
+    got = {name: r if "error" in r else {"max": r["max"], "n": r["n"]}
+           for name, r in sparseml_load(paths, tmp_path).items()}
     bad = {k: v for k, v in got.items() if v != want[k]}
     assert len(got) > 800 and not bad, list(bad.items())[:3]

@@ -3,11 +3,7 @@ scaled — over every loadable classic corpus recipe (0.5x and 1.7x) and the exa
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,51 +14,12 @@ from recipe_studio.scale import scale_file
 from recipe_studio.source import read_source
 from tests.conformance.corpus import CORPUS, classic
 from tests.conftest import EXAMPLES
+from tests.sparseml_load import sparseml_load
 
 pytestmark = [pytest.mark.slow, pytest.mark.sparseml]
 
-RUNNER = r"""
-import json, logging, sys
-logging.disable(logging.CRITICAL)
-from sparseml.pytorch.optim import ScheduledModifierManager as M
-ATTRS = ["start_epoch", "end_epoch", "update_frequency", "init_sparsity", "final_sparsity",
-         "learning_rate", "init_lr", "final_lr", "lr_func", "lr_class",
-         "freeze_bn_stats_epoch", "disable_quantization_observer_epoch", "weight_decay"]
-out = {}
-for name, path in json.load(open(sys.argv[1])).items():
-    try:
-        m = M.from_yaml(path)
-        flat = m.modifiers if isinstance(m.modifiers, list) else [
-            x for v in m.modifiers.values() for x in v]
-        mods = []
-        for mod in flat:
-            d = {"type": type(mod).__name__}
-            for a in ATTRS:
-                try:
-                    d[a] = getattr(mod, a)
-                    json.dumps(d[a])
-                except Exception:
-                    d.pop(a, None)
-            mods.append(d)
-        out[name] = {"max": m.max_epochs, "modifiers": mods}
-    except Exception as e:
-        out[name] = {"error": f"{type(e).__name__}: {e}"[:300]}
-json.dump(out, open(sys.argv[2], "w"))
-"""
-
 POSITIONS = ("start_epoch", "end_epoch", "freeze_bn_stats_epoch",
              "disable_quantization_observer_epoch")
-
-
-def sparseml_load(paths: dict[str, str], tmp_path: Path) -> dict[str, Any]:
-    listing = tmp_path / "paths.json"
-    listing.write_text(json.dumps(paths))
-    result = tmp_path / "result.json"
-    env = {**os.environ, "PYTHONHASHSEED": "0", "NM_DISABLE_ANALYTICS": "1"}
-    proc = subprocess.run([sys.executable, "-c", RUNNER, str(listing), str(result)],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(result.read_text())
 
 
 def scaled_expectation(modifier: dict[str, Any], ratio: float) -> dict[str, Any]:
