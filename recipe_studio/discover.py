@@ -1,9 +1,18 @@
-"""Finding recipe files: explicit paths as given, directories searched recursively."""
+"""Finding recipe files: explicit paths as given, directories searched recursively.
+
+A walked directory never opens anything but regular files (a FIFO named `x.yaml` would
+block the walk forever); the special files, symbolic link loops and dangling links it meets
+among the recipe-named files are reported as notes (:attr:`Discovery.notes`): visible on
+stderr, not errors, so they do not change the exit code. A path given explicitly is taken
+as given, and reading it reports what it is (exit 2 for anything but a regular file).
+"""
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,15 +31,52 @@ class Discovery:
     missing: list[tuple[str, str]] = field(default_factory=list)
     #: directories in which no recipe was found
     empty_dirs: list[str] = field(default_factory=list)
+    #: files skipped in walked directories, with the reason (special files, symbolic link
+    #: loops, dangling links, unreadable files): notes, not errors
+    notes: list[tuple[str, str]] = field(default_factory=list)
 
 
 def looks_like_recipe(path: Path) -> bool:
+    """Whether a regular file mentions a modifier in its first 256 KiB (False for
+    anything else: special files are never opened)."""
     try:
-        with path.open("rb") as f:
-            head = f.read(256 * 1024)
+        return _looks_like_recipe(path)
     except OSError:
         return False
+
+
+def _looks_like_recipe(path: Path) -> bool:
+    from recipe_studio.io import NotRegularFile
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+                 | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(path, st.st_mode)
+        head = os.read(fd, 256 * 1024)
+    finally:
+        os.close(fd)
     return bool(_LOOKS_LIKE_RECIPE.search(head))
+
+
+def _skip_reason(path: Path) -> str | None:
+    """Why a recipe-named file of a walked directory is skipped without being opened
+    (None for a regular file)."""
+    from recipe_studio.io import broken_link, kind_of
+
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        why = broken_link(path)
+        if why:
+            return f"skipped: {why}"
+        if e.errno == errno.ELOOP:
+            return "skipped: a symbolic link loop"
+        return f"skipped: {(e.strerror or str(e)).lower()}"
+    if not stat.S_ISREG(st.st_mode):
+        return f"skipped: {kind_of(st.st_mode)}, not a regular file"
+    return None
 
 
 def discover(paths: Iterable[str | os.PathLike[str]]) -> Discovery:
@@ -48,8 +94,15 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> Discovery:
                     for name in sorted(files):
                         if name.lower().endswith(RECIPE_SUFFIXES):
                             f = Path(root) / name
-                            if looks_like_recipe(f):
-                                found.append(str(f))
+                            why = _skip_reason(f)
+                            if why is None:
+                                try:
+                                    if _looks_like_recipe(f):
+                                        found.append(str(f))
+                                except OSError as e:
+                                    why = f"skipped: {(e.strerror or str(e)).lower()}"
+                            if why is not None:
+                                out.notes.append((str(f), why))
             except OSError as e:
                 out.missing.append((str(raw), f"cannot list directory: {e.strerror or e}"))
                 continue

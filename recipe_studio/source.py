@@ -13,7 +13,6 @@ import bisect
 import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 from recipe_studio import codes
@@ -148,29 +147,50 @@ def decode(data: bytes, path: str | None) -> tuple[str, bool, str]:
 
 def read_source(path: str | os.PathLike[str], *, display: str | None = None) -> Source:
     """Read a recipe file. Raises :class:`SourceError` with a diagnostic on failure."""
-    p = Path(path)
     shown = display if display is not None else str(path)
-    try:
-        if p.is_dir():
-            raise SourceError(codes.FILE_UNREADABLE.diag(
-                f"`{shown}` is a directory, not a recipe file", path=shown), io_error=True)
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise SourceError(codes.FILE_TOO_LARGE.diag(
-                f"the file is {size / 2**20:.1f} MiB; recipes larger than "
-                f"{MAX_FILE_BYTES // (1024 * 1024)} MiB are not read",
-                help="split the recipe or check that this is the right file", path=shown))
-        data = p.read_bytes()
-    except SourceError:
-        raise
-    except FileNotFoundError:
-        raise SourceError(codes.FILE_UNREADABLE.diag(
-            f"`{shown}` does not exist", path=shown), io_error=True) from None
-    except OSError as e:
-        raise SourceError(codes.FILE_UNREADABLE.diag(
-            f"cannot read `{shown}`: {e.strerror or e}", path=shown), io_error=True) from None
+    data = read_file(path, shown)
     text, bom, newline = decode(data, shown)
     return from_text(text, path=shown, form=form_of(str(path)), bom=bom, newline=newline)
+
+
+def read_file(path: str | os.PathLike[str], shown: str) -> bytes:
+    """The bytes of a recipe file, through :func:`recipe_studio.io.read_regular`: a
+    directory, FIFO, device or socket is refused without being opened, and at most
+    :data:`MAX_FILE_BYTES` are read. Raises :class:`SourceError`; the file-level ones
+    (everything but the size) are I/O errors (exit 2)."""
+    from recipe_studio.io import NotRegularFile, TooLarge, broken_link, read_regular
+
+    limit = MAX_FILE_BYTES
+    try:
+        return read_regular(path, limit)
+    except NotRegularFile as e:
+        if e.is_dir:
+            message = f"`{shown}` is a directory, not a recipe file"
+            hint = ("pass one recipe file (`validate`, `lint` and `format` also search "
+                    "directories)")
+        else:
+            message = f"`{shown}` is {e.kind}, not a regular file; it was not read"
+            hint = "pass a `.yaml` or `.md` recipe file"
+        raise SourceError(codes.FILE_UNREADABLE.diag(message, help=hint, path=shown),
+                          io_error=True) from None
+    except TooLarge as e:
+        what = (f"the file is {e.size / 2**20:.1f} MiB" if e.size is not None else
+                f"the file holds more than {limit // (1024 * 1024)} MiB (more than its "
+                "reported size)")
+        raise SourceError(codes.FILE_TOO_LARGE.diag(
+            f"{what}; recipes larger than {limit // (1024 * 1024)} MiB are not read",
+            help="split the recipe or check that this is the right file", path=shown)) from None
+    except FileNotFoundError:
+        why = broken_link(path)
+        raise SourceError(codes.FILE_UNREADABLE.diag(
+            f"`{shown}` is {why}" if why else f"`{shown}` does not exist", path=shown),
+            io_error=True) from None
+    except OSError as e:
+        why = broken_link(path)
+        message = (f"`{shown}` is {why}" if why else
+                   f"cannot read `{shown}`: {(e.strerror or str(e)).lower()}")
+        raise SourceError(codes.FILE_UNREADABLE.diag(message, path=shown),
+                          io_error=True) from None
 
 
 def from_text(

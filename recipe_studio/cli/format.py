@@ -36,6 +36,8 @@ def format_(
 
     found = discover(paths)
     failed = False
+    for path, reason in found.notes:  # skipped in a walked directory: not an error
+        typer.echo(f"recipe-studio: note: {path}: {reason}", err=True)
     for path, reason in found.missing:
         typer.echo(f"recipe-studio: error: {path}: {reason}", err=True)
         failed = True

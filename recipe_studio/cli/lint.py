@@ -104,6 +104,8 @@ def lint(
             raise usage_error(str(e)) from None
 
     found = discover(paths)
+    for path, reason in found.notes:  # skipped in a walked directory: not an error
+        typer.echo(f"recipe-studio: note: {path}: {reason}", err=True)
     for path, reason in found.missing:
         typer.echo(f"recipe-studio: error: {path}: {reason}", err=True)
     for d in found.empty_dirs:

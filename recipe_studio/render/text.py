@@ -26,6 +26,11 @@ _STYLES = {
 }
 
 
+#: codes about the file as a whole (unreadable, not a regular file, too large): the
+#: `-->` line names the path only (JSON and SARIF keep 1:1, which their schemas need)
+WHOLE_FILE = frozenset({"RS001", "RS002"})
+
+
 def _snippet_lines(lines: Callable[[int], str], d: Diagnostic) -> list[tuple[int, str, int, int]]:
     """(line number, text, caret start col, caret width) for the diagnostic's span."""
     out = []
@@ -70,6 +75,8 @@ def render(
         head.append(f" {d.message}", style="bold")
         console.print(head)
         where = f"{d.path or '<text>'}:{d.span.line}:{d.span.column}"
+        if d.code in WHOLE_FILE:  # no line or column to point at
+            where = d.path or "<text>"
         getter = lines_of(d.path)
         snippet = _snippet_lines(getter, d) if getter else []
         width = max([len(str(n)) for n, *_ in snippet] + [1])
