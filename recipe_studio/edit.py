@@ -18,6 +18,7 @@ YAML 1.1 reads as a string.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -171,11 +172,127 @@ def comment_texts(text: str) -> list[str]:
     return out
 
 
-def restore_newlines(text: str, newline: str, bom: bool) -> str:
-    """Text with `\\n` newlines back in a file's own newline style (and BOM)."""
-    if newline != "\n":
-        text = text.replace("\n", newline)
-    return ("\ufeff" if bom else "") + text
+# ---- newlines: edits keep the file's own bytes ------------------------------------------
+#
+# Every offset of the recipe core refers to `Source.text`, the file's text with each line
+# ending (`\r\n`, `\r` or `\n`) written as one `\n`. Within a line the two texts are equal,
+# so an edit at a `\n`-offset lands at a known place of the original text: edits are
+# applied there (:func:`edit_original_text`), and every byte they do not touch — mixed
+# CRLF/LF endings, CR-only endings, a BOM — stays as it was. A `\n` inside new text becomes
+# the ending of the line where the edit starts (the file's most common ending on a last line
+# without one).
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def normalize_newlines(text: str) -> str:
+    """`\r\n` and `\r` as `\n` (what `Source.text` holds)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def _split_bom(original: str) -> tuple[str, str]:
+    return ("\ufeff", original[1:]) if original.startswith("\ufeff") else ("", original)
+
+
+def _common_ending(endings: Sequence[str]) -> str:
+    """The most frequent line ending (the first seen on a tie; `\n` when there is none)."""
+    if not endings:
+        return "\n"
+    counts: dict[str, int] = {}
+    for e in endings:
+        counts[e] = counts.get(e, 0) + 1
+    return max(counts, key=lambda e: (counts[e], -endings.index(e)))
+
+
+def edit_original_text(original: str, normalized: str, edits: Iterable[TextEdit]) -> str:
+    """Apply `edits` (offsets into `normalized`, the `\n` form of `original` without its
+    BOM) to `original` itself. Raises ValueError if `normalized` is not that form, and
+    :class:`EditConflict` for overlapping edits."""
+    bom, body = _split_bom(original)
+    ends = [m.span() for m in _LINE_END.finditer(body)]
+    if len(ends) != normalized.count("\n") or len(body) - len(normalized) != sum(
+            b - a - 1 for a, b in ends):
+        raise ValueError("the edited text is not the original text's `\\n` form")
+    norm_starts = [0]
+    norm_starts.extend(m.end() for m in re.finditer("\n", normalized))
+    raw_starts = [0] + [b for _, b in ends]
+    default = _common_ending([body[a:b] for a, b in ends])
+
+    def line(offset: int) -> int:
+        return bisect.bisect_right(norm_starts, offset) - 1
+
+    def to_raw(offset: int) -> int:
+        i = line(offset)
+        return raw_starts[i] + offset - norm_starts[i]
+
+    def ending(offset: int) -> str:
+        i = line(offset)
+        return body[ends[i][0]:ends[i][1]] if i < len(ends) else default
+
+    raw = [TextEdit(to_raw(e.start), to_raw(e.end), e.new.replace("\n", ending(e.start))
+                    if "\n" in e.new else e.new) for e in edits]
+    return bom + apply_text_edits(body, raw)
+
+
+def edit_original(source: Source, edits: Iterable[TextEdit], original: str | None = None
+                  ) -> str:
+    """`source`'s original text (`original`, else `source.original`) with `edits` (offsets
+    into `source.text`) applied, byte for byte outside them."""
+    text = original if original is not None else source.original
+    if text is None:
+        text = _legacy_original(source)
+    return edit_original_text(text, source.text, edits)
+
+
+def restore_newlines(new_text: str, source: Source, original: str | None = None) -> str:
+    """`new_text` (a rewrite of `source.text` with `\n` newlines, e.g. by the formatter)
+    in the file's own line endings and BOM.
+
+    With one line-ending style (or none) every `\n` becomes it. With mixed endings, the
+    lines are matched with the original's (a line diff): an unchanged line keeps its own
+    ending, and so does a moved one (the formatter reorders fields); a rewritten line takes
+    the ending of the line it replaces, an added line the one of the line before it.
+    """
+    text = original if original is not None else source.original
+    if text is None:
+        text = _legacy_original(source)
+    bom, body = _split_bom(text)
+    endings = [m.group() for m in _LINE_END.finditer(body)]
+    if len(set(endings)) <= 1:
+        newline = endings[0] if endings else "\n"
+        return bom + (new_text if newline == "\n" else new_text.replace("\n", newline))
+    import difflib
+
+    old_lines = source.text.split("\n")
+    new_lines = new_text.split("\n")
+    default = _common_ending(endings)
+    out: list[str] = []
+    opcodes = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes()
+    moved: dict[str, list[int]] = {}  # old lines that are not kept in place, by content
+    for tag, i1, i2, _j1, _j2 in opcodes:
+        if tag != "equal":
+            for i in range(i1, i2):
+                moved.setdefault(old_lines[i], []).append(i)
+    for tag, i1, i2, j1, j2 in opcodes:
+        for k in range(j2 - j1):
+            if tag == "equal":
+                i = i1 + k
+            elif moved.get(new_lines[j1 + k]):
+                i = moved[new_lines[j1 + k]].pop(0)
+            elif i2 > i1:
+                i = min(i1 + k, i2 - 1)
+            else:  # inserted lines: the ending of the line before
+                i = max(i1 - 1, 0)
+            out.append(endings[i] if i < len(endings) else default)
+    # the last new line has no ending of its own
+    return bom + "".join(line + end for line, end in zip(new_lines, out[:-1])) + new_lines[-1]
+
+
+def _legacy_original(source: Source) -> str:
+    """The original text of a Source built from text (no `original`): its newline style
+    and BOM as recorded."""
+    text = source.text if source.newline == "\n" else source.text.replace("\n", source.newline)
+    return ("\ufeff" if source.bom else "") + text
 
 
 def read_for_edit(path: str) -> tuple[Source, str]:
@@ -184,7 +301,8 @@ def read_for_edit(path: str) -> tuple[Source, str]:
     from recipe_studio.source import read_source
 
     source = read_source(path)
-    return source, restore_newlines(source.text, source.newline, source.bom)
+    assert source.original is not None
+    return source, source.original
 
 
 def line_of(source: Source, file_offset: int) -> int:

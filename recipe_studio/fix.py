@@ -21,6 +21,9 @@ MAX_PASSES = 10
 class FixOutcome:
     text: str
     applied: list[Diagnostic]
+    #: the fixed text in the file's own bytes (line endings, BOM), when `fix_text` was
+    #: given the original text: what is written back
+    original: str | None = None
 
     @property
     def changed(self) -> bool:
@@ -56,17 +59,27 @@ def _overlaps(a0: int, a1: int, b0: int, b1: int) -> bool:
 
 
 def fix_text(text: str, relint: Callable[[str], Sequence[Diagnostic]], *,
-             unsafe: bool = False) -> FixOutcome:
-    """Lint, apply fixes, re-lint the result, until no fix applies (bounded)."""
+             unsafe: bool = False, original: str | None = None) -> FixOutcome:
+    """Lint, apply fixes, re-lint the result, until no fix applies (bounded).
+
+    `text` has `\\n` newlines (`Source.text`); with the file's `original` text (its own line
+    endings and BOM, `Source.original`) every pass's edits are applied to it as well, so
+    the bytes no fix touches are written back unchanged.
+    """
+    from recipe_studio.edit import TextEdit, edit_original_text
+
     applied: list[Diagnostic] = []
     for _ in range(MAX_PASSES):
         diagnostics = relint(text)
         new, done = apply_edits(text, diagnostics, unsafe=unsafe)
         if not done or new == text:
             break
+        if original is not None:
+            original = edit_original_text(original, text, [
+                TextEdit(e.start, e.end, e.text) for d in done for e in d.fix.edits])
         applied.extend(done)
         text = new
-    return FixOutcome(text, applied)
+    return FixOutcome(text, applied, original)
 
 
 def unified_diff(path: str, before: str, after: str) -> str:

@@ -93,7 +93,7 @@ def format_text(text: str, *, path: str | None = None) -> str:
                           "it is")
     if new_text == source.text:
         return text
-    return restore_newlines(new_text, source.newline, source.bom)
+    return restore_newlines(new_text, source, text)  # the file's own line endings
 
 
 def format_file(path: str) -> FormatResult:
@@ -108,14 +108,12 @@ def format_file(path: str) -> FormatResult:
     return FormatResult(new, new != original)
 
 
-def write(path: str, text: str) -> None:
-    """Write formatted text atomically (its newlines and BOM are already the file's)."""
-    from recipe_studio.io import atomic_write
+def write(path: str, text: str, *, force: bool = False) -> None:
+    """Write formatted text atomically, byte for byte (its newlines and BOM are already the
+    file's own); see :func:`recipe_studio.io.atomic_write_bytes` for `force`."""
+    from recipe_studio.io import atomic_write_bytes
 
-    bom = text.startswith("\ufeff")
-    body = text[1:] if bom else text
-    newline = "\r\n" if "\r\n" in body else "\n"
-    atomic_write(path, body.replace("\r\n", "\n"), newline=newline, bom=bom)
+    atomic_write_bytes(path, text.encode("utf-8"), force=force)
 
 
 # ---- what PyYAML reads -------------------------------------------------------------------

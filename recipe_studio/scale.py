@@ -56,8 +56,8 @@ from typing import Any
 
 from recipe_studio.diagnostics import Diagnostic, Severity
 from recipe_studio.edit import (
-    TextEdit, apply_text_edits, clean_float, node_offsets, python_number, read_for_edit,
-    restore_newlines,
+    TextEdit, apply_text_edits, clean_float, edit_original, node_offsets, python_number,
+    read_for_edit,
     scalar_text, scalar_value_offsets, span_offsets, yaml_number,
 )
 from recipe_studio.evaluator import eval_body
@@ -168,16 +168,13 @@ def scale_file(path: str, epochs: float, *, keep_quantization: bool = False,
     return _Scaler(recipe, original, float(epochs), keep_quantization, round_decimals).run()
 
 
-def write_result(result: ScaleResult, path: str) -> None:
-    """Write the scaled text atomically (newlines and BOM are already the file's own)."""
-    from recipe_studio.io import atomic_write
+def write_result(result: ScaleResult, path: str, *, force: bool = False) -> None:
+    """Write the scaled text atomically, byte for byte (its newlines and BOM are already
+    the file's own); see :func:`recipe_studio.io.atomic_write_bytes` for links, modes and
+    what `force` allows."""
+    from recipe_studio.io import atomic_write_bytes
 
-    text = result.text
-    bom = text.startswith("\ufeff")
-    if bom:
-        text = text[1:]
-    newline = "\r\n" if "\r\n" in text else "\n"
-    atomic_write(path, text.replace("\r\n", "\n"), newline=newline, bom=bom)
+    atomic_write_bytes(path, result.text.encode("utf-8"), force=force)
 
 
 # ---- the model: leaves, expressions, fields -------------------------------------------
@@ -1089,6 +1086,7 @@ class _Scaler:
                                   edit.new.strip(" ,\n")))
         try:
             new_text = apply_text_edits(source.text, edits) if edits else source.text
+            self.edits = edits  # applied to the original text too (its own line endings)
         except ValueError as e:
             raise ScaleError(f"conflicting edits while scaling: {e}") from None
         self.report_deviations(x, detach)
@@ -1136,7 +1134,7 @@ class _Scaler:
 
         source = self.source
         if changed:
-            out = restore_newlines(new_text, source.newline, source.bom)
+            out = edit_original(source, self.edits, self.original)
             check = _reload(new_text, source, self.recipe, overrides)
             before = {d.code for d in self.recipe.errors}
             new_errors = [d for d in check.errors if d.code not in before]

@@ -52,6 +52,9 @@ class Source:
     bom: bool = False
     notes: tuple[Diagnostic, ...] = ()
     _line_starts: list[int] = field(default_factory=list, repr=False, compare=False)
+    #: the file's exact text (its own newlines, mixed or CR-only, and its BOM) when read
+    #: from a file; edits are applied to it (:func:`recipe_studio.edit.edit_original`)
+    original: str | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.end < 0:
@@ -150,7 +153,9 @@ def read_source(path: str | os.PathLike[str], *, display: str | None = None) -> 
     shown = display if display is not None else str(path)
     data = read_file(path, shown)
     text, bom, newline = decode(data, shown)
-    return from_text(text, path=shown, form=form_of(str(path)), bom=bom, newline=newline)
+    source = from_text(text, path=shown, form=form_of(str(path)), bom=bom, newline=newline)
+    object.__setattr__(source, "original", data.decode("utf-8"))  # valid: decode() checked
+    return source
 
 
 def read_file(path: str | os.PathLike[str], shown: str) -> bytes:

@@ -21,17 +21,23 @@ def format_(
         "--diff", help="Print the changes as a unified diff instead of writing them.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only report errors.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Write even read-only files (their mode is kept) or into read-only "
+                        "directories, and write hard-linked files in place (every link gets "
+                        "the new text; that write is not atomic).")] = False,
 ) -> None:
     """Canonical layout: 2-space indentation, fields in SparseML's order, float epochs.
 
     Comments, anchors, quotes and Markdown prose are kept, and a file is only rewritten
     when SparseML would read exactly the same recipe from the result. Exit 0 when done (or,
     with --check, nothing would change), 1 when --check finds files to reformat, 2 when a
-    file cannot be read or formatted.
+    file cannot be read, formatted or written (read-only and hard-linked files are refused
+    unless --force; symbolic links are written through to their target).
     """
     from recipe_studio.discover import discover
     from recipe_studio.fix import unified_diff
     from recipe_studio.format import FormatError, format_file, write
+    from recipe_studio.io import write_error_message
     from recipe_studio.source import read_source
 
     found = discover(paths)
@@ -44,7 +50,7 @@ def format_(
     for d in found.empty_dirs:
         typer.echo(f"recipe-studio: error: no recipe files under `{d}`", err=True)
         failed = True
-    changed, unchanged = [], 0
+    changed, unchanged, unwritten = [], 0, 0
     for path in found.files:
         try:
             result = format_file(path)
@@ -55,28 +61,32 @@ def format_(
         if not result.changed:
             unchanged += 1
             continue
-        changed.append(path)
+        if check or diff:
+            changed.append(path)
         if check:
             typer.echo(f"would reformat {path}")
         elif diff:
             before = read_source(path).text
             sys.stdout.write(unified_diff(path, before, result.text.lstrip("\ufeff")
-                                          .replace("\r\n", "\n")))
+                                          .replace("\r\n", "\n").replace("\r", "\n")))
         else:
             try:
-                write(path, result.text)
-            except OSError as e:
-                typer.echo(f"recipe-studio: error: cannot write {path}: {e.strerror or e}",
-                           err=True)
+                write(path, result.text, force=force)
+            except OSError as e:  # not counted as reformatted: nothing was written
+                typer.echo("recipe-studio: error: "
+                           + write_error_message(path, e, force_option="--force"), err=True)
                 failed = True
+                unwritten += 1
                 continue
+            changed.append(path)
             if not quiet:
                 typer.echo(f"reformatted {path}", err=True)
     if not quiet:
         verb = "would be reformatted" if check or diff else "reformatted"
         n = len(changed)
-        typer.echo(f"{n} file{'s' if n != 1 else ''} {verb}, {unchanged} already formatted",
-                   err=True)
+        not_written = f", {unwritten} could not be written" if unwritten else ""
+        typer.echo(f"{n} file{'s' if n != 1 else ''} {verb}, {unchanged} already formatted"
+                   f"{not_written}", err=True)
     if failed:
         raise typer.Exit(EXIT_USAGE)
     raise typer.Exit(EXIT_PROBLEMS if (check or diff) and changed else EXIT_OK)

@@ -79,7 +79,7 @@ def lint(
     from recipe_studio.config import ConfigError, load_config_file
     from recipe_studio.discover import discover
     from recipe_studio.fix import fix_text, unified_diff
-    from recipe_studio.io import atomic_write
+    from recipe_studio.io import atomic_write_bytes, write_error_message
     from recipe_studio.lint import LintSettings, lint_recipe
     from recipe_studio.load import load
     from recipe_studio.rules import registry
@@ -129,12 +129,19 @@ def lint(
                               any(d.code == "RS001" for d in recipe.diagnostics))
         if fix or diff:
             src = recipe.source
-            outcome = fix_text(src.text, lambda t: relint_text(t, src), unsafe=unsafe_fixes)
+            outcome = fix_text(src.text, lambda t: relint_text(t, src), unsafe=unsafe_fixes,
+                               original=src.original)
             if outcome.changed:
                 if diff:
                     diffs.append(unified_diff(path, src.text, outcome.text))
                 else:
-                    atomic_write(path, outcome.text, newline=src.newline, bom=src.bom)
+                    try:  # the file's own bytes outside the fixes (line endings, BOM)
+                        atomic_write_bytes(path, (outcome.original or outcome.text)
+                                           .encode("utf-8"))
+                    except OSError as e:  # nothing written: say which file and why
+                        typer.echo(f"recipe-studio: error: {write_error_message(path, e)}",
+                                   err=True)
+                        return FileResult(path, lint_recipe(recipe, settings), src.text, True)
                     typer.echo(f"fixed {len(outcome.applied)} problem"
                                f"{'s' if len(outcome.applied) != 1 else ''} in {path}", err=True)
                     recipe = load(path, overrides=overrides)

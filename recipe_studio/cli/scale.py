@@ -32,6 +32,10 @@ def scale(
     diff: Annotated[bool, typer.Option(
         "--diff", help="Print the change as a unified diff instead of the recipe.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Write even a read-only file (its mode is kept) or into a read-only "
+                        "directory, and write a hard-linked file in place (every link gets "
+                        "the new text; that write is not atomic).")] = False,
     var: VarOption = None,
     vars_: VarsOption = None,
     color: ColorOption = None,
@@ -64,24 +68,33 @@ def scale(
         typer.echo(f"recipe-studio: cannot scale `{path}`: {e.message}", err=True)
         raise typer.Exit(EXIT_PROBLEMS) from None
 
-    if not quiet:
-        _summary(path, result)
     if diff:
+        if not quiet:
+            _summary(path, result)
         from recipe_studio.source import read_source
 
         before = read_source(path).text
         sys.stdout.write(unified_diff(path, before, result.text.lstrip("\ufeff")
-                                      .replace("\r\n", "\n")))
+                                      .replace("\r\n", "\n").replace("\r", "\n")))
         raise typer.Exit(EXIT_OK)
     target = path if in_place else output
     if target is None:
-        sys.stdout.write(result.text.lstrip("\ufeff").replace("\r\n", "\n"))
+        if not quiet:
+            _summary(path, result)
+        sys.stdout.write(result.text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))
         raise typer.Exit(EXIT_OK)
+    if in_place and not result.changed:
+        if not quiet:
+            _summary(path, result)  # nothing to change: the file is not touched
+        raise typer.Exit(EXIT_OK)
+    from recipe_studio.io import write_error_message
+
     try:
-        write_result(result, target)
-    except OSError as e:
-        raise usage_error(f"cannot write `{target}`: {e.strerror or e}") from None
+        write_result(result, target, force=force)
+    except OSError as e:  # nothing was written: no summary of changes, no "wrote"
+        raise usage_error(write_error_message(target, e, force_option="--force")) from None
     if not quiet:
+        _summary(path, result)
         typer.echo(f"wrote {target}", err=True)
 
 

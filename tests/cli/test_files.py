@@ -241,3 +241,249 @@ def test_kind_of_names_every_special_file():
     assert kind_of(stat.S_IFSOCK) == "a socket"
     assert kind_of(stat.S_IFDIR) == "a directory"
 
+
+
+# ---- in-place writes keep the file's identity -------------------------------------------
+
+FIXABLE = ("lr: 1e-5\nmodifiers:\n  - !EpochRangeModifier {start_epoch: 0, end_epoch: 10}\n"
+           "  - !SetLearningRateModifier\n    start_epoch: 0.0\n    learning_rate: eval(lr)\n"
+           "  - !SetLearningRateModifier\n    start_epoch: 5.0\n    learning_rate: 10e-6\n")
+
+WRITERS = {
+    # command line, the text the file starts with, a line the written file must contain
+    "scale": (lambda p: ["scale", p, "--epochs", "20", "--in-place", "-q"], RECIPE,
+              "num_epochs: 20.0"),
+    "format": (lambda p: ["format", "-q", p], RECIPE, "    learning_rate: eval(init_lr)\n"
+               "    start_epoch: 0.0\n"),
+    "lint-fix": (lambda p: ["lint", "--isolated", "--fix", p], FIXABLE, "learning_rate: 10.0e-6"),
+}
+
+
+def _sanity_check_writers():
+    for name, (_, text, after) in WRITERS.items():
+        assert after not in text, name
+
+
+@pytest.fixture(params=list(WRITERS))
+def writer(request):
+    return request.param
+
+
+def _write_cmd(writer: str, path: Path, *extra: str) -> list:
+    args = WRITERS[writer][0](path)
+    if extra:
+        args = [*args[:1], *extra, *args[1:]]
+    return args
+
+
+def test_writers_change_the_file(cli, tmp_path, writer):
+    _sanity_check_writers()
+    _, text, after = WRITERS[writer]
+    p = tmp_path / "r.yaml"
+    p.write_text(text)
+    r = cli(*_write_cmd(writer, p))
+    assert r.code in (0, 1), r.out + r.err
+    assert after in p.read_text()
+
+
+def test_symlink_is_written_through(cli, tmp_path, writer):
+    _, text, after = WRITERS[writer]
+    real = tmp_path / "real" / "recipe.yaml"
+    real.parent.mkdir()
+    real.write_text(text)
+    real.chmod(0o640)
+    link = tmp_path / "link.yaml"
+    link.symlink_to(real)
+    r = cli(*_write_cmd(writer, link))
+    assert r.code in (0, 1), r.out + r.err
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert after in real.read_text()
+    assert stat.S_IMODE(real.stat().st_mode) == 0o640
+    assert sorted(os.listdir(real.parent)) == ["recipe.yaml"]  # no temp file left behind
+    assert sorted(os.listdir(tmp_path)) == ["link.yaml", "real"]
+
+
+def test_mode_is_kept(cli, tmp_path, writer):
+    _, text, after = WRITERS[writer]
+    p = tmp_path / "r.yaml"
+    p.write_text(text)
+    p.chmod(0o604)
+    r = cli(*_write_cmd(writer, p))
+    assert r.code in (0, 1) and after in p.read_text()
+    assert stat.S_IMODE(p.stat().st_mode) == 0o604
+
+
+def test_hard_link_is_refused(cli, tmp_path, writer):
+    _, text, _ = WRITERS[writer]
+    p = tmp_path / "r.yaml"
+    p.write_text(text)
+    other = tmp_path / "other-name.yaml"
+    os.link(p, other)
+    r = cli(*_write_cmd(writer, p))
+    assert r.code == 2, r.out + r.err
+    assert f"cannot write `{p}`: it has 2 hard links" in r.err
+    assert "detach" in r.err
+    assert p.read_text() == text and other.read_text() == text
+    assert os.path.samefile(p, other)
+    assert "reformatted" not in r.err.replace("0 files reformatted", "")
+    assert "wrote" not in r.err and "fixed" not in r.err
+
+
+@pytest.mark.parametrize("command", ["scale", "format"])
+def test_hard_link_with_force_is_written_in_place(cli, tmp_path, command):
+    _, text, after = WRITERS[command]
+    p = tmp_path / "r.yaml"
+    p.write_text(text)
+    other = tmp_path / "other-name.yaml"
+    os.link(p, other)
+    r = cli(*_write_cmd(command, p, "--force"))
+    assert r.code == 0, r.out + r.err
+    assert os.path.samefile(p, other) and os.stat(p).st_nlink == 2
+    assert after in other.read_text() and p.read_text() == other.read_text()
+
+
+def test_read_only_file_is_refused(cli, tmp_path, writer):
+    _, text, _ = WRITERS[writer]
+    p = tmp_path / "r.yaml"
+    p.write_text(text)
+    p.chmod(0o444)
+    r = cli(*_write_cmd(writer, p))
+    assert r.code == 2, r.out + r.err
+    assert f"cannot write `{p}`: it is read-only (mode `0444`)" in r.err
+    assert p.read_text() == text and stat.S_IMODE(p.stat().st_mode) == 0o444
+    if writer != "lint-fix":  # lint has no --force (yet): only the commands that do say so
+        assert "pass --force to replace it anyway" in r.err
+    assert "wrote" not in r.err and "fixed" not in r.err and "reformatted " not in r.err
+
+
+@pytest.mark.parametrize("command", ["scale", "format"])
+def test_read_only_file_with_force(cli, tmp_path, command):
+    _, text, after = WRITERS[command]
+    p = tmp_path / "r.yaml"
+    p.write_text(text)
+    p.chmod(0o444)
+    r = cli(*_write_cmd(command, p, "--force"))
+    assert r.code == 0, r.out + r.err
+    assert after in p.read_text() and stat.S_IMODE(p.stat().st_mode) == 0o444
+
+
+def test_read_only_directory(cli, tmp_path, writer):
+    _, text, _ = WRITERS[writer]
+    d = tmp_path / "ro"
+    d.mkdir()
+    p = d / "r.yaml"
+    p.write_text(text)
+    d.chmod(0o555)
+    try:
+        args = _write_cmd(writer, p)
+        if writer == "format":
+            args = ["format", p]  # not quiet: the summary must not claim a write
+        r = cli(*args)
+    finally:
+        d.chmod(0o755)
+    assert r.code == 2, r.out + r.err
+    assert f"cannot write `{p}`" in r.err  # the path is named (lint --fix too)
+    assert p.read_text() == text and os.listdir(d) == ["r.yaml"]
+    assert "1 file reformatted" not in r.err and "reformatted " not in r.err
+    assert "wrote" not in r.err and "fixed" not in r.err
+    if writer == "format":
+        assert "0 files reformatted, 0 already formatted, 1 could not be written" in r.err
+
+
+def test_special_file_is_never_a_write_target(cli, tmp_path):
+    out = tmp_path / "out.yaml"
+    os.mkfifo(out)
+    with FifoGuard(out) as guard:
+        r = cli("finalize", ROOT / "examples" / "prune-quantize.yaml", "-o", out)
+    assert r.code == 2 and "it is a FIFO (named pipe); only regular files are written" in r.err
+    assert stat.S_ISFIFO(os.stat(out).st_mode) and not guard.opened_by_reader
+
+
+# ---- every unedited byte is kept: mixed CRLF/LF and CR-only line endings -----------------
+
+def _mixed(text: str) -> bytes:
+    lines = text.split("\n")
+    return ("".join(line + ("\r\n" if i % 3 == 1 else "\n") for i, line in
+                    enumerate(lines[:-1])) + lines[-1]).encode()
+
+
+def _cr_only(text: str) -> bytes:
+    return text.replace("\n", "\r").encode()
+
+
+def _lf(data: bytes) -> bytes:
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+
+
+@pytest.mark.parametrize("style", ["mixed", "cr", "bom-mixed"])
+def test_line_endings_are_kept(cli, tmp_path, writer, style):
+    """The written file is the LF result with each line's own ending: lines the command
+    did not touch are byte-identical, and the newline style of each line is kept."""
+    _, text, after = WRITERS[writer]
+    data = {"mixed": _mixed, "cr": _cr_only, "bom-mixed": _mixed}[style](text)
+    if style == "bom-mixed":
+        data = b"\xef\xbb\xbf" + data
+    p = tmp_path / "r.yaml"
+    p.write_bytes(data)
+    reference = tmp_path / "lf.yaml"  # the same command on the LF version
+    reference.write_text(text)
+    cli(*_write_cmd(writer, reference))
+    r = cli(*_write_cmd(writer, p))
+    assert r.code in (0, 1), r.out + r.err
+    written = p.read_bytes()
+    assert written != data and after in _lf(written).decode("utf-8-sig")
+    assert _lf(written).removeprefix(b"\xef\xbb\xbf") == reference.read_bytes()
+    assert written.startswith(b"\xef\xbb\xbf") == style.startswith("bom")
+    old_lines = data.splitlines(keepends=True)
+    new_lines = written.splitlines(keepends=True)
+    if writer == "format":  # lines move: every kept line keeps its ending
+        kept = set(old_lines) & set(new_lines)
+        for line in new_lines:
+            if line in kept:
+                continue
+            stripped = line.rstrip(b"\r\n")
+            # a rewritten line ends like the file's lines do
+            assert line[len(stripped):] in {o[len(o.rstrip(b"\r\n")):] for o in old_lines}
+        assert len(kept) >= len(set(old_lines)) - 2
+    else:  # position-exact edits: same line count, only the edited lines differ
+        assert len(old_lines) == len(new_lines)
+        for old, new in zip(old_lines, new_lines):
+            ending = old[len(old.rstrip(b"\r\n")):]
+            assert new.endswith(ending) and new[: len(new) - len(ending)].find(b"\r") == -1
+        changed = [i for i, (o, n) in enumerate(zip(old_lines, new_lines)) if o != n]
+        assert 0 < len(changed) <= 6
+
+
+# ---- a kill at any moment leaves the old or the new file ---------------------------------
+
+KILL_LOOP = r"""
+import sys
+from recipe_studio.io import atomic_write_bytes
+path, a, b = sys.argv[1], b"A" * 3_000_000, b"B" * 2_000_000
+print("ready", flush=True)
+while True:
+    atomic_write_bytes(path, a)
+    atomic_write_bytes(path, b)
+"""
+
+
+def test_kill_during_writes_leaves_old_or_new(tmp_path):
+    import random
+    import signal
+    import subprocess
+    import sys
+
+    p = tmp_path / "r.yaml"
+    p.write_bytes(b"A" * 3_000_000)
+    rng = random.Random(7)
+    for _ in range(6):
+        proc = subprocess.Popen([sys.executable, "-c", KILL_LOOP, str(p)], cwd=tmp_path,
+                                stdout=subprocess.PIPE, env={**os.environ,
+                                                             "PYTHONPATH": str(ROOT)})
+        assert proc.stdout.readline().strip() == b"ready"
+        time.sleep(rng.uniform(0.05, 0.4))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        proc.stdout.close()
+        data = p.read_bytes()
+        assert data in (b"A" * 3_000_000, b"B" * 2_000_000), len(data)
