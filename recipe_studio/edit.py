@@ -266,24 +266,33 @@ def restore_newlines(new_text: str, source: Source, original: str | None = None)
     old_lines = source.text.split("\n")
     new_lines = new_text.split("\n")
     default = _common_ending(endings)
-    out: list[str] = []
     opcodes = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes()
     moved: dict[str, list[int]] = {}  # old lines that are not kept in place, by content
     for tag, i1, i2, _j1, _j2 in opcodes:
         if tag != "equal":
             for i in range(i1, i2):
                 moved.setdefault(old_lines[i], []).append(i)
-    for tag, i1, i2, j1, j2 in opcodes:
-        for k in range(j2 - j1):
+    source_line: list[int | None] = [None] * len(new_lines)
+    used: set[int] = set()
+    for tag, i1, _i2, j1, j2 in opcodes:  # kept and moved lines: their own ending
+        for j in range(j1, j2):
             if tag == "equal":
-                i = i1 + k
-            elif moved.get(new_lines[j1 + k]):
-                i = moved[new_lines[j1 + k]].pop(0)
-            elif i2 > i1:
-                i = min(i1 + k, i2 - 1)
-            else:  # inserted lines: the ending of the line before
-                i = max(i1 - 1, 0)
-            out.append(endings[i] if i < len(endings) else default)
+                source_line[j] = i1 + j - j1
+            elif moved.get(new_lines[j]):
+                source_line[j] = moved[new_lines[j]].pop(0)
+                used.add(source_line[j])
+    for tag, i1, i2, j1, j2 in opcodes:  # rewritten lines: the ending of the line replaced
+        if tag == "equal":
+            continue
+        free = [i for i in range(i1, i2) if i not in used]
+        for j in range(j1, j2):
+            if source_line[j] is None:
+                if free:
+                    source_line[j] = free.pop(0) if len(free) > 1 else free[0]
+                else:  # an added line: the ending of the line before
+                    source_line[j] = max(i1 - 1, 0)
+    out = [endings[i] if i is not None and i < len(endings) else default
+           for i in source_line]
     # the last new line has no ending of its own
     return bom + "".join(line + end for line, end in zip(new_lines, out[:-1])) + new_lines[-1]
 
