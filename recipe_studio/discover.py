@@ -73,7 +73,7 @@ def _skip_reason(path: Path) -> str | None:
             return f"skipped: {why}"
         if e.errno == errno.ELOOP:
             return "skipped: a symbolic link loop"
-        return f"skipped: {(e.strerror or str(e)).lower()}"
+        return f"skipped: {_lower_first(e.strerror or str(e))}"
     if not stat.S_ISREG(st.st_mode):
         return f"skipped: {kind_of(st.st_mode)}, not a regular file"
     return None
@@ -100,7 +100,7 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> Discovery:
                                     if _looks_like_recipe(f):
                                         found.append(str(f))
                                 except OSError as e:
-                                    why = f"skipped: {(e.strerror or str(e)).lower()}"
+                                    why = f"skipped: {_lower_first(e.strerror or str(e))}"
                             if why is not None:
                                 out.notes.append((str(f), why))
             except OSError as e:
@@ -123,3 +123,8 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> Discovery:
 
 def _raise(e: OSError) -> None:
     raise e
+
+
+def _lower_first(message: str) -> str:
+    """`Permission denied` → `permission denied` (messages are lower case; paths are not)."""
+    return message[:1].lower() + message[1:]

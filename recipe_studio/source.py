@@ -193,7 +193,7 @@ def read_file(path: str | os.PathLike[str], shown: str) -> bytes:
     except OSError as e:
         why = broken_link(path)
         message = (f"`{shown}` is {why}" if why else
-                   f"cannot read `{shown}`: {(e.strerror or str(e)).lower()}")
+                   f"cannot read `{shown}`: {_lower_first(e.strerror or str(e))}")
         raise SourceError(codes.FILE_UNREADABLE.diag(message, path=shown),
                           io_error=True) from None
 
@@ -234,3 +234,8 @@ def from_text(
                 help="put the recipe between `---` lines at the top of the file", path=path))
     return Source(path=path, text=text, form=form, start=start, end=end,
                   newline=newline, bom=bom, notes=tuple(notes))
+
+
+def _lower_first(message: str) -> str:
+    """`Permission denied` → `permission denied` (messages are lower case; paths are not)."""
+    return message[:1].lower() + message[1:]

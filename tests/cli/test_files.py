@@ -104,8 +104,21 @@ def test_fifo_is_refused_unopened(cli, special, tmp_path, command):
     assert r.code == 2, r.out + r.err
     assert "FIFO" in r.out + r.err and "not a regular file" in r.out + r.err
     assert "Traceback" not in r.out + r.err
-    assert elapsed < 1.0 or command == "train", elapsed
+    assert elapsed < 10, elapsed  # cold imports included; the 1 s bound is tested warm below
     assert not (tmp_path / "out.svg").exists() and not (tmp_path / "train-out").exists()
+
+
+def test_special_files_are_refused_under_a_second(cli, special, tmp_path):
+    for command in ("validate", "scale", "format", "finalize"):  # imports paid here
+        cli(*_args(command, special / "ok.yaml", tmp_path))
+    with FifoGuard(special / "pipe.yaml") as guard:
+        for name in ("pipe.yaml", "sock.yaml", "/dev/zero"):
+            for command in ("validate", "scale", "format", "finalize"):
+                start = time.perf_counter()
+                r = cli(*_args(command, special / name, tmp_path))
+                elapsed = time.perf_counter() - start
+                assert r.code == 2 and elapsed < 1.0, (name, command, elapsed)
+    assert not guard.opened_by_reader
 
 
 @pytest.mark.parametrize("command", ["validate", "lint", "finalize", "scale", "format"])
@@ -127,12 +140,6 @@ def test_dev_zero_is_refused_quickly(tmp_path, command):
     assert time.perf_counter() - start < 30
     out = proc.stdout + proc.stderr
     assert proc.returncode == 2 and "`/dev/zero` is a character device" in out, out
-
-
-def test_dev_zero_in_process_under_a_second(cli, tmp_path):
-    start = time.perf_counter()
-    r = cli("validate", "/dev/zero")
-    assert r.code == 2 and time.perf_counter() - start < 1.0
 
 
 @pytest.mark.parametrize("command", ["validate", "finalize", "scale"])
