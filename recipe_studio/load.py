@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from recipe_studio import codes, rewrite
+from recipe_studio import codes, partial, rewrite
 from recipe_studio.diagnostics import Diagnostic, Related, Span, sort_diagnostics
 from recipe_studio.evaluator import EvalError, UnknownName, eval_body, evaluate, names_in
 from recipe_studio.models import catalog
@@ -441,6 +441,7 @@ class _Loader:
         except ValidationError as exc:
             self.validation_errors(entry, model, exc, failed)
             self.partial_schedule_check(entry, model, args, exc, failed)
+            entry.partial = partial.build(model, args, exc.errors(include_url=False), failed)
 
     def field_value(self, entry: ModifierEntry, ref: YRef, path: FieldPath,
                     key: tuple[int, int] | None, scope: _Scope, evaluate_fields: bool,

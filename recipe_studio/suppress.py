@@ -6,6 +6,10 @@
 
 Codes, names and code prefixes are accepted. Suppressions that silence nothing are
 reported (RS901), and so are ones naming no known rule (RS902).
+
+Load-level errors (:func:`recipe_studio.codes.is_load_error`: SparseML cannot load the
+recipe) are never suppressed: a selector that matches one leaves it in place and is itself
+reported (RS902), so that `lint` never passes a recipe `validate` refuses.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ class Suppression:
     first: int = 0
     last: int = 0
     used: set[str] = field(default_factory=set)
+    #: selector -> the first load-level error it matched (and could not suppress)
+    blocked: dict[str, Diagnostic] = field(default_factory=dict)
 
 
 def find(recipe: Recipe) -> list[Suppression]:
@@ -71,18 +77,28 @@ def apply(
     diagnostics: list[Diagnostic],
     suppressions: list[Suppression],
     matches: Callable[[str, Diagnostic], bool],
+    *,
+    protected: Callable[[Diagnostic], bool] = lambda d: False,
 ) -> list[Diagnostic]:
-    """Drop suppressed diagnostics; record which selectors were used."""
+    """Drop suppressed diagnostics; record which selectors were used.
+
+    A `protected` diagnostic (a load-level error) is kept; the selectors aimed at it are
+    recorded in :attr:`Suppression.blocked`.
+    """
     if not suppressions:
         return diagnostics
     kept = []
     for d in diagnostics:
         hit = False
+        keep = protected(d)
         for s in suppressions:
             if s.kind != "file" and not (s.first <= d.span.line <= s.last):
                 continue
             for sel in s.selectors:
                 if matches(sel, d):
+                    if keep:
+                        s.blocked.setdefault(sel, d)
+                        continue
                     s.used.add(sel)
                     hit = True
         if not hit:

@@ -31,6 +31,7 @@ from collections.abc import Iterator
 
 from recipe_studio.diagnostics import Diagnostic, Severity
 from recipe_studio.rules._base import Rule, RuleContext
+from recipe_studio.rules._facts import attr
 
 PARAM_FIELDS = ("params",)
 MODULE_FIELDS = ("layers", "submodules")
@@ -43,7 +44,7 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     for entry in ctx.valid():
         for field in PARAM_FIELDS + MODULE_FIELDS:
             value = entry.args.get(field)
-            if value is None:
+            if value is None or attr(entry, field) is None:  # not a field, or invalid
                 continue
             items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
             for i, item in enumerate(items):
