@@ -136,6 +136,20 @@ class RuleContext:
         end = src.start + node.end
         return Fix(message, (Edit(start, end, text),), safe)
 
+    def rename_value(self, entry: ModifierEntry, path: tuple[Any, ...], old: str, new: str,
+                     what: str = "value") -> Fix | None:
+        """A did-you-mean fix: the scalar `old` written at `path` becomes `new` (same
+        quoting; unsafe, preferred in the language server)."""
+        from recipe_studio.fix import rename_fix
+
+        site = entry.fields.get(path)
+        src = self.recipe.source
+        if site is None or src is None or site.node is None or site.alias or \
+                site.expression is not None:
+            return None
+        return rename_fix(src.text, src.start + site.node.start, src.start + site.node.end,
+                          old, new, safe=False, what=what)
+
     def delete_field(self, entry: ModifierEntry, name: str, message: str, *,
                      safe: bool = True) -> Fix | None:
         """A fix deleting a `key: value` line (block style, value on the same line only)."""
