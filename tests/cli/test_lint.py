@@ -359,3 +359,30 @@ def test_misnamed_modifier_list_is_renamed_by_an_unsafe_fix(cli, tmp_path):
     assert cli("lint", p, "--fix", "--isolated").code == 1 and "modifers" in p.read_text()
     assert cli("lint", p, "--fix", "--unsafe-fixes", "--isolated").code == 0
     assert p.read_text() == CLEAN and cli("validate", p).code == 0
+
+
+@pytest.mark.slow
+@pytest.mark.sparseml
+def test_sparseml_refuses_the_misspellings_and_loads_the_fixed_recipes(cli, tmp_path):
+    """SparseML 1.8 is the judge: every recipe below fails to load; after `lint --fix`
+    (safe fixes only for the first, unsafe too for the others) it loads."""
+    from tests.sparseml_load import sparseml_load
+
+    broken = {"field": (MISSPELT, ()), "typos": (TYPOS, ("--unsafe-fixes",)),
+              "list": (CLEAN.replace("modifiers:", "modifers:"), ("--unsafe-fixes",))}
+    before, after = {}, {}
+    for name, (text, args) in broken.items():
+        b = tmp_path / f"{name}-before.yaml"
+        b.write_text(text)
+        a = tmp_path / f"{name}-after.yaml"
+        a.write_text(text)
+        cli("lint", a, "--fix", "--isolated", *args)
+        assert cli("validate", a).code == 0, name
+        before[name], after[name] = str(b), str(a)
+    loaded = sparseml_load({**{f"b-{k}": v for k, v in before.items()},
+                            **{f"a-{k}": v for k, v in after.items()}}, tmp_path)
+    for name in broken:
+        assert "error" in loaded[f"b-{name}"], (name, loaded[f"b-{name}"])
+        assert "error" not in loaded[f"a-{name}"], (name, loaded[f"a-{name}"])
+    assert sorted(m["type"] for m in loaded["a-typos"]["modifiers"]) == [
+        "EpochRangeModifier", "GlobalMagnitudePruningModifier"]  # SparseML's own order
