@@ -386,3 +386,25 @@ def test_sparseml_refuses_the_misspellings_and_loads_the_fixed_recipes(cli, tmp_
         assert "error" not in loaded[f"a-{name}"], (name, loaded[f"a-{name}"])
     assert sorted(m["type"] for m in loaded["a-typos"]["modifiers"]) == [
         "EpochRangeModifier", "GlobalMagnitudePruningModifier"]  # SparseML's own order
+
+
+@pytest.mark.slow
+def test_lint_never_exits_lower_than_validate_on_the_corpus(cli, tmp_path):
+    """Over the shared corpus (its broken recipes included), with options that would hide
+    every rule finding: every error `validate` reports is in `lint`'s report, and the exit
+    code is at least `validate`'s."""
+    from tests.conformance.corpus import CORPUS
+
+    corpus = CORPUS / "classic"
+    v = cli("validate", corpus, "-f", "json", "--jobs", "1")
+    errors = {(d["path"], d["line"], d["column"], d["code"]) for d in json.loads(v.out)
+              if d["severity"] == "error"}
+    assert v.code == 1 and len(errors) > 10
+    (tmp_path / "quiet.toml").write_text('ignore = ["ALL"]\n[severity]\nALL = "info"\n')
+    for args in (("--exit-zero", "--ignore", "ALL"), ("--config", tmp_path / "quiet.toml"),
+                 ("--select", "RS9",)):
+        r = cli("lint", corpus, "-f", "json", "--jobs", "1", *args)
+        found = {(d["path"], d["line"], d["column"], d["code"]) for d in json.loads(r.out)
+                 if d["severity"] == "error"}
+        assert errors <= found, sorted(errors - found)[:5]
+        assert r.code >= v.code, args
