@@ -182,7 +182,7 @@ def _suppression_diagnostics(recipe: Recipe, sups: Sequence[suppress.Suppression
                 # aimed at a load error (or at codes that are only ever load errors)
                 if invalid_suppression.RULE.code in enabled:
                     out.append(invalid_suppression.load_error_diagnostic(
-                        recipe, s, sel, s.blocked.get(sel)))
+                        recipe, s, sel, s.blocked.get(sel), removable=sel not in s.used))
             elif sel not in s.used and unused_suppression.RULE.code in enabled:
                 # a suppression of a rule that is not enabled is not "unused"
                 if codes_ & enabled:

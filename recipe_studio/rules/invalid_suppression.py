@@ -30,6 +30,7 @@ and, for a load error such as
 
 ## Fix safety
 Unsafe: the did-you-mean rename of a misspelt rule changes what the comment suppresses.
+Safe: removing an entry aimed at a load error (it can never suppress anything).
 """
 
 from __future__ import annotations
@@ -59,8 +60,9 @@ def diagnostic(recipe: Recipe, suppression, selector: str) -> Diagnostic:
 
 
 def load_error_diagnostic(recipe: Recipe, suppression, selector: str,
-                          target: Diagnostic | None) -> Diagnostic:
-    """`selector` matched a load-level error (`target`), or names only load-error codes."""
+                          target: Diagnostic | None, *, removable: bool = True) -> Diagnostic:
+    """`selector` matched a load-level error (`target`), or names only load-error codes.
+    `removable`: the selector suppresses nothing else (its removal is the fix)."""
     if target is not None:
         where = "here" if target.span.line == suppression.span.line else \
             f"on line {target.span.line}"
@@ -73,8 +75,11 @@ def load_error_diagnostic(recipe: Recipe, suppression, selector: str,
         message = (f"`{selector}` names only load errors, and load errors cannot be "
                    "suppressed: SparseML cannot load a recipe that has one")
         help_ = "fix the error instead, and remove it from the suppression comment"
+    from recipe_studio.suppress import removal_fix
+
     return Diagnostic(code=RULE.code, name=RULE.name, severity=RULE.severity, message=message,
-                      span=suppression.span, path=recipe.path, help=help_)
+                      span=suppression.span, path=recipe.path, help=help_,
+                      fix=removal_fix(recipe, suppression, selector) if removable else None)
 
 
 def _rename_selector(recipe: Recipe, suppression, selector: str, new: str) -> Fix | None:
