@@ -47,6 +47,24 @@ class Code:
             related=tuple(related),
         )
 
+    @property
+    def load_error(self) -> bool:
+        """Whether the code reports that SparseML cannot load the recipe (see
+        :func:`is_load_error`)."""
+        return self.severity is Severity.ERROR
+
+
+def is_load_error(diagnostic: Diagnostic) -> bool:
+    """The one definition of a load-level error: a loader code reported as an error.
+
+    These are exactly the diagnostics that make :attr:`Recipe.ok` false and `validate`
+    exit 1 (SparseML cannot load the recipe, or — RS005 with differing values — recipe-studio
+    deliberately refuses it). `lint` always reports them: no suppression comment,
+    `ignore`/`select`/`per-file-ignores`/`severity` setting or `--ignore`/`--select` option
+    hides or downgrades them, and `--exit-zero` does not apply to them.
+    """
+    return diagnostic.severity is Severity.ERROR and diagnostic.code in BY_CODE
+
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 
@@ -190,3 +208,6 @@ LOADER_CODES: tuple[Code, ...] = tuple(
 )
 BY_CODE: dict[str, Code] = {c.code: c for c in LOADER_CODES}
 BY_NAME: dict[str, Code] = {c.name: c for c in LOADER_CODES}
+#: codes whose diagnostics are load-level errors (RS005 also comes as a warning when both
+#: values are equal; only its error form is a load error)
+LOAD_ERROR_CODES: frozenset[str] = frozenset(c.code for c in LOADER_CODES if c.load_error)

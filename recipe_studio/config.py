@@ -14,6 +14,11 @@ replaces discovery. Keys::
     max-ratio = 0.1
 
 Unknown keys, codes, names and options are errors with a did-you-mean.
+
+Load-level errors (what `validate` reports as errors: SparseML cannot load the recipe) are
+always reported: `select` does not drop them, `ignore`, `per-file-ignores` and `severity`
+do not apply to them, and an entry that names nothing but load errors (`ignore =
+["RS102"]`) is a configuration error, as it could never do anything.
 """
 
 from __future__ import annotations
@@ -108,6 +113,8 @@ def parse_config(table: dict[str, Any], *, where: str, path: Path | None = None)
             sels = _str_list(value, key, where)
             for s in sels:
                 registry.check_selector(s, f"`{key}` in {where}")
+                if norm == "ignore":
+                    registry.check_suppressible(s, f"`{key}` in {where}")
             if norm == "select":
                 cfg.select = sels
             elif norm == "extend-select":
@@ -124,6 +131,8 @@ def parse_config(table: dict[str, Any], *, where: str, path: Path | None = None)
                 except ValueError:
                     raise ConfigError(f"severity `{level}` for `{sel}` in {where} must be "
                                       "error, warning or info") from None
+                if cfg.severity[sel] is not Severity.ERROR:
+                    registry.check_suppressible(sel, f"`severity` in {where}")
         elif norm == "per-file-ignores":
             if not isinstance(value, dict):
                 raise ConfigError(f"`per-file-ignores` in {where} must be a table of "
@@ -132,6 +141,7 @@ def parse_config(table: dict[str, Any], *, where: str, path: Path | None = None)
                 lst = _str_list(sels, f"per-file-ignores.{pattern}", where)
                 for s in lst:
                     registry.check_selector(s, f"`per-file-ignores` in {where}")
+                    registry.check_suppressible(s, f"`per-file-ignores` in {where}")
                 cfg.per_file_ignores[str(pattern)] = lst
         elif norm == "steps-per-epoch":
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:

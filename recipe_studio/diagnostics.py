@@ -58,11 +58,17 @@ class Edit:
 
 @dataclass(frozen=True)
 class Fix:
-    """A change that resolves a diagnostic. Unsafe fixes may change behaviour."""
+    """A change that resolves a diagnostic. Unsafe fixes may change behaviour.
+
+    `preferred` marks a did-you-mean rename (a misspelt field, tag, variable, value or
+    rule): the language server offers it as the preferred quick fix even when it is
+    unsafe, because it is what the author almost certainly meant.
+    """
 
     message: str
     edits: tuple[Edit, ...]
     safe: bool = True
+    preferred: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -62,11 +62,14 @@ def eval_body(value: Any) -> str | None:
 class EvalError(Exception):
     """An expression cannot be evaluated. `code` is the diagnostic to report."""
 
-    def __init__(self, code: codes.Code, message: str, *, help: str | None = None):
+    def __init__(self, code: codes.Code, message: str, *, help: str | None = None,
+                 rename: tuple[str, str] | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
         self.help = help
+        #: (misspelt name, suggestion) when `help` is a did-you-mean (offered as a fix)
+        self.rename = rename
 
 
 class UnknownName(EvalError):
@@ -77,7 +80,8 @@ class UnknownName(EvalError):
         close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
         self.suggestion = close[0] if close else None
         hint = f"did you mean `{self.suggestion}`?" if self.suggestion else None
-        super().__init__(codes.UNDEFINED_VARIABLE, f"unknown variable `{name}`", help=hint)
+        super().__init__(codes.UNDEFINED_VARIABLE, f"unknown variable `{name}`", help=hint,
+                         rename=(name, self.suggestion) if self.suggestion else None)
 
 
 @dataclass
@@ -197,7 +201,8 @@ class _Walker:
                 raise EvalError(codes.UNSUPPORTED_EVAL,
                                 f"function `{node.func.id}` is not supported; only abs, "
                                 "float, int, min, max and round",
-                                help=f"did you mean `{close[0]}`?" if close else None)
+                                help=f"did you mean `{close[0]}`?" if close else None,
+                                rename=(node.func.id, close[0]) if close else None)
             args = [self.eval(a, d) for a in node.args]
             kwargs = {k.arg: self.eval(k.value, d) for k in node.keywords}
             if any(k is None for k in kwargs):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from recipe_studio import codes, suppress
 from recipe_studio.config import LintConfig, discover_config
 from recipe_studio.diagnostics import Diagnostic, Severity, sort_diagnostics
+from recipe_studio.partial import UnknownFieldValue
 from recipe_studio.recipe import Recipe
 from recipe_studio.rules import registry
 from recipe_studio.rules._base import RuleContext
@@ -70,7 +71,12 @@ def enabled_codes(cfg: LintConfig, settings: LintSettings, path: str | None) -> 
 
 
 def lint_recipe(recipe: Recipe, settings: LintSettings | None = None) -> list[Diagnostic]:
-    """Diagnostics for an already-loaded recipe."""
+    """Diagnostics for an already-loaded recipe.
+
+    `lint` is `validate` plus rules: the loader's load-level errors
+    (:func:`codes.is_load_error`) are always kept, whatever the selection, suppression
+    comments or severity settings say; a suppression aimed at one is reported instead.
+    """
     settings = settings or LintSettings()
     cfg = settings.config_for(recipe.path)
     enabled = enabled_codes(cfg, settings, recipe.path)
@@ -82,22 +88,49 @@ def lint_recipe(recipe: Recipe, settings: LintSettings | None = None) -> list[Di
         for rule in registry.LINT_RULES:
             if rule.check is None or rule.code not in enabled:
                 continue
-            ctx.rule = rule
-            ctx.options = cfg.rule_options.get(rule.code) or _default_options(rule)
-            try:
-                found.extend(rule.check(ctx))
-            except Exception as e:  # a rule bug must not take the whole run down
-                if os.environ.get("RECIPE_STUDIO_DEBUG") == "1":
-                    raise
-                found.append(codes.INTERNAL.diag(
-                    f"rule `{rule.name}` failed on this recipe ({type(e).__name__}: {e}); "
-                    "please report it", path=recipe.path))
-    found = [d for d in found if d.code in enabled or d.code == codes.INTERNAL.code]
+            options = cfg.rule_options.get(rule.code) or _default_options(rule)
+            found.extend(_run_rule(rule, ctx, options))
+    found = [d for d in found if codes.is_load_error(d) or d.code in enabled
+             or d.code == codes.INTERNAL.code]
     sups = suppress.find(recipe)
-    found = suppress.apply(found, sups, registry.matches)
+    found = suppress.apply(found, sups, registry.matches, protected=codes.is_load_error)
     found.extend(_suppression_diagnostics(recipe, sups, enabled))
     found = _apply_severity(found, cfg)
     return sort_diagnostics(_dedupe(found))
+
+
+def _run_rule(rule: Any, ctx: RuleContext, options: dict[str, Any]) -> list[Diagnostic]:
+    """One rule over the recipe's modifiers, the partially valid ones included.
+
+    A modifier that failed to load takes part through its partial view (the fields that
+    did validate, :attr:`ModifierEntry.view`). A rule that reads a field the view does not
+    know raises :class:`~recipe_studio.partial.UnknownFieldValue`; the rule is then run
+    again without that modifier, so it never sees a made-up value and the other modifiers
+    keep their diagnostics.
+    """
+    skipped: set[int] = set()
+    run_ctx = ctx
+    while True:
+        run_ctx.rule = rule
+        run_ctx.options = options
+        try:
+            return list(rule.check(run_ctx))
+        except UnknownFieldValue as e:
+            entry = ctx.recipe.entry_of(e.view)
+            if entry is None or entry.index in skipped:
+                return [_internal(rule, ctx.recipe, e)]
+            skipped.add(entry.index)
+            run_ctx = ctx.without(skipped)
+        except Exception as e:  # a rule bug must not take the whole run down
+            if os.environ.get("RECIPE_STUDIO_DEBUG") == "1":
+                raise
+            return [_internal(rule, ctx.recipe, e)]
+
+
+def _internal(rule: Any, recipe: Recipe, e: Exception) -> Diagnostic:
+    return codes.INTERNAL.diag(
+        f"rule `{rule.name}` failed on this recipe ({type(e).__name__}: {e}); "
+        "please report it", path=recipe.path)
 
 
 def lint(
@@ -128,7 +161,9 @@ def _apply_severity(diags: list[Diagnostic], cfg: LintConfig) -> list[Diagnostic
         for sel, sev in cfg.severity.items():  # later, more specific entries win
             if registry.matches(sel, d):
                 level = sev
-        out.append(replace(d, severity=level) if level is not None else d)
+        if level is not None and not codes.is_load_error(d):  # never downgrade a load error
+            d = replace(d, severity=level)
+        out.append(d)
     return out
 
 
@@ -139,12 +174,18 @@ def _suppression_diagnostics(recipe: Recipe, sups: Sequence[suppress.Suppression
     out = []
     for s in sups:
         for sel in s.selectors:
-            if not registry.expand(sel):
+            codes_ = registry.expand(sel)
+            if not codes_:
                 if invalid_suppression.RULE.code in enabled:
                     out.append(invalid_suppression.diagnostic(recipe, s, sel))
+            elif sel in s.blocked or (sel not in s.used and codes_ <= codes.LOAD_ERROR_CODES):
+                # aimed at a load error (or at codes that are only ever load errors)
+                if invalid_suppression.RULE.code in enabled:
+                    out.append(invalid_suppression.load_error_diagnostic(
+                        recipe, s, sel, s.blocked.get(sel), removable=sel not in s.used))
             elif sel not in s.used and unused_suppression.RULE.code in enabled:
                 # a suppression of a rule that is not enabled is not "unused"
-                if registry.expand(sel) & enabled:
+                if codes_ & enabled:
                     out.append(unused_suppression.diagnostic(recipe, s, sel))
     return out
 

@@ -12,13 +12,15 @@ from __future__ import annotations
 import difflib
 import functools
 import os
+from dataclasses import replace
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
-from recipe_studio import codes, rewrite
-from recipe_studio.diagnostics import Diagnostic, Related, Span, sort_diagnostics
+from recipe_studio import codes, partial, rewrite
+from recipe_studio import fix as fixes
+from recipe_studio.diagnostics import Diagnostic, Fix, Related, Span, sort_diagnostics
 from recipe_studio.evaluator import EvalError, UnknownName, eval_body, evaluate, names_in
 from recipe_studio.models import catalog
 from recipe_studio.models.base import PARAM_TOKENS, ModifierSpec, fmt, type_name
@@ -83,6 +85,8 @@ class _Loader:
         self.anchor_vars: dict[str, list[Variable]] = {}
         #: one to_python memo per document: variables and raw_args share converted values
         self._py: dict[int, Any] = {}
+        #: id(variable) -> where its value is written (for did-you-mean fixes)
+        self._var_refs: dict[int, YRef] = {}
 
     # -- helpers -----------------------------------------------------------------------
     def span(self, start: int, end: int) -> Span:
@@ -100,6 +104,39 @@ class _Loader:
 
     def add(self, diag: Diagnostic) -> None:
         self.diags.append(diag)
+
+    # -- did-you-mean fixes (policy: recipe_studio.fix) ----------------------------------
+    def rename_fix(self, start: int, end: int, old: str, new: str, *, safe: bool = False,
+                   what: str = "") -> Fix | None:
+        """Rename the scalar `old` written at YAML offsets [start, end) to `new`."""
+        return fixes.rename_fix(self.src.text, self.src.start + start, self.src.start + end,
+                                old, new, safe=safe, what=what)
+
+    def name_fix(self, node: YNode, old: str, new: str, what: str = "variable") -> Fix | None:
+        """Rename the name `old` inside the `eval(...)` of a scalar node to `new`."""
+        if not isinstance(node, YScalar):
+            return None
+        return fixes.rename_name_fix(self.src.text, self.src.start + node.start,
+                                     self.src.start + node.end, old, new, what=what)
+
+    def with_variable_fixes(self, diags: list[Diagnostic], variables: list[Variable]
+                            ) -> list[Diagnostic]:
+        """Attach the rename to the RS301/RS303 did-you-mean of a variable's expression."""
+        typos = {v.value_span: v for v in variables if v.typo and id(v) in self._var_refs}
+        if not typos:
+            return diags
+        out = []
+        for d in diags:
+            v = typos.get(d.span)
+            if v is not None and d.fix is None and d.code in (
+                    codes.UNDEFINED_VARIABLE.code, codes.UNSUPPORTED_EVAL.code) and \
+                    v.typo and f"`{v.typo[1]}`" in (d.help or ""):
+                what = "variable" if d.code == codes.UNDEFINED_VARIABLE.code else "function"
+                fix = self.name_fix(self._var_refs[id(v)].node, *v.typo, what=what)
+                if fix is not None:
+                    d = replace(d, fix=fix)
+            out.append(d)
+        return out
 
     # -- pipeline ----------------------------------------------------------------------
     def run(self) -> Recipe:
@@ -176,7 +213,7 @@ class _Loader:
                        if not (staged_eval and (k, p) in stage_pairs)]
         self.apply_overrides(top, stage_pairs, global_vars, staged_eval)
         res = resolve(global_vars, path=self.path)
-        self.diags.extend(res.diagnostics)
+        self.diags.extend(self.with_variable_fixes(res.diagnostics, global_vars))
         self.recipe.variables = {v.name: v for v in global_vars}
         _record_dependency_uses(global_vars, self.recipe.variables)
         global_scope = _Scope(res.numeric, res.other, self.recipe.variables)
@@ -251,6 +288,8 @@ class _Loader:
         v = Variable(name=name, stage=stage, key_span=self.node_span(pair.key),
                      value_span=self.span(ref.start, ref.end),
                      raw=to_python(ref.node, self._py), alias=ref.alias)
+        if ref.alias is None:
+            self._var_refs[id(v)] = ref
         if ref.node.anchor:
             self.anchor_vars.setdefault(ref.node.anchor, []).append(v)
         if ref.alias:
@@ -307,7 +346,7 @@ class _Loader:
             stage_vars.append(v)
         stage.has_metadata = node.get(METADATA_KEY) is not None
         res = resolve(stage_vars, path=self.path, globals_=self.recipe.variables)
-        self.diags.extend(res.diagnostics)
+        self.diags.extend(self.with_variable_fixes(res.diagnostics, stage_vars))
         stage.variables = {v.name: v for v in stage_vars}
         _record_dependency_uses(stage_vars, {**self.recipe.variables, **stage.variables})
         numeric = {**{k: v for k, v in global_scope.numeric.items() if k not in res.numeric},
@@ -354,12 +393,16 @@ class _Loader:
                                                         "pruning_modifiers",
                                                         "quantization_modifiers"], n=1,
                                                   cutoff=0.75)
+                taken = {k for k, _ in pairs}
+                fix = self.rename_fix(pair.key.start, pair.key.end, key, close[0],
+                                      what="key") \
+                    if close and close[0] not in taken else None
                 self.add(codes.MODIFIER_OUTSIDE_LIST.diag(
                     f"modifiers listed under `{key}`, a key without `modifiers` in its name; "
                     "SparseML only reads modifier lists under keys containing `modifiers`",
                     self.node_span(pair.key), path=self.path,
                     help=f"did you mean `{close[0]}`?" if close else
-                    f"rename `{key}` to e.g. `{key}_modifiers`"))
+                    f"rename `{key}` to e.g. `{key}_modifiers`", fix=fix))
 
     def list_item(self, item: YRef, group: str, stage: str | None, scope: _Scope, *,
                   evaluate_fields: bool) -> None:
@@ -389,7 +432,7 @@ class _Loader:
         if isinstance(root, YMap):
             fields = [self.variable(k, p, None) for k, p in root.entries() if isinstance(k, str)]
             res = resolve(fields, path=self.path)
-            self.diags.extend(res.diagnostics)
+            self.diags.extend(self.with_variable_fixes(res.diagnostics, fields))
             scope = _Scope(res.numeric, res.other, {})
         self.modifier(root, YRef(root, root.start, root.end), "<root>", None, scope,
                       evaluate_fields=isinstance(root, YMap))
@@ -430,17 +473,22 @@ class _Loader:
         model = catalog.model_for(name, [k for k in args if isinstance(k, str)])
         if model is None:
             suggestion = _suggest_tag(name)
+            fix = None
+            if suggestion and tag.endswith(name):  # keep a `pytorch.` prefix as written
+                at = tag_start + len(tag) - len(name)
+                fix = self.rename_fix(at, at + len(name), name, suggestion, what="modifier")
             self.add(codes.UNKNOWN_MODIFIER.diag(
                 f"unknown modifier `!{name}`: SparseML 1.8 has no PyTorch modifier of that name",
                 tag_span, path=self.path,
                 help=f"did you mean `!{suggestion}`?" if suggestion else
-                "run `recipe-studio rule RS101` for the list of modifiers"))
+                "run `recipe-studio rule RS101` for the list of modifiers", fix=fix))
             return
         try:
             entry.spec = model.model_validate(args)
         except ValidationError as exc:
             self.validation_errors(entry, model, exc, failed)
             self.partial_schedule_check(entry, model, args, exc, failed)
+            entry.partial = partial.build(model, args, exc.errors(include_url=False), failed)
 
     def field_value(self, entry: ModifierEntry, ref: YRef, path: FieldPath,
                     key: tuple[int, int] | None, scope: _Scope, evaluate_fields: bool,
@@ -480,12 +528,14 @@ class _Loader:
             ev = evaluate(body, scope.numeric)
         except UnknownName as e:
             failed.add(path[:1])
-            self.add(self._unknown_name(e, where, site.value_span, scope))
+            self.add(self._unknown_name(e, where, site, scope))
             return value
         except EvalError as e:
             failed.add(path[:1])
+            fix = self.name_fix(node, *e.rename, what="function") \
+                if e.rename and not ref.alias else None
             self.add(e.code.diag(f"{where}: {e.message}", site.value_span, help=e.help,
-                                 path=self.path))
+                                 path=self.path, fix=fix))
             return value
         site.variables = tuple(ev.names)
         self.diags.extend(eval_notes(ev, site.value_span, where, self.path))
@@ -496,7 +546,9 @@ class _Loader:
         if v is not None:
             v.uses.append(span)
 
-    def _unknown_name(self, e: UnknownName, where: str, span: Span, scope: _Scope) -> Diagnostic:
+    def _unknown_name(self, e: UnknownName, where: str, site: FieldSite,
+                      scope: _Scope) -> Diagnostic:
+        span = site.value_span
         v = scope.variables.get(e.name)
         if v is not None and v.failed:
             return codes.UNDEFINED_VARIABLE.diag(
@@ -510,10 +562,12 @@ class _Loader:
                 help=f"a non-numeric variable can only be used alone: `eval({e.name})`")
         known = list(scope.numeric) + [k for k in scope.other if k not in scope.numeric]
         close = difflib.get_close_matches(e.name, known, n=1, cutoff=0.6)
+        fix = self.name_fix(site.node, e.name, close[0]) \
+            if close and site.node is not None and not site.alias else None
         return codes.UNDEFINED_VARIABLE.diag(
             f"{where} uses `{e.name}`, which is not defined", span, path=self.path,
             help=f"did you mean `{close[0]}`?" if close else
-            f"define `{e.name}` at the top of the recipe")
+            f"define `{e.name}` at the top of the recipe", fix=fix)
 
     # -- pydantic errors → diagnostics -------------------------------------------------
     def validation_errors(self, entry: ModifierEntry, model: type[ModifierSpec],
@@ -544,7 +598,11 @@ class _Loader:
                 continue
             seen.add(dedupe)
             if kind == "extra_forbidden":
-                self.add(self._unknown_field(entry, model, loc[0], typo_of.get(loc[0])))
+                typo = typo_of.get(loc[0])
+                # safe: the only way to load (the one misspelling of a missing required
+                # field); unsafe: an optional field would start to take effect
+                safe = typo in missing and list(typo_of.values()).count(typo) == 1
+                self.add(self._unknown_field(entry, model, loc[0], typo, safe=safe))
             elif kind == "missing":
                 if loc[0] in typo_targets:
                     continue
@@ -586,10 +644,14 @@ class _Loader:
             return
 
     def _unknown_field(self, entry: ModifierEntry, model: type[ModifierSpec], name: Any,
-                       typo: str | None) -> Diagnostic:
+                       typo: str | None, *, safe: bool = False) -> Diagnostic:
         site = entry.fields.get((name,))
         span = site.key_span if site and site.key_span else entry.tag_span
         help_ = f"did you mean `{typo}`?" if typo else None
+        fix = None
+        if typo and site is not None and site._key is not None and \
+                typo not in entry.raw_args and isinstance(name, str):
+            fix = self.rename_fix(*site._key, name, typo, safe=safe, what="field")
         other = catalog.other_form_fields(model) if hasattr(catalog, "other_form_fields") else {}
         message = f"unknown field `{name}` for `!{entry.type}`"
         if name in other:
@@ -597,11 +659,12 @@ class _Loader:
         elif not typo:
             allowed = ", ".join(f"`{f}`" for f in model.model_fields)
             help_ = f"`!{entry.type}` accepts {allowed}"
-        return codes.UNKNOWN_FIELD.diag(message, span, path=self.path, help=help_)
+        return codes.UNKNOWN_FIELD.diag(message, span, path=self.path, help=help_, fix=fix)
 
     def _value_error(self, entry: ModifierEntry, kind: str, err: Mapping[str, Any],
                      path: FieldPath, ctx: Mapping[str, Any]) -> Diagnostic:
         span = entry.tag_span
+        site: FieldSite | None = None
         for n in range(len(path), 0, -1):
             site = entry.fields.get(path[:n])
             if site is not None:
@@ -613,21 +676,33 @@ class _Loader:
         else:
             message = _translate(kind, err, path)
         help_ = None
+        suggestion: str | None = None
         if kind == "rs_params" and isinstance(ctx.get("value"), str):
             close = difflib.get_close_matches(ctx["value"].upper(), list(PARAM_TOKENS), n=1,
                                               cutoff=0.6)
             help_ = (f"did you mean `{close[0]}`?" if close else
                      f"write a list: `[{ctx['value']}]`")
+            suggestion = close[0] if close else None
         elif kind == "literal_error" and isinstance(err.get("input"), str):
             expected = [x.strip(" '") for x in
                         str(ctx.get("expected", "")).replace(" or ", ", ").split(",")]
             close = difflib.get_close_matches(err["input"], expected, n=1, cutoff=0.6)
             if close:
                 help_ = f"did you mean `{close[0]}`?"
+                suggestion = close[0]
         elif ctx.get("help"):
             help_ = str(ctx["help"])
+            if isinstance(ctx.get("suggestion"), str):
+                suggestion = ctx["suggestion"]
+        fix = None
+        written = err.get("input")
+        if suggestion and isinstance(written, str) and site is not None and \
+                isinstance(site.node, YScalar) and site.node.value == written and \
+                not site.alias and site.expression is None and not site.variables:
+            fix = self.rename_fix(site.node.start, site.node.end, written, suggestion,
+                                  what="value")
         return code.diag(f"`!{entry.type}`: {message}" if not message.startswith("`!") else message,
-                         span, path=self.path, help=help_)
+                         span, path=self.path, help=help_, fix=fix)
 
 
 _ERROR_CODES = {

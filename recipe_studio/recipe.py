@@ -97,10 +97,19 @@ class ModifierEntry:
     fields: dict[FieldPath, FieldSite] = field(default_factory=dict)
     #: the typed model; None when the tag is unknown or the arguments are invalid
     spec: ModifierSpec | None = None
+    #: when the arguments are invalid: the fields that did validate, as a partial model
+    #: (:mod:`recipe_studio.partial`; reading a field it lacks raises UnknownFieldValue)
+    partial: ModifierSpec | None = None
 
     @property
     def ok(self) -> bool:
         return self.spec is not None
+
+    @property
+    def view(self) -> ModifierSpec | None:
+        """What the lint rules read: the model, or the partial view of a modifier that
+        failed to load (None when the tag is unknown or nothing validated)."""
+        return self.spec if self.spec is not None else self.partial
 
     @property
     def line(self) -> int:
@@ -172,6 +181,10 @@ class Recipe:
     def specs(self) -> list[ModifierSpec]:
         """The typed modifiers that validated, in document order."""
         return [m.spec for m in self.modifiers if m.spec is not None]
+
+    def entry_of(self, spec: ModifierSpec) -> ModifierEntry | None:
+        """The modifier whose model or partial view is `spec`."""
+        return next((m for m in self.modifiers if m.spec is spec or m.partial is spec), None)
 
     def of_type(self, cls: type[M]) -> Iterator[tuple[ModifierEntry, M]]:
         """(entry, model) for every valid modifier that is an instance of `cls`."""

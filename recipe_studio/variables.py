@@ -63,6 +63,8 @@ class Variable:
     deps: tuple[str, ...] = ()
     #: spans where the variable is used (eval expressions, aliases of its anchor)
     uses: list[Span] = field(default_factory=list)
+    #: (misspelt name, suggestion) of a did-you-mean in its expression (the loader's fix)
+    typo: tuple[str, str] | None = None
 
 
 @dataclass
@@ -204,6 +206,7 @@ def resolve(
     for name, err in failed.items():
         v = by_name[name]
         v.failed = True
+        v.typo = err.rename
         diagnostics.append(err.code.diag(
             f"variable `{name}`: {err.message}", v.value_span, help=err.help, path=path))
     unresolved = {n: v for n, v in pending.items() if n not in numeric}
@@ -270,6 +273,7 @@ def _explain_unresolved(
             d = missing[0]
             known = list(numeric) + [n for n in by_name if n not in numeric]
             close = difflib.get_close_matches(d, known, n=1, cutoff=0.6)
+            v.typo = (d, close[0]) if close else None
             yield codes.UNDEFINED_VARIABLE.diag(
                 f"variable `{name}` uses `{d}`, which is not defined", v.value_span,
                 path=path, help=f"did you mean `{close[0]}`?" if close else

@@ -55,7 +55,9 @@ def lint(
     ] = None,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Exit 1 on any diagnostic, not only errors.")] = False,
-    exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Always exit 0.")] = False,
+    exit_zero: Annotated[bool, typer.Option(
+        "--exit-zero", help="Exit 0 even when rules report errors; a recipe with a load error "
+                            "(one `validate` rejects) still exits 1.")] = False,
     config: Annotated[Optional[str], typer.Option(
         "--config", help="Use this configuration file instead of discovering one.")] = None,
     isolated: Annotated[bool, typer.Option(
@@ -70,11 +72,14 @@ def lint(
     """Find what SparseML lets through: schedule, pruning, QAT and LR mistakes, and more.
 
     Exit code 0 when clean, 1 when any error (any diagnostic with --strict), 2 for usage,
-    configuration or I/O errors.
+    configuration or I/O errors. Never lower than `validate`'s on the same files: load
+    errors are always reported and always exit 1, also with --exit-zero, --ignore,
+    --select, configuration and suppression comments.
     """
     from pathlib import Path
 
     from recipe_studio import batch
+    from recipe_studio.codes import is_load_error
     from recipe_studio.batch import FileResult
     from recipe_studio.config import ConfigError, load_config_file
     from recipe_studio.discover import discover
@@ -91,6 +96,8 @@ def lint(
     try:
         for sel in [*(settings.select or []), *settings.extend_select, *settings.ignore]:
             registry.check_selector(sel, "the command line")
+        for sel in settings.ignore:
+            registry.check_suppressible(sel, "`--ignore`")
         if config:
             settings.config = load_config_file(Path(config))
     except ConfigError as e:
@@ -159,9 +166,12 @@ def lint(
     io_error = io_error or any(r.io_error for r in results)
     texts = {r.path: r.text for r in results}
 
+    load_errors = any(is_load_error(d) for d in diagnostics)
     if diff:
         sys.stdout.write("".join(diffs))
-        raise typer.Exit(EXIT_PROBLEMS if diffs else EXIT_OK)
+        if io_error:
+            raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(EXIT_PROBLEMS if diffs or load_errors else EXIT_OK)
     stream = open(output_file, "w", encoding="utf-8") if output_file else sys.stdout
     try:
         if format is LintFormat.github:
@@ -182,7 +192,7 @@ def lint(
             stream.close()
     if io_error:
         raise typer.Exit(EXIT_USAGE)
-    if exit_zero:
-        raise typer.Exit(EXIT_OK)
+    if exit_zero:  # rule findings only: a recipe SparseML cannot load is never a pass
+        raise typer.Exit(EXIT_PROBLEMS if load_errors else EXIT_OK)
     failing = diagnostics if strict else [d for d in diagnostics if d.severity.value == "error"]
     raise typer.Exit(EXIT_PROBLEMS if failing else EXIT_OK)

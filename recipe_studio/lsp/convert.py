@@ -112,8 +112,14 @@ class Converter:
 
     def code_actions(self, uri: str, rng: types.Range,
                      only: Iterable[str] | None = None) -> list[types.CodeAction]:
-        """Quick fixes for the diagnostics touching `rng`, a suppression comment for each,
-        and a fix-all source action."""
+        """Quick fixes for the diagnostics touching `rng`, a suppression comment for each
+        that can be suppressed, and a fix-all source action.
+
+        A did-you-mean rename (`Fix.preferred`) or a safe fix is the preferred action. A
+        load-level error (SparseML cannot load the recipe) gets no "disable" action: it
+        cannot be suppressed, only fixed."""
+        from recipe_studio.codes import is_load_error
+
         kinds = list(only) if only else None
 
         def wanted(kind: str) -> bool:
@@ -132,10 +138,11 @@ class Converter:
                     title=f"{title} ({d.code})",
                     kind=types.CodeActionKind.QuickFix,
                     diagnostics=[lsp_diag],
-                    is_preferred=d.fix.safe,
+                    is_preferred=d.fix.safe or d.fix.preferred,
                     edit=types.WorkspaceEdit(changes={uri: [self.text_edit(e)
                                                             for e in d.fix.edits]})))
-            if d.code.startswith("RS") and wanted(types.CodeActionKind.QuickFix):
+            if d.code.startswith("RS") and not is_load_error(d) and \
+                    wanted(types.CodeActionKind.QuickFix):
                 edit = self.suppression_edit(d)
                 if edit is not None:
                     out.append(types.CodeAction(

@@ -464,6 +464,7 @@ def choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
                 close = [str(o) for o in options if str(o).lower() == value.lower()]
             if close:
                 ctx["help"] = f"did you mean `{close[0]}`?"
+                ctx["suggestion"] = close[0]  # the loader offers it as a fix
         raise rs_error(CHOICE, f"`{name}` must be {allowed}, got {describe(value)}", **ctx)
     return value
 

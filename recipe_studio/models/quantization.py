@@ -86,7 +86,8 @@ def load_scheme(value: Any, name: str) -> Any:
         close = [a for a in SCHEME_ALIASES if a == value.lower()]
         raise rs_error(CHOICE, f"`{name}` must be one of {allowed} or a mapping, got "
                                f"{describe(value)}",
-                       **({"help": f"did you mean `{close[0]}`?"} if close else {}))
+                       **({"help": f"did you mean `{close[0]}`?", "suggestion": close[0]}
+                          if close else {}))
     if not isinstance(value, dict):
         raise rs_error(TYPE, f"`{name}` must be a scheme name (`default`, `deepsparse`, "
                              f"`tensorrt`) or a mapping, got {describe(value)}")

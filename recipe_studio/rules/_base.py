@@ -89,19 +89,32 @@ class RuleContext:
     steps_per_epoch: int | None = None
     model: ModelParams | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    #: indexes of modifiers this run leaves out (a partial view lacked a field it read)
+    skipped: frozenset[int] = frozenset()
 
     @cached_property
     def timeline(self) -> Timeline:
+        """The schedule of the modifiers rules see (partial views whose start and end are
+        known included)."""
         from recipe_studio.schedule.timeline import timeline
 
-        return timeline(self.recipe)
+        return timeline(self.recipe, entries=list(self.valid()))
 
     @property
     def path(self) -> str | None:
         return self.recipe.path
 
     def valid(self) -> Iterator[ModifierEntry]:
-        return (m for m in self.recipe.modifiers if m.spec is not None)
+        """The modifiers rules look at: every one with a model, or with the partial view
+        of a modifier that failed to load (read `entry.view`, not `entry.spec`)."""
+        return (m for m in self.recipe.modifiers
+                if m.view is not None and m.index not in self.skipped)
+
+    def without(self, skipped: Iterable[int]) -> RuleContext:
+        """The same context without the given modifiers."""
+        return RuleContext(recipe=self.recipe, rule=self.rule,
+                           steps_per_epoch=self.steps_per_epoch, model=self.model,
+                           options=self.options, skipped=frozenset(skipped))
 
     def diagnostic(self, at: Span, message: str, *, help: str | None = None,
                    related: Iterable[Related] = (), fix: Fix | None = None) -> Diagnostic:
@@ -122,6 +135,20 @@ class RuleContext:
         start = src.start + node.start
         end = src.start + node.end
         return Fix(message, (Edit(start, end, text),), safe)
+
+    def rename_value(self, entry: ModifierEntry, path: tuple[Any, ...], old: str, new: str,
+                     what: str = "value") -> Fix | None:
+        """A did-you-mean fix: the scalar `old` written at `path` becomes `new` (same
+        quoting; unsafe, preferred in the language server)."""
+        from recipe_studio.fix import rename_fix
+
+        site = entry.fields.get(path)
+        src = self.recipe.source
+        if site is None or src is None or site.node is None or site.alias or \
+                site.expression is not None:
+            return None
+        return rename_fix(src.text, src.start + site.node.start, src.start + site.node.end,
+                          old, new, safe=False, what=what)
 
     def delete_field(self, entry: ModifierEntry, name: str, message: str, *,
                      safe: bool = True) -> Fix | None:

@@ -27,21 +27,23 @@ ALL_TOKENS = ("__ALL__", "__ALL_PRUNABLE__")
 
 def valid_of(ctx: RuleContext, types: frozenset[str] | set[str] | str) -> Iterator[ModifierEntry]:
     wanted = {types} if isinstance(types, str) else types
-    for m in ctx.recipe.modifiers:
-        if m.spec is not None and m.type in wanted:
+    for m in ctx.valid():
+        if m.type in wanted:
             yield m
 
 
 def attr(entry: ModifierEntry, name: str, default: Any = None) -> Any:
-    return getattr(entry.spec, name, default)
+    """A field of the modifier (or of its partial view); `default` only for fields its
+    class does not have (a field the partial view lacks raises UnknownFieldValue)."""
+    return getattr(entry.view, name, default)
 
 
 def start(entry: ModifierEntry) -> float:
-    return float(entry.spec.effective_start_epoch)  # type: ignore[union-attr]
+    return float(entry.view.effective_start_epoch)  # type: ignore[union-attr]
 
 
 def end(entry: ModifierEntry) -> float:
-    return float(entry.spec.effective_end_epoch)  # type: ignore[union-attr]
+    return float(entry.view.effective_end_epoch)  # type: ignore[union-attr]
 
 
 def first_epoch(entry: ModifierEntry) -> float:

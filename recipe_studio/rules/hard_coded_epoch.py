@@ -46,7 +46,7 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     # variables already used in epoch fields: the recipe's own "epoch vocabulary"
     epoch_vars: dict[float, list[str]] = {}
     for entry in ctx.valid():
-        for name in entry.spec.epoch_fields():
+        for name in entry.view.epoch_fields():
             site = entry.site(name)
             if site is None or name not in POSITIONS:
                 continue
@@ -60,7 +60,7 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     if not epoch_vars:
         return
     for entry in ctx.valid():
-        for name in entry.spec.epoch_fields():
+        for name in entry.view.epoch_fields():
             site = entry.site(name)
             if name not in POSITIONS or site is None or site.expression is not None or \
                     site.alias:

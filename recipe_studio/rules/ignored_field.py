@@ -52,10 +52,8 @@ def _same(given: Any, forced: Any) -> bool:
 
 
 def check(ctx: RuleContext) -> Iterator[Diagnostic]:
-    for entry in ctx.recipe.modifiers:
-        spec = entry.spec
-        if spec is None:
-            continue
+    for entry in ctx.valid():
+        spec = entry.view
         ignored = spec.ignored_fields()
         for name in sorted(spec.model_fields_set):
             if name not in ignored:

@@ -132,7 +132,32 @@ DOCS: dict[str, tuple[str, str, str]] = {
 }
 
 #: loader codes whose diagnostics carry a fix
-FIXES = {"RS012": "always"}
+FIXES = {"RS012": "always", "RS101": "sometimes", "RS102": "sometimes", "RS105": "sometimes",
+         "RS203": "sometimes", "RS205": "sometimes", "RS301": "sometimes",
+         "RS303": "sometimes"}
+
+#: how safe each loader fix is (the policy is in `recipe_studio.fix`)
+_RENAME = ("The did-you-mean rename is the fix (the language server's preferred quick fix). ")
+FIX_SAFETY = {
+    "RS012": "Safe: removes the `pytorch.` prefix, which names the same class.",
+    "RS101": _RENAME + "Unsafe: another modifier class is another behaviour; applied by "
+             "`lint --fix --unsafe-fixes`.",
+    "RS102": _RENAME + "Safe when the misspelt key is the only one close to a required field "
+             "that is missing (the modifier cannot load any other way); unsafe when the "
+             "field is optional (its value then replaces the default). No fix when the "
+             "field is already written.",
+    "RS105": _RENAME + "Unsafe: the list's modifiers start to take effect.",
+    "RS203": _RENAME + "Unsafe: another value is another behaviour.",
+    "RS205": _RENAME + "Unsafe: the token selects every (prunable) parameter.",
+    "RS301": _RENAME + "Unsafe: another variable is another value (every use in that "
+             "expression is renamed).",
+    "RS303": _RENAME + "Unsafe: another function is another value.",
+}
+
+#: load errors (`codes.is_load_error`) can be fixed, never suppressed
+LOAD_ERROR_NOTE = ("A load error: `lint` always reports it (no suppression comment, "
+                   "`ignore`/`select`/`severity` setting or `--ignore`/`--exit-zero` hides "
+                   "it), and the language server offers no \"disable\" action for it.")
 
 
 def doc(code: Code) -> str:
@@ -148,4 +173,7 @@ def doc(code: Code) -> str:
             f"## Why is this bad?\n{why}\n\n"
             f"## SparseML behaviour\n{code.sparseml}\n\n"
             f"## Example\n```{lang}\n{example}\n```\n\n"
-            f"## Use instead\n{use_block}\n")
+            f"## Use instead\n{use_block}\n"
+            + (f"\n## Suppression\n{LOAD_ERROR_NOTE}\n" if code.load_error else "")
+            + (f"\n## Fix safety\n{FIX_SAFETY[code.code]}\n" if code.code in FIX_SAFETY
+               else ""))

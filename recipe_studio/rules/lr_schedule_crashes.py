@@ -40,7 +40,12 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     for entry in valid_of(ctx, "LearningRateFunctionModifier"):
         if attr(entry, "lr_func") != "cyclic_linear":
             continue
-        c = float(attr(entry, "cycle_epochs", 1.0))
+        try:  # unchecked at load: any value may be written
+            c = float(attr(entry, "cycle_epochs", 1.0))
+        except (TypeError, ValueError, OverflowError):
+            continue
+        if c != c:  # nan
+            continue
         if c <= 0:
             yield ctx.diagnostic(
                 entry.value_span("cycle_epochs") if entry.site("cycle_epochs") else entry.tag_span,

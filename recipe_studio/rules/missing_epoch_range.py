@@ -47,7 +47,7 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     if not valid or ctx.timeline.epoch_ranges or recipe.staged:
         return
     tl = ctx.timeline
-    families = {m.spec.family for m in valid}
+    families = {m.view.family for m in valid}
     if tl.max_epochs <= 1 or len(families) < 2:
         return
     first = valid[0]

@@ -41,7 +41,7 @@ def groups(entry: ModifierEntry) -> set[int] | None:
     if entry.type == "LearningRateModifier":
         return None
     g = attr(entry, "param_groups")
-    if not g:
+    if not g or not isinstance(g, (list, tuple)):  # unchecked at load: anything may be here
         return None
     return {int(x) for x in g if isinstance(x, int)}
 

@@ -61,7 +61,7 @@ def value_at(entry: ModifierEntry, t: float) -> float | None:
         func = attr(entry, "lr_func")
         tt = min(t, e)
         try:
-            return float(lr_function_value(func, tt, float(entry.spec.effective_start_epoch),
+            return float(lr_function_value(func, tt, float(entry.view.effective_start_epoch),
                                            e, float(attr(entry, "init_lr")),
                                            float(attr(entry, "final_lr")),
                                            float(attr(entry, "cycle_epochs", 1.0))))

@@ -122,6 +122,20 @@ def check_selector(selector: str, where: str) -> None:
     raise ConfigError(f"unknown rule `{selector}` in {where}{hint}")
 
 
+def check_suppressible(selector: str, where: str) -> None:
+    """Raise ConfigError for a selector that can only ever hide load-level errors (an
+    `ignore`, `per-file-ignores` or `severity` entry, `--ignore`): those are always
+    reported, so the setting would silently do nothing."""
+    from recipe_studio.config import ConfigError
+
+    found = expand(selector)
+    if found and found <= codes.LOAD_ERROR_CODES:
+        names = ", ".join(f"`{c}`" for c in sorted(found)[:3]) + (" ..." if len(found) > 3 else "")
+        raise ConfigError(f"`{selector}` in {where} names only load errors ({names}): "
+                          "SparseML cannot load a recipe that has one, so they are always "
+                          "reported and cannot be ignored or downgraded; fix the recipe instead")
+
+
 def validate_options(rule: Rule, options: Any, where: str) -> dict[str, Any]:
     """Check `[rules.<name>]` options against the rule's options model."""
     from pydantic import ValidationError

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 
 from recipe_studio.diagnostics import Diagnostic, Severity
 from recipe_studio.rules._base import Rule, RuleContext
-from recipe_studio.rules._facts import MASK_PRUNERS, valid_of
+from recipe_studio.rules._facts import MASK_PRUNERS, attr, valid_of
 
 
 def check(ctx: RuleContext) -> Iterator[Diagnostic]:
@@ -37,6 +37,8 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         return
     for entry in valid_of(ctx, MASK_PRUNERS):
         value = entry.args.get("params")
+        if attr(entry, "params") is None:  # a partial view's params did not validate
+            continue
         items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
         for i, item in enumerate(items):
             if not isinstance(item, str) or item.upper() == "__ALL_PRUNABLE__":

@@ -20,7 +20,8 @@ Not applicable (comments are recipe-studio's).
 Remove the comment, or the entries that no longer apply.
 
 ## Fix safety
-Safe: removes only the comment (or the unused entry).
+Safe: removes only the comment (or the unused entry); no fix when the comment goes on
+with other text after the directive.
 """
 
 from __future__ import annotations
@@ -31,11 +32,15 @@ from recipe_studio.rules._base import Rule
 
 
 def diagnostic(recipe: Recipe, suppression, selector: str) -> Diagnostic:
+    from recipe_studio.suppress import removal_fix
+
     return Diagnostic(
         code=RULE.code, name=RULE.name, severity=RULE.severity,
         message=f"`{selector}` is suppressed here but reports nothing",
         span=suppression.span, path=recipe.path,
-        help="remove it from the suppression comment")
+        help="remove it from the suppression comment",
+        fix=removal_fix(recipe, suppression, selector))
 
 
-RULE = Rule(code="RS901", name="unused-suppression", severity=Severity.WARNING, doc=__doc__)
+RULE = Rule(code="RS901", name="unused-suppression", severity=Severity.WARNING, doc=__doc__,
+            fix="sometimes")

@@ -39,6 +39,10 @@ SKIP = {"version", "__metadata__"}
 
 def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     recipe = ctx.recipe
+    if any(d.code == "RS105" for d in recipe.diagnostics):
+        # modifier lists under a misnamed key are not read, so their uses are not known
+        # (and RS105's rename fix would make this one's removal break the recipe)
+        return
     stage_names = {s.name for s in recipe.stages}
     src = recipe.source
     for v in recipe.all_variables():

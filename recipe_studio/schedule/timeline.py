@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from recipe_studio.recipe import ModifierEntry, Recipe
@@ -88,16 +89,24 @@ class Timeline:
         return next((i for i in self.intervals if i.index == index), None)
 
 
-def timeline(recipe: Recipe) -> Timeline:
-    """Intervals of the recipe's valid modifiers and SparseML's max/min epochs."""
+def timeline(recipe: Recipe, entries: Iterable[ModifierEntry] | None = None) -> Timeline:
+    """Intervals of the recipe's valid modifiers and SparseML's max/min epochs.
+
+    With `entries` (the lint rules' modifiers), those modifiers' views are used: a partial
+    view of a modifier that failed to load takes part when its start and end are known.
+    """
+    from recipe_studio.partial import UnknownFieldValue
+
     intervals = []
-    for entry in recipe.modifiers:
-        spec = entry.spec
+    for entry in (recipe.modifiers if entries is None else entries):
+        spec = entry.spec if entries is None else entry.view
         if spec is None:
             continue
-        intervals.append(Interval(entry.index, entry.type, spec.family,
-                                  float(spec.effective_start_epoch),
-                                  float(spec.effective_end_epoch), entry))
+        try:
+            start, end = float(spec.effective_start_epoch), float(spec.effective_end_epoch)
+        except UnknownFieldValue:
+            continue
+        intervals.append(Interval(entry.index, entry.type, spec.family, start, end, entry))
     starts = [i.start for i in intervals if i.start > -1]
     ends = [i.end for i in intervals if i.end > -1]
     vals = [math.ceil(v) for v in starts + ends if math.isfinite(v)]

@@ -316,6 +316,23 @@ async def test_unsafe_fix_and_suppression(client, workdir):
                          only=[types.CodeActionKind.SourceFixAll]) == []
 
 
+async def test_misspelt_field_gets_the_rename_and_no_disable(client, workdir):
+    text = RECIPE.replace("final_sparsity: 0.85", "final_sparsty: 0.85")
+    assert [d.code for d in lint_recipe(load(text))] == ["RS102"]
+    uri = await opened(client, workdir, text)
+    p = at(text, "final_sparsty", 3)
+    found = await actions(client, uri, types.Range(start=p, end=p))
+    titles = [a.title for a in found]
+    preferred = [a for a in found if a.is_preferred]
+    assert len(preferred) == 1, titles
+    assert preferred[0].title == "rename field `final_sparsty` to `final_sparsity` (RS102)"
+    assert preferred[0].diagnostics[0].code == "RS102"
+    # SparseML cannot load it: the error can only be fixed, not disabled
+    assert not any(t.startswith("Disable") for t in titles), titles
+    fixed = apply(text, preferred[0].edit.changes[uri])
+    assert fixed == RECIPE and lint_recipe(load(fixed)) == []
+
+
 # -- navigation --------------------------------------------------------------------------
 
 async def locations(coro) -> list[tuple[int, int, int, int]]:

@@ -102,3 +102,61 @@ def test_pygls_is_imported_only_by_the_server():
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
                          text=True, check=True)
     assert json.loads(out.stdout.strip().replace("'", '"')) == []
+
+
+def _actions_at(text: str, needle: str) -> tuple[Converter, list[types.CodeAction]]:
+    analysis = analyze(text, "/x/r.yaml")
+    conv = Converter(analysis)
+    index = text.index(needle)
+    line = text[:index].count("\n")
+    column = index - (text.rfind("\n", 0, index) + 1)
+    rng = types.Range(start=types.Position(line=line, character=column),
+                      end=types.Position(line=line, character=column + 1))
+    return conv, conv.code_actions("file:///x/r.yaml", rng)
+
+
+def _apply_one(text: str, action: types.CodeAction) -> str:
+    (edits,) = action.edit.changes.values()
+    lines = text.splitlines(keepends=True)
+    starts = [0]
+    for x in lines:
+        starts.append(starts[-1] + len(x))
+    for e in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character),
+                    reverse=True):
+        a = starts[e.range.start.line] + e.range.start.character
+        b = starts[e.range.end.line] + e.range.end.character
+        text = text[:a] + e.new_text + text[b:]
+    return text
+
+
+def test_did_you_mean_is_the_preferred_quick_fix_and_load_errors_get_no_disable():
+    cases = [  # (misspelling, line to look at, expected code, fixed text)
+        (RECIPE.replace("final_sparsity", "final_sparsty"), "final_sparsty", "RS102",
+         RECIPE),
+        (RECIPE.replace("!GMPruningModifier", "!GMPruningModifer"), "!GMPruningModifer",
+         "RS101", RECIPE),
+        (RECIPE.replace("eval(num_epochs)", "eval(num_epoch)"), "eval(num_epoch)", "RS301",
+         RECIPE),
+        (RECIPE.replace("__ALL_PRUNABLE__", "__ALL_PRUNABLES__"), "__ALL_PRUNABLES__",
+         "RS205", RECIPE),
+        (RECIPE.replace("    update_frequency: 1.0\n",
+                        "    update_frequency: 1.0\n    inter_func: cubc\n"), "cubc",
+         "RS203", RECIPE.replace("    update_frequency: 1.0\n",
+                                 "    update_frequency: 1.0\n    inter_func: cubic\n")),
+    ]
+    for text, needle, code, fixed in cases:
+        conv, found = _actions_at(text, needle)
+        titles = [a.title for a in found]
+        preferred = [a for a in found if a.is_preferred]
+        assert len(preferred) == 1 and f"({code})" in preferred[0].title, titles
+        assert "rename" in preferred[0].title
+        # a load error cannot be suppressed: no "disable" action for it
+        assert not any(t.startswith(f"Disable {code}") for t in titles), titles
+        assert _apply_one(text, preferred[0]) == fixed
+        assert analyze(fixed, "/x/r.yaml").diagnostics == []
+
+
+def test_rule_diagnostics_keep_their_disable_action():
+    text = RECIPE.replace("num_epochs: 10.0\n", "num_epochs: 10.0\nspare: 3\n")
+    _, found = _actions_at(text, "spare: 3")
+    assert any(a.title.startswith("Disable RS311") for a in found)
