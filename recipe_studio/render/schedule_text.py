@@ -350,11 +350,11 @@ def table_rows(schedule: Schedule) -> tuple[list[tuple[str, list[str], list[str]
 def render_text(schedule: Schedule, recipe: Recipe, stream: IO[str], *, path: str,
                 spe_note: str = "", color: bool | None = None, width: int = CHART) -> None:
     """Write the Gantt chart, the per-epoch table and any crash or note."""
-    from rich.console import Console
     from rich.text import Text
 
-    console = Console(file=stream, force_terminal=color, no_color=color is False,
-                      highlight=False, soft_wrap=True, emoji=False, markup=False)
+    from recipe_studio.render.console import make_console
+
+    console = make_console(stream, color, soft_wrap=True)
     entries = {m.index: m for m in recipe.modifiers}
     spe = schedule.steps_per_epoch
     head = Text(path, style="bold")
