@@ -118,6 +118,14 @@ class HelpGroup(TyperGroup):
         super().__init__(**kwargs)
         humanize(self)
 
+    def list_commands(self, ctx: Any) -> list[str]:
+        """The commands in the order of `COMMANDS` (not in the order their modules were
+        imported, which differs between a cold start and a long-lived process)."""
+        from recipe_studio.cli import COMMANDS
+
+        order = {name: i for i, name in enumerate(COMMANDS)}
+        return sorted(super().list_commands(ctx), key=lambda n: (order.get(n, len(order)), n))
+
     def get_command(self, ctx: Any, cmd_name: str) -> Any | None:
         command = super().get_command(ctx, cmd_name)
         return humanize(command) if command is not None else None

@@ -349,8 +349,9 @@ def table_rows(schedule: Schedule) -> tuple[list[tuple[str, list[str], list[str]
 
 # ---- rendering ------------------------------------------------------------------------
 
-#: the narrowest chart drawn, and the narrowest room an inline annotation gets
-MIN_CHART, MIN_NOTE = 20, 16
+#: the narrowest chart drawn; the narrowest one beside which every annotation is put rather
+#: than a wider one with the longer annotations below; the room kept for short annotations
+MIN_CHART, MIN_INLINE_CHART, MIN_NOTE = 20, 30, 12
 
 
 def _clip(text: str, width: int) -> str:
@@ -359,21 +360,33 @@ def _clip(text: str, width: int) -> str:
 
 
 def _wrap(text: str, width: int, sep: str = " ") -> list[str]:
-    """`text` broken at `sep` into lines of at most `width` characters (longer words cut)."""
+    """`text` broken between its `sep`-separated items into lines of at most `width`
+    characters (an item longer than a line is broken too); a line that continues keeps the
+    separator's mark (the `,` of `, `)."""
     import textwrap
 
+    width = max(width, 2)
     if sep == " ":
-        return textwrap.wrap(text, max(width, 1), break_on_hyphens=False) or [""]
+        return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
+    mark = sep.rstrip()
+    room = width - len(mark)
     lines: list[str] = []
     for item in text.split(sep):
-        piece = item if not lines or not lines[-1] else sep.lstrip() + item
-        if lines and len(lines[-1]) + len(sep) - len(sep.lstrip()) + len(piece) <= width:
-            lines[-1] += sep + item if lines[-1] else item
-        else:
-            if lines:
-                lines[-1] += sep.rstrip()
-            lines.extend(textwrap.wrap(item, max(width, 1), break_on_hyphens=False) or [""])
+        if lines and len(lines[-1]) + len(sep) + len(item) <= room:
+            lines[-1] += sep + item
+            continue
+        if lines:
+            lines[-1] += mark
+        lines.extend(textwrap.wrap(item, room, break_on_hyphens=False) or [""])
     return lines
+
+
+def _print_wrapped(console: Any, text: Any) -> None:
+    """Print prose wrapped at word boundaries to the console's width, without trailing
+    spaces."""
+    for line in text.wrap(console, console.width):
+        line.rstrip()
+        console.print(line)
 
 
 def _layout(total_width: int, name_w: int, fixed: int, desc_max: int) -> tuple[int, int, int]:
@@ -384,11 +397,23 @@ def _layout(total_width: int, name_w: int, fixed: int, desc_max: int) -> tuple[i
     if shortage > 0:
         name_w = max(name_w - shortage, len("#0 ") + 6)
     room = total_width - name_w - fixed  # chart, its closing column, a space, annotation
-    # the annotation in full when the chart keeps at least 3/5 of the room, else clipped
-    least = min(CHART, max(MIN_CHART, (room - 2) * 3 // 5))
-    chart = min(CHART, max(least, room - 2 - desc_max), max(room - 1, 1))
-    note_room = room - chart - 2
-    return name_w, chart, (note_room if note_room >= min(MIN_NOTE, desc_max) else 0)
+    if room - 2 - desc_max >= MIN_INLINE_CHART:  # every annotation beside a fair chart
+        chart = min(CHART, room - 2 - desc_max)
+    else:  # a wide chart; the annotations that do not fit beside it go below
+        chart = max(min(CHART, room - 2 - MIN_NOTE), min(MIN_CHART, room - 1), 1)
+    return name_w, chart, room - chart - 2
+
+
+def _even_chart(total: int, chart: int) -> int:
+    """A narrowed chart a few columns narrower still when that puts every tick of the axis
+    on an exact column (evenly spaced labels)."""
+    if chart >= CHART or total <= 0:
+        return chart
+    ticks = _ticks(total, chart)
+    for w in range(chart, max(MIN_CHART, chart - 8) - 1, -1):
+        if all(tick * w % total == 0 for tick in ticks):
+            return w
+    return chart
 
 
 def render_text(schedule: Schedule, recipe: Recipe, stream: IO[str], *, path: str,
@@ -411,9 +436,9 @@ def render_text(schedule: Schedule, recipe: Recipe, stream: IO[str], *, path: st
     if spe_note:
         head.append(f" ({spe_note})", style="dim")
     head.append(f" = {schedule.n_steps} steps")
-    console.print(head)
+    _print_wrapped(console, head)
     for note in schedule.notes:
-        console.print(Text(f"note: {note}", style="dim"))
+        _print_wrapped(console, Text(f"note: {note}", style="dim"))
     phases = schedule.phases()
     if phases:
         line = Text("phases: ")
@@ -422,7 +447,7 @@ def render_text(schedule: Schedule, recipe: Recipe, stream: IO[str], *, path: st
                 line.append(", ")
             line.append(p.name, style=_PHASE_STYLE.get(p.name, "bold"))
             line.append(f" {fe(p.start)}→{fe(p.end)}")
-        console.print(line)
+        _print_wrapped(console, line)
     console.print()
 
     # the chart: modifier, recipe line, epochs, bar, what it does
@@ -434,6 +459,8 @@ def render_text(schedule: Schedule, recipe: Recipe, stream: IO[str], *, path: st
     fixed = 1 + line_w + 1 + int_w + 1
     name_w, chart, note_room = _layout(total_width, name_w, fixed,
                                        max([len(d) for d in descriptions.values()] + [0]))
+    even = _even_chart(schedule.total_epochs, chart)
+    chart, note_room = even, note_room + chart - even
     pad = name_w + fixed
     labels, rule = _axis(schedule.total_epochs, chart)
     header = ("modifier".ljust(name_w) + " " + "line".ljust(line_w) + " "
@@ -454,11 +481,11 @@ def render_text(schedule: Schedule, recipe: Recipe, stream: IO[str], *, path: st
             row.append(ch, style=_STYLE.get(ch, ""))
             used.add(ch)
         text = descriptions[track.index]
-        row.rstrip()
-        if len(text) <= note_room:
+        if text and len(text) <= note_room:
             row.append("  " + text)
             console.print(row)
         else:
+            row.rstrip()
             console.print(row)
             for piece in _wrap(text, total_width - indent) if text else []:
                 console.print(Text(" " * indent + piece, style="dim"))
@@ -504,7 +531,7 @@ def render_text(schedule: Schedule, recipe: Recipe, stream: IO[str], *, path: st
             console.print(Text(" " * ev_indent + piece, style="cyan"))
     sampled = f"every {stride}th epoch and each epoch with an event; " if stride > 1 else ""
     heads = "#N: the sparsity of modifier #N; " if short_heads else ""
-    console.print(Text(f"({sampled}values in force at the first step of the epoch; a-b: "
+    _print_wrapped(console, Text(f"({sampled}values in force at the first step of the epoch; a-b: "
                        f"unchanged over those epochs; {heads}lr of param group 0, '-' until a "
                        f"modifier sets it)", style="dim"))
     _notes(console, schedule, entries)
@@ -541,7 +568,7 @@ def _notes(console: Any, schedule: Schedule, entries: dict[int, ModifierEntry]) 
     if lines:
         console.print()
         for line in lines:
-            console.print(line)
+            _print_wrapped(console, line)
 
 
 def write_json(data: dict[str, Any], stream: IO[str]) -> None:
