@@ -119,7 +119,7 @@ class _Progress:
     live display there: the current epoch's steps with its elapsed time and ETA, and the
     whole run's epochs with its elapsed time and ETA.
 
-    When stdout is the same terminal, the epoch lines are printed above the display.
+    When stdout is a terminal too, the epoch lines are printed above the display.
     """
 
     def __init__(self, console: Console, quiet: bool, color: bool | None = None):
@@ -160,8 +160,7 @@ class _Progress:
             TextColumn("{task.fields[loss]}"), TextColumn("elapsed"), TimeElapsedColumn(),
             TextColumn("eta"), TimeRemainingColumn(),
             console=make_console(sys.stderr, self.color), transient=True,
-            # epoch lines on the same terminal go above the display, not through it
-            redirect_stdout=sys.stdout.isatty(), redirect_stderr=False)
+            redirect_stdout=False, redirect_stderr=False)
         self.bar = self.progress.add_task(f"epoch 1/{self.epochs}",
                                           total=handle.steps_per_epoch, loss="loss -")
         self.run = self.progress.add_task("all epochs", total=self.epochs, loss="")
@@ -183,9 +182,17 @@ class _Progress:
                     if m.expected_sparsity is not None else "")
         line = (f"epoch {m.epoch + 1:>{width}}/{m.epochs}  loss {m.loss:.4f}  acc {acc}  "
                 f"lr {m.lr:<9.4g}  sparsity {m.sparsity:6.2%}{expected}  {m.seconds:5.1f}s")
-        self.console.print(line)
+        self._print(line)
         for w in m.warnings:
-            self.console.print(f"  [yellow]warning:[/yellow] {_escape(w)}")
+            self._print(f"  [yellow]warning:[/yellow] {_escape(w)}")
+
+    def _print(self, text: str) -> None:
+        """A line on stdout; when stdout is the terminal the live display is on, through
+        the display's console, which keeps the line above the display."""
+        if self.progress is not None and sys.stdout.isatty():
+            self.progress.console.print(text, markup=True, highlight=False, soft_wrap=True)
+        else:
+            self.console.print(text)
 
 
 def _escape(text: str) -> str:

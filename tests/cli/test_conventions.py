@@ -9,6 +9,7 @@ import io
 import json
 import re
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -411,3 +412,17 @@ def test_train_progress_shows_elapsed_and_eta_on_stderr(monkeypatch):
     view.start(_Handle(), _Task())
     assert view.progress is None
 
+
+
+@pytest.mark.slow  # DeepSparse's CPU probe alone takes seconds
+def test_bench_runs_each_setting_and_reports_them_together(cli):
+    onnxruntime = pytest.importorskip("onnxruntime")
+    model = Path(onnxruntime.__file__).parent / "datasets" / "sigmoid.onnx"  # batch 3
+    r = cli("bench", model, "--engine", "onnxruntime", "-b", "3,2", "-n", "2", "--warmup",
+            "0", "-f", "json")
+    assert r.code == 1  # batch 2 is skipped: the model's batch is fixed
+    results = json.loads(r.out)["results"]
+    assert [(x["engine"], x["batch_size"]) for x in results] == [("onnxruntime", 3),
+                                                                  ("onnxruntime", 2)]
+    assert results[0]["median_ms"] > 0 and "fixed batch size of 3" in results[1]["skipped"]
+    assert r.err == ""  # no progress display when stderr is not a terminal
