@@ -79,8 +79,11 @@ def format_(
     if not quiet:
         verb = "would be reformatted" if check or diff else "reformatted"
         n = len(changed)
-        typer.echo(f"{n} file{'s' if n != 1 else ''} {verb}, {unchanged} already formatted",
-                   err=True)
+        # the files that could not be read or formatted are counted too, so that the counts
+        # add up to the files checked
+        broken = len(found.files) - n - unchanged
+        typer.echo(f"{n} file{'s' if n != 1 else ''} {verb}, {unchanged} already formatted"
+                   + (f", {broken} could not be formatted" if broken else ""), err=True)
     if failed:
         raise typer.Exit(EXIT_USAGE)
     raise typer.Exit(EXIT_PROBLEMS if (check or diff) and changed else EXIT_OK)

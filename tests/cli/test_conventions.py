@@ -426,3 +426,14 @@ def test_bench_runs_each_setting_and_reports_them_together(cli):
                                                                   ("onnxruntime", 2)]
     assert results[0]["median_ms"] > 0 and "fixed batch size of 3" in results[1]["skipped"]
     assert r.err == ""  # no progress display when stderr is not a terminal
+
+
+def test_format_summary_counts_every_file(cli, tmp_path):
+    (tmp_path / "ragged.yaml").write_text(RAGGED)
+    (tmp_path / "broken.yaml").write_text("modifiers:\n  - !EpochRangeModifier\n    a: [\n")
+    (tmp_path / "good.yaml").write_text(
+        "modifiers:\n  - !EpochRangeModifier\n    start_epoch: 0.0\n    end_epoch: 10.0\n")
+    r = cli("format", tmp_path, "--check")
+    assert r.code == 2
+    assert r.err.splitlines()[-1] == \
+        "1 file would be reformatted, 1 already formatted, 1 could not be formatted"
