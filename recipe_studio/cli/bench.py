@@ -47,8 +47,8 @@ def bench(
                                         help="Untimed runs before them.")] = 10,
     threads: Annotated[Optional[int], typer.Option(
         "--threads", metavar="N", min=1,
-        help="Threads (onnxruntime) or cores (DeepSparse) per engine. Default: the "
-             "engine's own.")] = None,
+        help="Threads (onnxruntime) or cores (DeepSparse) per engine, at least 1. Default: "
+             "the engine's own.")] = None,
     format: Annotated[BenchFormat, format_option()] = BenchFormat.text,
     quiet: Annotated[bool, quiet_option(
         "Show no progress while measuring (shown only when standard error is a terminal)."

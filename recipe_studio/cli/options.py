@@ -110,8 +110,8 @@ def model_option(purpose: str) -> typer.models.OptionInfo:
                         help="An .onnx model, a torch state_dict, or a text file of parameter "
                              f"names: {purpose}.")
 DiffOption = Annotated[
-    bool, typer.Option("--diff", help="Print the changes as a unified diff instead of "
-                                      "writing them.")]
+    bool, typer.Option("--diff", help="Print the changes as a unified diff; nothing is "
+                                      "written.")]
 
 
 def epochs_option(help: str, **checks: float) -> typer.models.OptionInfo:

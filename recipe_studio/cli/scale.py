@@ -32,7 +32,7 @@ def scale(
                                     "new budget.")] = False,
     round_: Annotated[Optional[int], typer.Option(
         "--round", metavar="DECIMALS", min=0, max=12,
-        help="Round every value written to this many decimals.")] = None,
+        help="Round every value written to this many decimals (0 to 12).")] = None,
     diff: DiffOption = False,
     quiet: Annotated[bool, quiet_option("Print no summary of the changes.")] = False,
     var: VarOption = None,

@@ -437,3 +437,13 @@ def test_format_summary_counts_every_file(cli, tmp_path):
     assert r.code == 2
     assert r.err.splitlines()[-1] == \
         "1 file would be reformatted, 1 already formatted, 1 could not be formatted"
+
+
+def test_every_console_comes_from_the_one_factory():
+    """NO_COLOR/FORCE_COLOR hold everywhere only if no module builds its own Console."""
+    import recipe_studio
+
+    package = Path(recipe_studio.__file__).parent
+    builders = [str(p.relative_to(package)) for p in package.rglob("*.py")
+                if re.search(r"\bConsole\(", p.read_text(encoding="utf-8"))]
+    assert builders == ["render/console.py"]
