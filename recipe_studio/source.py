@@ -13,7 +13,7 @@ import bisect
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import IO, Literal
 
 from recipe_studio import codes
 from recipe_studio.diagnostics import Diagnostic, Span
@@ -239,3 +239,35 @@ def from_text(
 def _lower_first(message: str) -> str:
     """`Permission denied` → `permission denied` (messages are lower case; paths are not)."""
     return message[:1].lower() + message[1:]
+
+
+#: how a recipe read from standard input is named when `--stdin-filename` gives no name
+STDIN_NAME = "<stdin>"
+
+
+def read_stdin(name: str | None = None, stream: IO[bytes] | None = None) -> Source:
+    """Read a recipe from standard input, with the same size limit and decoding as a file.
+
+    `name` (the CLI's `--stdin-filename`) is the path positions are reported under and
+    decides the form (`.md`: a Markdown recipe card); without it the text is YAML named
+    `<stdin>`. Raises :class:`SourceError` like :func:`read_source`.
+    """
+    import sys
+
+    shown = name or STDIN_NAME
+    try:
+        data = (stream if stream is not None else sys.stdin.buffer).read(MAX_FILE_BYTES + 1)
+    except (OSError, ValueError, AttributeError) as e:
+        raise SourceError(codes.FILE_UNREADABLE.diag(
+            f"cannot read standard input: {getattr(e, 'strerror', None) or e}", path=shown),
+            io_error=True) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise SourceError(codes.FILE_TOO_LARGE.diag(
+            f"standard input holds more than {MAX_FILE_BYTES // (1024 * 1024)} MiB; recipes "
+            "larger than that are not read",
+            help="split the recipe or check that this is the right input", path=shown))
+    text, bom, newline = decode(data, shown)
+    source = from_text(text, path=shown, form=form_of(name) if name else "yaml", bom=bom,
+                       newline=newline)
+    object.__setattr__(source, "original", data.decode("utf-8"))  # valid: decode() checked
+    return source

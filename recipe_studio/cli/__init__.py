@@ -15,7 +15,10 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 import typer  # noqa: E402
 
+from recipe_studio.cli.help import HelpGroup  # noqa: E402
+
 app = typer.Typer(
+    cls=HelpGroup,
     name="recipe-studio",
     help="Validate, lint, scale, diff and run SparseML recipes.",
     no_args_is_help=True,
@@ -43,16 +46,21 @@ def load_commands(argv: list[str] | None = None) -> None:
         importlib.import_module(f"recipe_studio.cli.{COMMANDS[name]}")
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
-) -> None:
-    """Validate, lint, scale, diff and run SparseML recipes."""
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         from recipe_studio import __version__
 
         typer.echo(f"recipe-studio {__version__}")
         raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", "-V", is_eager=True,
+                                 callback=_print_version, expose_value=False,
+                                 help="Print the version and exit."),
+) -> None:
+    """Validate, lint, scale, diff and run SparseML recipes."""
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from recipe_studio.cli import app
-from recipe_studio.cli.common import EXIT_OK, EXIT_PROBLEMS, ColorOption, usage_error
+from recipe_studio.cli.common import EXIT_OK, EXIT_PROBLEMS, usage_error
+from recipe_studio.cli.options import ColorOption, format_option, quiet_option
 
 if TYPE_CHECKING:
     from recipe_studio.bridge.benchmark import BenchReport
@@ -29,21 +33,26 @@ def _split(values: list[str] | None, default: tuple[str, ...]) -> list[str]:
 
 @app.command()
 def bench(
-    model: Annotated[str, typer.Argument(help="The ONNX model file.")],
+    model: Annotated[str, typer.Argument(metavar="MODEL", help="The ONNX model file.")],
     engines: Annotated[Optional[list[str]], typer.Option(
-        "--engines", "--engine", "-e", metavar="NAME[,NAME]",
-        help="onnxruntime and/or deepsparse (repeatable or comma-separated; default both).")
+        "--engines", "--engine", metavar="NAME[,NAME]",
+        help="onnxruntime and/or deepsparse, comma-separated or repeated. Default: both.")
     ] = None,
     batch_sizes: Annotated[Optional[list[str]], typer.Option(
         "--batch-sizes", "--batch-size", "-b", metavar="N[,N]",
-        help="Batch sizes (repeatable or comma-separated; default 1,16).")] = None,
-    iterations: Annotated[int, typer.Option("--iterations", "-n", min=1,
-                                            help="Timed runs per setting.")] = 50,
-    warmup: Annotated[int, typer.Option("--warmup", min=0, help="Untimed runs first.")] = 10,
+        help="Batch sizes, comma-separated or repeated. Default: 1,16.")] = None,
+    iterations: Annotated[int, typer.Option("--iterations", "-n", metavar="N", min=1,
+                                            help="Timed runs per setting, at least 1.")] = 50,
+    warmup: Annotated[int, typer.Option("--warmup", metavar="N", min=0,
+                                        help="Untimed runs before them.")] = 10,
     threads: Annotated[Optional[int], typer.Option(
-        "--threads", min=1, help="Threads/cores per engine (default: the engine's own).")
-    ] = None,
-    format: Annotated[BenchFormat, typer.Option("--format", "-f")] = BenchFormat.text,
+        "--threads", metavar="N", min=1,
+        help="Threads (onnxruntime) or cores (DeepSparse) per engine, at least 1. Default: "
+             "the engine's own.")] = None,
+    format: Annotated[BenchFormat, format_option()] = BenchFormat.text,
+    quiet: Annotated[bool, quiet_option(
+        "Show no progress while measuring (shown only when standard error is a terminal)."
+    )] = False,
     color: ColorOption = None,
 ) -> None:
     """Time an ONNX model: median and p90 latency and throughput per engine and batch size.
@@ -72,15 +81,26 @@ def bench(
     from recipe_studio.bridge._deps import MissingDependency
     from recipe_studio.bridge.benchmark import bench as run_bench
 
+    settings = [(engine, size) for engine in names for size in sizes]
+    report = None
     try:
-        report = run_bench(model, names, sizes, warmup=warmup, iterations=iterations,
-                           num_threads=threads)
+        with progress_display(len(settings), quiet=quiet, color=color) as step:
+            # one setting at a time, so that the display can say which is being measured
+            for engine, size in settings:
+                step(f"{os.path.basename(model)}: {engine}, batch {size}")
+                part = run_bench(model, [engine], [size], warmup=warmup,
+                                 iterations=iterations, num_threads=threads)
+                if report is None:
+                    report = part
+                else:
+                    report.results.extend(part.results)
     except MissingDependency as e:
         raise usage_error(str(e)) from None
     except Exception as e:  # onnxruntime cannot read the file at all
         sys.stderr.write(f"recipe-studio: error: cannot benchmark `{model}`: "
                          f"{str(e).strip().splitlines()[0] if str(e).strip() else e}\n")
         raise typer.Exit(EXIT_PROBLEMS) from None
+    assert report is not None
     if format is BenchFormat.json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
     else:
@@ -89,13 +109,46 @@ def bench(
     raise typer.Exit(EXIT_PROBLEMS if skipped else EXIT_OK)
 
 
+@contextmanager
+def progress_display(total: int, *, quiet: bool, color: bool | None
+                     ) -> Iterator[Callable[[str], None]]:
+    """A live line on standard error naming the setting being measured, with a bar over
+    the settings and the elapsed time; only when stderr is a terminal and not `quiet`.
+    Yields `step(description)`, to call before each setting."""
+    if quiet or not sys.stderr.isatty():
+        yield lambda description: None
+        return
+    from rich.progress import (
+        BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn,
+    )
+
+    from recipe_studio.render.console import make_console
+
+    progress = Progress(SpinnerColumn(), TextColumn("measuring {task.description}"),
+                        BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=make_console(sys.stderr, color), transient=True,
+                        redirect_stdout=False, redirect_stderr=False)
+    task = progress.add_task("", total=total)
+    started = False
+
+    def step(description: str) -> None:
+        nonlocal started
+        if started:
+            progress.advance(task)
+        started = True
+        progress.update(task, description=description)
+
+    with progress:
+        yield step
+
+
 def render_text(report: BenchReport, *, color: bool | None = None, stream=None) -> None:
     """The latency table, then DeepSparse's speed-up over onnxruntime per batch size."""
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=stream or sys.stdout, highlight=False,
-                      force_terminal=color if color else None, no_color=color is False)
+    from recipe_studio.render.console import make_console
+
+    console = make_console(stream or sys.stdout, color)
     m = report.machine
     isa = f", DeepSparse ISA {m['deepsparse_isa']}" if m.get("deepsparse_isa") else ""
     vnni = f", VNNI {'yes' if m['vnni'] else 'no'}" if m.get("vnni") is not None else ""

@@ -11,8 +11,10 @@ import typer
 
 from recipe_studio.cli import app
 from recipe_studio.cli.common import (
-    EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, ColorOption, DiagnosticFormat, VarOption, VarsOption,
-    parse_overrides, print_diagnostics,
+    EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, parse_overrides, print_diagnostics,
+)
+from recipe_studio.cli.options import (
+    ColorOption, DiagnosticFormat, VarOption, VarsOption, format_option,
 )
 
 
@@ -23,9 +25,9 @@ class DiffFormat(str, enum.Enum):
 
 @app.command()
 def diff(
-    a: Annotated[str, typer.Argument(help="The first recipe.")],
-    b: Annotated[str, typer.Argument(help="The second recipe.")],
-    format: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.text,
+    a: Annotated[str, typer.Argument(metavar="A", help="The first recipe.")],
+    b: Annotated[str, typer.Argument(metavar="B", help="The second recipe.")],
+    format: Annotated[DiffFormat, format_option()] = DiffFormat.text,
     var: VarOption = None,
     vars_: VarsOption = None,
     color: ColorOption = None,

@@ -11,8 +11,11 @@ import typer
 
 from recipe_studio.cli import app
 from recipe_studio.cli.common import (
-    EXIT_PROBLEMS, EXIT_USAGE, ColorOption, DiagnosticFormat, VarOption, VarsOption,
-    parse_overrides, print_diagnostics,
+    EXIT_PROBLEMS, EXIT_USAGE, load_stdin, parse_overrides, print_diagnostics, stdin_requested,
+)
+from recipe_studio.cli.options import (
+    ColorOption, DiagnosticFormat, StdinFilenameOption, VarOption, VarsOption, format_option,
+    output_option,
 )
 
 
@@ -23,12 +26,14 @@ class FinalFormat(str, enum.Enum):
 
 @app.command()
 def finalize(
-    path: Annotated[str, typer.Argument(help="The recipe file.")],
+    path: Annotated[str, typer.Argument(
+        metavar="PATH", help="The recipe file, or `-` for standard input.")],
     var: VarOption = None,
     vars_: VarsOption = None,
-    output: Annotated[Optional[str], typer.Option(
-        "--output", "-o", help="Write here (atomically) instead of stdout.")] = None,
-    format: Annotated[FinalFormat, typer.Option("--format", "-f")] = FinalFormat.yaml,
+    output: Annotated[Optional[str], output_option(
+        "Write the recipe to this file (atomically) instead of standard output.")] = None,
+    format: Annotated[FinalFormat, format_option()] = FinalFormat.yaml,
+    stdin_filename: StdinFilenameOption = None,
     color: ColorOption = None,
 ) -> None:
     """Resolve variables and eval(), expand anchors, and print the recipe SparseML will run.
@@ -41,7 +46,10 @@ def finalize(
     from recipe_studio.render import json_default
 
     overrides = parse_overrides(var, vars_)
-    recipe = load(path, overrides=overrides)
+    if stdin_requested([path], stdin_filename):
+        recipe = load_stdin(stdin_filename, overrides)
+    else:
+        recipe = load(path, overrides=overrides)
     if recipe.diagnostics:
         print_diagnostics(recipe.diagnostics, {recipe.path: recipe}, DiagnosticFormat.text,
                           stream=sys.stderr, color=color, summary=not recipe.ok)

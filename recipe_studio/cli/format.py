@@ -8,23 +8,27 @@ from typing import Annotated
 import typer
 
 from recipe_studio.cli import app
-from recipe_studio.cli.common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+from recipe_studio.cli.common import (
+    EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, stdin_requested, usage_error,
+)
+from recipe_studio.cli.options import DiffOption, StdinFilenameOption, quiet_option
 
 
 @app.command("format")
 def format_(
-    paths: Annotated[list[str], typer.Argument(help="Recipe files or directories.")],
+    paths: Annotated[list[str], typer.Argument(
+        metavar="PATH", help="Recipe files, directories, or `-` to format standard input "
+                             "to standard output.")],
     check: Annotated[bool, typer.Option(
         "--check", help="Write nothing; exit 1 if any file would change, and list them.")
     ] = False,
-    diff: Annotated[bool, typer.Option(
-        "--diff", help="Print the changes as a unified diff instead of writing them.")
-    ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only report errors.")] = False,
+    diff: DiffOption = False,
+    quiet: Annotated[bool, quiet_option("Print only errors.")] = False,
     force: Annotated[bool, typer.Option(
         "--force", help="Write even read-only files (their mode is kept) or into read-only "
                         "directories, and write hard-linked files in place (every link gets "
                         "the new text; that write is not atomic).")] = False,
+    stdin_filename: StdinFilenameOption = None,
 ) -> None:
     """Canonical layout: 2-space indentation, fields in SparseML's order, float epochs.
 
@@ -40,6 +44,8 @@ def format_(
     from recipe_studio.io import write_error_message
     from recipe_studio.source import read_source
 
+    if stdin_requested(paths, stdin_filename):
+        _format_stdin(stdin_filename, check=check, diff=diff)
     found = discover(paths)
     failed = False
     for path, reason in found.notes:  # skipped in a walked directory: not an error
@@ -84,9 +90,40 @@ def format_(
     if not quiet:
         verb = "would be reformatted" if check or diff else "reformatted"
         n = len(changed)
-        not_written = f", {unwritten} could not be written" if unwritten else ""
+        # the files that could not be read, formatted or written are counted too, so that
+        # the counts add up to the files checked
+        broken = len(found.files) - n - unchanged - unwritten
         typer.echo(f"{n} file{'s' if n != 1 else ''} {verb}, {unchanged} already formatted"
-                   f"{not_written}", err=True)
+                   + (f", {broken} could not be formatted" if broken else "")
+                   + (f", {unwritten} could not be written" if unwritten else ""), err=True)
     if failed:
         raise typer.Exit(EXIT_USAGE)
+    raise typer.Exit(EXIT_PROBLEMS if (check or diff) and changed else EXIT_OK)
+
+
+def _format_stdin(name: str | None, *, check: bool, diff: bool) -> None:
+    """`format -`: the formatted text on stdout (with --check nothing, with --diff a diff)."""
+    from recipe_studio.fix import unified_diff
+    from recipe_studio.format import FormatError, format_text
+    from recipe_studio.source import SourceError, read_stdin
+
+    try:
+        source = read_stdin(name)
+    except SourceError as e:
+        raise usage_error(f"{e.diagnostic.path}: {e.diagnostic.message}") from None
+    original = source.original
+    assert original is not None
+    try:
+        new = format_text(original, path=source.path)
+    except FormatError as e:
+        raise usage_error(f"cannot format {source.path}: {e.message}") from None
+    changed = new != original
+    if check:
+        if changed:
+            typer.echo(f"would reformat {source.path}")
+    elif diff:
+        sys.stdout.write(unified_diff(source.path or "-", source.text,
+                                      new.lstrip("\ufeff").replace("\r\n", "\n")))
+    else:
+        sys.stdout.write(new)
     raise typer.Exit(EXIT_PROBLEMS if (check or diff) and changed else EXIT_OK)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import enum
+import io
 import sys
 from typing import Annotated, Optional
 
@@ -10,19 +10,17 @@ import typer
 
 from recipe_studio.cli import app
 from recipe_studio.cli.common import (
-    EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, ColorOption, DiagnosticFormat, JobsOption, VarOption,
-    VarsOption,
-    parse_overrides, print_diagnostics, usage_error,
+    EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, load_stdin, parse_overrides, print_diagnostics,
+    stdin_requested, usage_error,
+)
+from recipe_studio.cli.options import (
+    STDIN, ColorOption, DiagnosticFormat, DiagnosticFormatOption, DiffOption, JobsOption,
+    QuietOption, StdinFilenameOption, StepsPerEpochOption, VarOption,
+    VarsOption, model_option, output_option,
 )
 
-
-class LintFormat(str, enum.Enum):
-    text = "text"
-    concise = "concise"
-    json = "json"
-    github = "github"
-    sarif = "sarif"
-
+#: kept for imports from before the formats were shared with `validate`
+LintFormat = DiagnosticFormat
 
 Selectors = Optional[list[str]]
 
@@ -33,39 +31,43 @@ def _split(values: Selectors) -> list[str] | None:
     return [s.strip() for v in values for s in v.split(",") if s.strip()]
 
 
+def _selectors(flag: str, what: str) -> typer.models.OptionInfo:
+    return typer.Option(flag, metavar="RULES",
+                        help=f"{what}: codes, prefixes (RS4), names, families or ALL, "
+                             "comma-separated or repeated.")
+
+
 @app.command()
 def lint(
-    paths: Annotated[list[str], typer.Argument(help="Recipe files or directories.")],
-    select: Annotated[Selectors, typer.Option(
-        "--select", help="Only these rules: codes, prefixes (RS4), names, families, ALL.")] = None,
-    extend_select: Annotated[Selectors, typer.Option("--extend-select",
-                                                     help="Add rules to the selection.")] = None,
-    ignore: Annotated[Selectors, typer.Option("--ignore", help="Skip these rules.")] = None,
-    format: Annotated[LintFormat, typer.Option("--format", "-f")] = LintFormat.text,
+    paths: Annotated[list[str], typer.Argument(
+        metavar="PATH", help="Recipe files, directories, or `-` for standard input.")],
+    select: Annotated[Selectors, _selectors("--select", "Only these rules")] = None,
+    extend_select: Annotated[Selectors, _selectors(
+        "--extend-select", "Add these rules to the selection")] = None,
+    ignore: Annotated[Selectors, _selectors("--ignore", "Skip these rules")] = None,
+    format: DiagnosticFormatOption = DiagnosticFormat.text,
+    quiet: QuietOption = False,
     fix: Annotated[bool, typer.Option("--fix", help="Apply safe fixes in place.")] = False,
     unsafe_fixes: Annotated[bool, typer.Option(
         "--unsafe-fixes", help="Also apply fixes that may change behaviour.")] = False,
-    diff: Annotated[bool, typer.Option(
-        "--diff", help="Show the fixes as a diff instead of writing them.")] = False,
-    model: Annotated[Optional[str], typer.Option(
-        "--model", help="An .onnx file, a torch state_dict, or a text file of parameter "
-                        "names: enables the model-aware rules.")] = None,
-    steps_per_epoch: Annotated[Optional[int], typer.Option(
-        "--steps-per-epoch", min=1, help="Optimizer steps per epoch (enables step-grid rules).")
-    ] = None,
+    diff: DiffOption = False,
+    model: Annotated[Optional[str], model_option("enables the model-aware rules")] = None,
+    steps_per_epoch: StepsPerEpochOption = None,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Exit 1 on any diagnostic, not only errors.")] = False,
     exit_zero: Annotated[bool, typer.Option(
         "--exit-zero", help="Exit 0 even when rules report errors; a recipe with a load error "
                             "(one `validate` rejects) still exits 1.")] = False,
     config: Annotated[Optional[str], typer.Option(
-        "--config", help="Use this configuration file instead of discovering one.")] = None,
+        "--config", metavar="FILE",
+        help="Use this configuration file instead of discovering one.")] = None,
     isolated: Annotated[bool, typer.Option(
         "--isolated", help="Ignore configuration files.")] = False,
-    output_file: Annotated[Optional[str], typer.Option(
-        "--output-file", "-o", help="Write the report here instead of stdout.")] = None,
+    output: Annotated[Optional[str], output_option(
+        "Write the report to this file instead of standard output.")] = None,
     var: VarOption = None,
     vars_: VarsOption = None,
+    stdin_filename: StdinFilenameOption = None,
     color: ColorOption = None,
     jobs: JobsOption = None,
 ) -> None:
@@ -84,7 +86,7 @@ def lint(
     from recipe_studio.config import ConfigError, load_config_file
     from recipe_studio.discover import discover
     from recipe_studio.fix import fix_text, unified_diff
-    from recipe_studio.io import atomic_write_bytes, write_error_message
+    from recipe_studio.io import atomic_write, atomic_write_bytes, write_error_message
     from recipe_studio.lint import LintSettings, lint_recipe
     from recipe_studio.load import load
     from recipe_studio.rules import registry
@@ -110,9 +112,18 @@ def lint(
         except ModelError as e:
             raise usage_error(str(e)) from None
 
-    found = discover(paths)
-    for path, reason in found.notes:  # skipped in a walked directory: not an error
-        typer.echo(f"recipe-studio: note: {path}: {reason}", err=True)
+    stdin_recipe = None
+    if stdin_requested(paths, stdin_filename):
+        if fix:
+            raise usage_error("`--fix` writes files; for standard input use `--diff`")
+        from recipe_studio.discover import Discovery
+
+        stdin_recipe = load_stdin(stdin_filename, overrides)
+        found = Discovery(files=[STDIN])
+    else:
+        found = discover(paths)
+        for path, reason in found.notes:  # skipped in a walked directory: not an error
+            typer.echo(f"recipe-studio: note: {path}: {reason}", err=True)
     for path, reason in found.missing:
         typer.echo(f"recipe-studio: error: {path}: {reason}", err=True)
     for d in found.empty_dirs:
@@ -130,7 +141,8 @@ def lint(
                                 overrides=overrides), settings)
 
     def check(path: str) -> FileResult:
-        recipe = load(path, overrides=overrides)
+        recipe = stdin_recipe if path == STDIN else load(path, overrides=overrides)
+        path = recipe.path or path
         if recipe.source is None:
             return FileResult(path, lint_recipe(recipe, settings), None,
                               any(d.code == "RS001" for d in recipe.diagnostics))
@@ -172,24 +184,16 @@ def lint(
         if io_error:
             raise typer.Exit(EXIT_USAGE)
         raise typer.Exit(EXIT_PROBLEMS if diffs or load_errors else EXIT_OK)
-    stream = open(output_file, "w", encoding="utf-8") if output_file else sys.stdout
-    try:
-        if format is LintFormat.github:
-            from recipe_studio.render.ci import render_github
-
-            render_github(diagnostics, stream)
-        elif format is LintFormat.sarif:
-            from recipe_studio import __version__
-            from recipe_studio.render.ci import render_sarif
-
-            render_sarif(diagnostics, stream, registry.ALL_RULES, version=__version__)
-        else:
-            print_diagnostics(diagnostics, texts, DiagnosticFormat(format.value), stream=stream,
-                              color=color if output_file is None else False,
-                              files_checked=len(found.files))
-    finally:
-        if output_file:
-            stream.close()
+    # a report for a file is written whole (atomically), never in part
+    stream = io.StringIO() if output else sys.stdout
+    print_diagnostics(diagnostics, texts, format, stream=stream,
+                      color=color if output is None else False,
+                      files_checked=len(found.files), quiet=quiet, rules=registry.ALL_RULES)
+    if output:
+        try:
+            atomic_write(output, stream.getvalue())
+        except OSError as e:
+            raise usage_error(f"cannot write `{output}`: {e.strerror or e}") from None
     if io_error:
         raise typer.Exit(EXIT_USAGE)
     if exit_zero:  # rule findings only: a recipe SparseML cannot load is never a pass

@@ -11,31 +11,37 @@ import typer
 
 from recipe_studio.cli import app
 from recipe_studio.cli.common import EXIT_OK, EXIT_PROBLEMS, usage_error
+from recipe_studio.cli.options import epochs_option, model_option, output_option
 
 
 @app.command()
 def new(
     ctx: typer.Context,
     pruning: Annotated[str, typer.Option(
-        "--pruning", "-p", metavar="gmp|global|magnitude|movement|obs|mfac|acdc|constant|none",
-        help="Pruning algorithm; `constant` keeps existing zeros (sparse transfer).")] = "global",
-    sparsity: Annotated[float, typer.Option("--sparsity", "-s",
-                                            help="Final sparsity.")] = 0.8,
+        "--pruning", "-p", metavar="ALGORITHM",
+        help="gmp, global, magnitude, movement, obs, mfac, acdc, constant (keeps the zeros "
+             "already there: sparse transfer) or none.")] = "global",
+    sparsity: Annotated[float, typer.Option("--sparsity", "-s", metavar="FRACTION",
+                                            help="Final sparsity, 0 to 1.")] = 0.8,
     quantization: Annotated[bool, typer.Option(
-        "--quantization", "-q", help="End with quantization-aware training.")] = False,
-    epochs: Annotated[float, typer.Option("--epochs", "-e", help="Training length.")] = 50.0,
+        "--quantization", "--qat", help="End with quantization-aware training.")] = False,
+    epochs: Annotated[float, epochs_option("Training length in epochs.")] = 50.0,
     pruning_fraction: Annotated[float, typer.Option(
-        "--pruning-fraction", help="Share of the epochs before QAT spent pruning; the rest "
-                                   "recovers.")] = 0.6,
+        "--pruning-fraction", metavar="FRACTION",
+        help="Share of the epochs before QAT spent pruning, 0 to 1; the rest "
+             "recovers.")] = 0.6,
     lr_schedule: Annotated[str, typer.Option(
         "--lr-schedule", metavar="constant|cosine|linear|step",
         help="Learning-rate schedule after pruning (over the run without pruning).")] = "cosine",
-    init_lr: Annotated[float, typer.Option("--init-lr", help="Initial learning rate.")] = 0.001,
+    init_lr: Annotated[float, typer.Option("--init-lr", metavar="LR",
+                                           help="Initial learning rate.")] = 0.001,
     final_lr: Annotated[Optional[float], typer.Option(
-        "--final-lr", help="Final learning rate of a cosine/linear decay (default: init/100).")
-    ] = None,
+        "--final-lr", metavar="LR",
+        help="Final learning rate of a cosine or linear decay. Default: the initial one "
+             "divided by 100.")] = None,
     qat_epochs: Annotated[Optional[float], typer.Option(
-        "--qat-epochs", help="QAT length (default: 5, or 2 below 15 epochs).")] = None,
+        "--qat-epochs", metavar="EPOCHS",
+        help="QAT length in epochs. Default: 5, or 2 below 15 epochs.")] = None,
     mask_type: Annotated[str, typer.Option(
         "--mask-type", metavar="unstructured|block4|2:4", help="Sparsity structure.")
     ] = "unstructured",
@@ -45,14 +51,12 @@ def new(
     distillation: Annotated[bool, typer.Option(
         "--distillation", help="Add knowledge distillation from a teacher.")] = False,
     hardness: Annotated[float, typer.Option(
-        "--hardness", help="Distillation loss weight.")] = 0.5,
+        "--hardness", metavar="WEIGHT", help="Distillation loss weight, 0 to 1.")] = 0.5,
     temperature: Annotated[float, typer.Option(
-        "--temperature", help="Distillation temperature.")] = 2.0,
-    model: Annotated[Optional[str], typer.Option(
-        "--model", help="An .onnx model, a torch state_dict or a text list of parameter "
-                        "names: prune its prunable weights.")] = None,
-    output: Annotated[Optional[str], typer.Option(
-        "--output", "-o", help="Write here (.yaml, or .md for a recipe card) atomically.")
+        "--temperature", metavar="T", help="Distillation temperature.")] = 2.0,
+    model: Annotated[Optional[str], model_option("prune its prunable weights")] = None,
+    output: Annotated[Optional[str], output_option(
+        "Write the recipe to this file (.yaml, or .md for a recipe card), atomically.")
     ] = None,
 ) -> None:
     """Write a new recipe: variables at the top, a comment on every phase, lint-clean.

@@ -8,17 +8,19 @@ from typing import Annotated
 import typer
 
 from recipe_studio.cli import app
-from recipe_studio.cli.common import EXIT_PROBLEMS, EXIT_USAGE, ColorOption, VarOption, VarsOption
-from recipe_studio.cli.show import StepsOption, load_schedule
+from recipe_studio.cli.common import EXIT_PROBLEMS, EXIT_USAGE
+from recipe_studio.cli.options import (
+    ColorOption, StepsPerEpochOption, VarOption, VarsOption, output_option,
+)
+from recipe_studio.cli.show import load_schedule
 from recipe_studio.io import atomic_write_bytes
 
 
 @app.command()
 def plot(
-    path: Annotated[str, typer.Argument(help="The recipe file.")],
-    output: Annotated[str, typer.Option(
-        "--output", "-o", help="The picture to write: a .png or .svg file.")],
-    steps_per_epoch: StepsOption = None,
+    path: Annotated[str, typer.Argument(metavar="PATH", help="The recipe file.")],
+    output: Annotated[str, output_option("The picture to write: a .png or .svg file.")],
+    steps_per_epoch: StepsPerEpochOption = None,
     var: VarOption = None,
     vars_: VarsOption = None,
     color: ColorOption = None,

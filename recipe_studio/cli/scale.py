@@ -9,18 +9,22 @@ import typer
 
 from recipe_studio.cli import app
 from recipe_studio.cli.common import (
-    EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, ColorOption, DiagnosticFormat, VarOption, VarsOption,
-    parse_overrides, print_diagnostics, usage_error,
+    EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, parse_overrides, print_diagnostics, usage_error,
+)
+from recipe_studio.cli.options import (
+    ColorOption, DiagnosticFormat, DiffOption, VarOption, VarsOption, epochs_option,
+    output_option, quiet_option,
 )
 
 
 @app.command()
 def scale(
-    path: Annotated[str, typer.Argument(help="The recipe file (.yaml or .md).")],
-    epochs: Annotated[float, typer.Option(
-        "--epochs", "-e", help="The new training length in epochs (SparseML's max_epochs).")],
-    output: Annotated[Optional[str], typer.Option(
-        "--output", "-o", help="Write the scaled recipe here (atomically).")] = None,
+    path: Annotated[str, typer.Argument(metavar="PATH",
+                                        help="The recipe file (.yaml or .md).")],
+    epochs: Annotated[float, epochs_option(
+        "The new training length in epochs (SparseML's max_epochs).")],
+    output: Annotated[Optional[str], output_option(
+        "Write the scaled recipe to this file (atomically).")] = None,
     in_place: Annotated[bool, typer.Option(
         "--in-place", "-i", help="Rewrite PATH (atomically).")] = False,
     keep_quantization: Annotated[bool, typer.Option(
@@ -28,10 +32,9 @@ def scale(
                                     "new budget.")] = False,
     round_: Annotated[Optional[int], typer.Option(
         "--round", metavar="DECIMALS", min=0, max=12,
-        help="Round every value written to this many decimals.")] = None,
-    diff: Annotated[bool, typer.Option(
-        "--diff", help="Print the change as a unified diff instead of the recipe.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
+        help="Round every value written to this many decimals (0 to 12).")] = None,
+    diff: DiffOption = False,
+    quiet: Annotated[bool, quiet_option("Print no summary of the changes.")] = False,
     force: Annotated[bool, typer.Option(
         "--force", help="Write even a read-only file (its mode is kept) or into a read-only "
                         "directory, and write a hard-linked file in place (every link gets "

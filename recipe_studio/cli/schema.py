@@ -9,14 +9,15 @@ import typer
 
 from recipe_studio.cli import app
 from recipe_studio.cli.common import EXIT_PROBLEMS, EXIT_USAGE, usage_error
+from recipe_studio.cli.options import output_option
 
 
 @app.command()
 def schema(
-    output: Annotated[Optional[str], typer.Option(
-        "--output", "-o", metavar="FILE",
-        help="Write here (`-` for stdout). Default: `schemas/recipe.schema.json` and "
-             "`schemas/custom-tags.json` under the current directory.")] = None,
+    output: Annotated[Optional[str], output_option(
+        "Write to this file (`-` for standard output). Default: "
+        "`schemas/recipe.schema.json` and `schemas/custom-tags.json` under the current "
+        "directory.")] = None,
     check: Annotated[bool, typer.Option(
         "--check", help="Write nothing; exit 1 when the file is missing or out of date.")]
         = False,

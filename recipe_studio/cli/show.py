@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import enum
 import sys
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from recipe_studio.cli import app
 from recipe_studio.cli.common import (
-    EXIT_PROBLEMS, EXIT_USAGE, ColorOption, DiagnosticFormat, VarOption, VarsOption,
-    parse_overrides, print_diagnostics, usage_error,
+    EXIT_PROBLEMS, EXIT_USAGE, load_stdin, parse_overrides, print_diagnostics, stdin_requested,
+    usage_error,
+)
+from recipe_studio.cli.options import (
+    ColorOption, DiagnosticFormat, StdinFilenameOption, StepsPerEpochOption, VarOption,
+    VarsOption, format_option,
 )
 
 if TYPE_CHECKING:
     from recipe_studio.recipe import Recipe
     from recipe_studio.schedule.engine import Schedule
 
-StepsOption = Annotated[Optional[int], typer.Option(
-    "--steps-per-epoch", min=1,
-    help="Optimizer steps (batches) per epoch. Default: `steps-per-epoch` from the "
-         "configuration file, else 1.")]
+#: kept for `plot`, which imported it from here
+StepsOption = StepsPerEpochOption
 
 
 class ShowFormat(str, enum.Enum):
@@ -47,13 +49,20 @@ def steps_per_epoch_for(path: str, given: int | None) -> tuple[int, str]:
 
 
 def load_schedule(path: str, var: list[str] | None, vars_: str | None,
-                  steps_per_epoch: int | None, color: bool | None
-                  ) -> tuple[Recipe, Schedule, str]:
-    """Load and simulate, or exit: 2 for unreadable files, 1 when the recipe has errors."""
+                  steps_per_epoch: int | None, color: bool | None,
+                  stdin_filename: str | None = None) -> tuple[Recipe, Schedule, str]:
+    """Load and simulate, or exit: 2 for unreadable files, 1 when the recipe has errors.
+
+    `path` may be `-` (standard input, named by `stdin_filename`)."""
     from recipe_studio.load import load
     from recipe_studio.schedule.engine import ScheduleTooLong, simulate
 
-    recipe = load(path, overrides=parse_overrides(var, vars_))
+    overrides = parse_overrides(var, vars_)
+    if stdin_requested([path], stdin_filename):
+        recipe = load_stdin(stdin_filename, overrides)
+        path = recipe.path or path
+    else:
+        recipe = load(path, overrides=overrides)
     if not recipe.ok:
         errors = recipe.errors
         print_diagnostics(errors, {recipe.path: recipe}, DiagnosticFormat.text,
@@ -70,11 +79,13 @@ def load_schedule(path: str, var: list[str] | None, vars_: str | None,
 
 @app.command()
 def show(
-    path: Annotated[str, typer.Argument(help="The recipe file.")],
-    steps_per_epoch: StepsOption = None,
-    format: Annotated[ShowFormat, typer.Option("--format", "-f")] = ShowFormat.text,
+    path: Annotated[str, typer.Argument(
+        metavar="PATH", help="The recipe file, or `-` for standard input.")],
+    steps_per_epoch: StepsPerEpochOption = None,
+    format: Annotated[ShowFormat, format_option()] = ShowFormat.text,
     var: VarOption = None,
     vars_: VarsOption = None,
+    stdin_filename: StdinFilenameOption = None,
     color: ColorOption = None,
 ) -> None:
     """Show the schedule SparseML will run: a timeline of every modifier, then the learning
@@ -84,7 +95,9 @@ def show(
     """
     from recipe_studio.render.schedule_text import render_text, schedule_json, write_json
 
-    recipe, schedule, note = load_schedule(path, var, vars_, steps_per_epoch, color)
+    recipe, schedule, note = load_schedule(path, var, vars_, steps_per_epoch, color,
+                                           stdin_filename)
+    path = recipe.path or path
     if format is ShowFormat.json:
         write_json(schedule_json(schedule), sys.stdout)
         for crash in schedule.crashes:

@@ -14,8 +14,11 @@ import typer
 
 from recipe_studio.cli import app
 from recipe_studio.cli.common import (
-    EXIT_PROBLEMS, EXIT_USAGE, ColorOption, DiagnosticFormat, VarOption, VarsOption,
-    parse_overrides, print_diagnostics, usage_error,
+    EXIT_PROBLEMS, EXIT_USAGE, parse_overrides, print_diagnostics, usage_error,
+)
+from recipe_studio.cli.options import (
+    ColorOption, DiagnosticFormat, VarOption, VarsOption, epochs_option, output_option,
+    quiet_option,
 )
 
 if TYPE_CHECKING:
@@ -27,23 +30,26 @@ if TYPE_CHECKING:
 @app.command()
 def train(
     recipe: Annotated[str, typer.Option(
-        "--recipe", "-r", help="The recipe (.yaml or .md) to train with.")],
+        "--recipe", "-r", metavar="FILE", help="The recipe (.yaml or .md) to train with.")],
     task: Annotated[str, typer.Option(
-        "--task", "-t", help="`digits` (a small CNN on scikit-learn's bundled digits) or "
-                             "`package.module:function` returning a Task.")] = "digits",
-    epochs: Annotated[Optional[float], typer.Option(
-        "--epochs", "-e", min=0.0, help="Rescale the recipe to this many epochs first "
-                                        "(as `recipe-studio scale`).")] = None,
+        "--task", "-t", metavar="TASK",
+        help="`digits` (a small CNN on scikit-learn's bundled digits) or "
+             "`package.module:function` returning a Task.")] = "digits",
+    epochs: Annotated[Optional[float], epochs_option(
+        "Rescale the recipe to this many epochs first (as `recipe-studio scale`).",
+        min=0.0)] = None,
     var: VarOption = None,
     vars_: VarsOption = None,
-    out: Annotated[str, typer.Option(
-        "--out", "-o", help="Output directory: recipe.yaml, model.pt, model.onnx, "
-                            "metrics.json.")] = "recipe-studio-run",
-    seed: Annotated[int, typer.Option("--seed", help="Random seed (same on every rank).")] = 0,
+    out: Annotated[str, output_option(
+        "Output directory for recipe.yaml, model.pt, model.onnx and metrics.json.",
+        metavar="DIR")] = "recipe-studio-run",
+    seed: Annotated[int, typer.Option("--seed", metavar="N",
+                                      help="Random seed (the same on every rank).")] = 0,
     no_export: Annotated[bool, typer.Option(
         "--no-export", help="Skip the ONNX export.")] = False,
-    quiet: Annotated[bool, typer.Option(
-        "--quiet", "-q", help="No progress bar; only the per-epoch lines.")] = False,
+    quiet: Annotated[bool, quiet_option(
+        "Show no progress bar (shown only when standard error is a terminal); the per-epoch "
+        "lines remain.")] = False,
     color: ColorOption = None,
 ) -> None:
     """Train a task with a recipe through SparseML, checking each epoch against the schedule.
@@ -62,7 +68,7 @@ def train(
     overrides = parse_overrides(var, vars_)
     main_rank = int(os.environ.get("RANK", "0")) == 0
     console = _console(color)
-    view = _Progress(console, quiet or not main_rank)
+    view = _Progress(console, quiet or not main_rank, color)
     try:
         with warnings.catch_warnings():
             # rendered in the epoch lines instead of Python's warning format
@@ -89,10 +95,9 @@ def train(
 
 
 def _console(color: bool | None) -> Console:
-    from rich.console import Console
+    from recipe_studio.render.console import make_console
 
-    return Console(highlight=False, force_terminal=color if color else None,
-                   no_color=color is False, soft_wrap=True)
+    return make_console(None, color, soft_wrap=True, markup=True)
 
 
 def _print_recipe_error(e: Any, path: str, color: bool | None, main_rank: bool) -> None:
@@ -110,16 +115,20 @@ def _print_recipe_error(e: Any, path: str, color: bool | None, main_rank: bool) 
 
 
 class _Progress:
-    """A rich progress bar over each epoch's steps and one line per epoch (rank 0 only).
+    """One line per epoch on stdout (rank 0 only) and, when standard error is a terminal, a
+    live display there: the current epoch's steps with its elapsed time and ETA, and the
+    whole run's epochs with its elapsed time and ETA.
 
-    The bar is live only on a terminal; lines are printed above it.
+    When stdout is a terminal too, the epoch lines are printed above the display.
     """
 
-    def __init__(self, console: Console, quiet: bool):
+    def __init__(self, console: Console, quiet: bool, color: bool | None = None):
         self.console = console
-        self.quiet = quiet or not console.is_terminal
+        self.quiet = quiet or not sys.stderr.isatty()
+        self.color = color
         self.progress: Any = None
         self.bar: Any = None
+        self.run: Any = None
         self.epochs = 0
 
     def __enter__(self) -> _Progress:
@@ -141,14 +150,20 @@ class _Progress:
             return
         from rich.progress import (
             BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+            TimeRemainingColumn,
         )
 
+        from recipe_studio.render.console import make_console
+
         self.progress = Progress(
-            TextColumn("epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]}"), TimeElapsedColumn(),
-            console=self.console, transient=True)
-        self.bar = self.progress.add_task("train", total=handle.steps_per_epoch,
-                                          epoch=f"1/{self.epochs}", loss="-")
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[loss]}"), TextColumn("elapsed"), TimeElapsedColumn(),
+            TextColumn("eta"), TimeRemainingColumn(),
+            console=make_console(sys.stderr, self.color), transient=True,
+            redirect_stdout=False, redirect_stderr=False)
+        self.bar = self.progress.add_task(f"epoch 1/{self.epochs}",
+                                          total=handle.steps_per_epoch, loss="loss -")
+        self.run = self.progress.add_task("all epochs", total=self.epochs, loss="")
         self.progress.start()
 
     def step(self, epoch: int, step: int, steps: int, loss: float) -> None:
@@ -156,8 +171,9 @@ class _Progress:
             return
         if step == 0:
             self.progress.reset(self.bar, total=steps)
-        self.progress.update(self.bar, completed=step + 1, loss=f"{loss:.4f}",
-                             epoch=f"{epoch + 1}/{self.epochs}")
+        self.progress.update(self.bar, completed=step + 1, loss=f"loss {loss:.4f}",
+                             description=f"epoch {epoch + 1}/{self.epochs}")
+        self.progress.update(self.run, completed=epoch + (step + 1) / max(steps, 1))
 
     def epoch(self, m: EpochMetrics) -> None:
         width = len(str(m.epochs))
@@ -166,9 +182,17 @@ class _Progress:
                     if m.expected_sparsity is not None else "")
         line = (f"epoch {m.epoch + 1:>{width}}/{m.epochs}  loss {m.loss:.4f}  acc {acc}  "
                 f"lr {m.lr:<9.4g}  sparsity {m.sparsity:6.2%}{expected}  {m.seconds:5.1f}s")
-        self.console.print(line)
+        self._print(line)
         for w in m.warnings:
-            self.console.print(f"  [yellow]warning:[/yellow] {_escape(w)}")
+            self._print(f"  [yellow]warning:[/yellow] {_escape(w)}")
+
+    def _print(self, text: str) -> None:
+        """A line on stdout; when stdout is the terminal the live display is on, through
+        the display's console, which keeps the line above the display."""
+        if self.progress is not None and sys.stdout.isatty():
+            self.progress.console.print(text, markup=True, highlight=False, soft_wrap=True)
+        else:
+            self.console.print(text)
 
 
 def _escape(text: str) -> str:

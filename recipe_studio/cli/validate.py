@@ -8,20 +8,25 @@ import typer
 
 from recipe_studio.cli import app
 from recipe_studio.cli.common import (
-    EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, ColorOption, DiagnosticFormat, JobsOption, VarOption,
-    VarsOption,
-    parse_overrides, print_diagnostics, usage_error,
+    EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, load_stdin, parse_overrides, print_diagnostics,
+    stdin_requested, usage_error,
+)
+from recipe_studio.cli.options import (
+    ColorOption, DiagnosticFormat, DiagnosticFormatOption, JobsOption, QuietOption,
+    StdinFilenameOption, VarOption, VarsOption,
 )
 
 
 @app.command()
 def validate(
     paths: Annotated[list[str], typer.Argument(
-        help="Recipe files (.yaml, .yml, .md) or directories to search.")],
-    format: Annotated[DiagnosticFormat, typer.Option(
-        "--format", "-f", help="Output format.")] = DiagnosticFormat.text,
+        metavar="PATH", help="Recipe files (.yaml, .yml, .md), directories to search, or `-` "
+                             "for standard input.")],
+    format: DiagnosticFormatOption = DiagnosticFormat.text,
+    quiet: QuietOption = False,
     var: VarOption = None,
     vars_: VarsOption = None,
+    stdin_filename: StdinFilenameOption = None,
     color: ColorOption = None,
     jobs: JobsOption = None,
 ) -> None:
@@ -35,29 +40,42 @@ def validate(
     from recipe_studio.load import load
 
     overrides = parse_overrides(var, vars_)
-    found = discover(paths)
-    for path, reason in found.notes:  # skipped in a walked directory: not an error
-        typer.echo(f"recipe-studio: note: {path}: {reason}", err=True)
-    for path, reason in found.missing:
-        typer.echo(f"recipe-studio: error: {path}: {reason}", err=True)
-    for d in found.empty_dirs:
-        typer.echo(f"recipe-studio: error: no recipe files (.yaml, .yml, .md mentioning a "
-                   f"modifier) under `{d}`", err=True)
-    if not found.files:
-        raise usage_error("no recipe files to check") if not found.missing and not \
-            found.empty_dirs else typer.Exit(EXIT_USAGE)
-    def check(path: str) -> FileResult:
-        recipe = load(path, overrides=overrides)
-        return FileResult(path, recipe.diagnostics,
-                          recipe.source.text if recipe.source else None,
-                          recipe.source is None and any(d.code == "RS001"
-                                                        for d in recipe.diagnostics))
+    if stdin_requested(paths, stdin_filename):
+        recipe = load_stdin(stdin_filename, overrides)
+        io_error = recipe.source is None and any(d.code == "RS001" for d in recipe.diagnostics)
+        results = [FileResult(recipe.path, recipe.diagnostics,
+                              recipe.source.text if recipe.source else None, io_error)]
+        files_checked = 1
+    else:
+        found = discover(paths)
+        for path, reason in found.notes:  # skipped in a walked directory: not an error
+            typer.echo(f"recipe-studio: note: {path}: {reason}", err=True)
+        for path, reason in found.missing:
+            typer.echo(f"recipe-studio: error: {path}: {reason}", err=True)
+        for d in found.empty_dirs:
+            typer.echo(f"recipe-studio: error: no recipe files (.yaml, .yml, .md mentioning a "
+                       f"modifier) under `{d}`", err=True)
+        if not found.files:
+            raise usage_error("no recipe files to check") if not found.missing and not \
+                found.empty_dirs else typer.Exit(EXIT_USAGE)
 
-    results = batch.run(found.files, check, jobs=jobs)
+        def check(path: str) -> FileResult:
+            recipe = load(path, overrides=overrides)
+            return FileResult(path, recipe.diagnostics,
+                              recipe.source.text if recipe.source else None,
+                              recipe.source is None and any(d.code == "RS001"
+                                                            for d in recipe.diagnostics))
+
+        results = batch.run(found.files, check, jobs=jobs)
+        io_error = bool(found.missing or found.empty_dirs)
+        files_checked = len(found.files)
     diagnostics = [d for r in results for d in r.diagnostics]
-    io_error = bool(found.missing or found.empty_dirs) or any(r.io_error for r in results)
+    io_error = io_error or any(r.io_error for r in results)
+    rules = None
+    if format is DiagnosticFormat.sarif:
+        from recipe_studio.rules.registry import LOADER_RULES as rules
     print_diagnostics(diagnostics, {r.path: r.text for r in results}, format, color=color,
-                      files_checked=len(found.files))
+                      files_checked=files_checked, quiet=quiet, rules=rules)
     if io_error:
         raise typer.Exit(EXIT_USAGE)
     has_error = any(d.severity.value == "error" for d in diagnostics)

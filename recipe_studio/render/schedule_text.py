@@ -16,7 +16,7 @@ from recipe_studio.schedule.engine import (
     GRADUAL_PRUNERS, Event, ModifierTrack, Schedule,
 )
 
-#: width of the chart, in characters
+#: the widest chart, in characters (narrower when the terminal is)
 CHART = 50
 RAMP, HELD, ACTIVE, ONCE, DENSE = "█", "▒", "█", "▼", "░"
 _STYLE = {RAMP: "green", HELD: "green", ONCE: "yellow", DENSE: "green", "B": "magenta",
@@ -260,8 +260,10 @@ def _phase_row(schedule: Schedule, width: int) -> list[tuple[str, str]]:
         cols = _span(phase.start, phase.end, total, width)
         text = phase.name
         style = _PHASE_STYLE.get(phase.name, "bold")
+        if len(cols) <= len(text):  # a narrow chart: as much of the name as fits
+            text = text[:max(len(cols) - 1, 1)]
         for i, c in enumerate(cols):
-            ch = text[i] if i < len(text) and len(cols) > len(text) else "─"
+            ch = text[i] if i < len(text) else "─"
             cells[c] = (ch, style)
     return cells
 
@@ -347,14 +349,85 @@ def table_rows(schedule: Schedule) -> tuple[list[tuple[str, list[str], list[str]
 
 # ---- rendering ------------------------------------------------------------------------
 
+#: the narrowest chart drawn; the narrowest one beside which every annotation is put rather
+#: than a wider one with the longer annotations below; the room kept for short annotations
+MIN_CHART, MIN_INLINE_CHART, MIN_NOTE = 20, 30, 12
+
+
+def _clip(text: str, width: int) -> str:
+    """`text` cut to `width` characters, with `…` marking the cut."""
+    return text if len(text) <= width else text[:max(width - 1, 0)] + "…"
+
+
+def _wrap(text: str, width: int, sep: str = " ") -> list[str]:
+    """`text` broken between its `sep`-separated items into lines of at most `width`
+    characters (an item longer than a line is broken too); a line that continues keeps the
+    separator's mark (the `,` of `, `)."""
+    import textwrap
+
+    width = max(width, 2)
+    if sep == " ":
+        return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
+    mark = sep.rstrip()
+    room = width - len(mark)
+    lines: list[str] = []
+    for item in text.split(sep):
+        if lines and len(lines[-1]) + len(sep) + len(item) <= room:
+            lines[-1] += sep + item
+            continue
+        if lines:
+            lines[-1] += mark
+        lines.extend(textwrap.wrap(item, room, break_on_hyphens=False) or [""])
+    return lines
+
+
+def _print_wrapped(console: Any, text: Any) -> None:
+    """Print prose wrapped at word boundaries to the console's width, without trailing
+    spaces."""
+    for line in text.wrap(console, console.width):
+        line.rstrip()
+        console.print(line)
+
+
+def _layout(total_width: int, name_w: int, fixed: int, desc_max: int) -> tuple[int, int, int]:
+    """(name column width, chart width, room for an annotation on the chart's line) for an
+    output `total_width` wide. An annotation longer than the room goes on a line of its own."""
+    # keep at least a narrow chart: shorten the modifier names first
+    shortage = MIN_CHART + 1 - (total_width - name_w - fixed)
+    if shortage > 0:
+        name_w = max(name_w - shortage, len("#0 ") + 6)
+    room = total_width - name_w - fixed  # chart, its closing column, a space, annotation
+    if room - 2 - desc_max >= MIN_INLINE_CHART:  # every annotation beside a fair chart
+        chart = min(CHART, room - 2 - desc_max)
+    else:  # a wide chart; the annotations that do not fit beside it go below
+        chart = max(min(CHART, room - 2 - MIN_NOTE), min(MIN_CHART, room - 1), 1)
+    return name_w, chart, room - chart - 2
+
+
+def _even_chart(total: int, chart: int) -> int:
+    """A narrowed chart a few columns narrower still when that puts every tick of the axis
+    on an exact column (evenly spaced labels)."""
+    if chart >= CHART or total <= 0:
+        return chart
+    ticks = _ticks(total, chart)
+    for w in range(chart, max(MIN_CHART, chart - 8) - 1, -1):
+        if all(tick * w % total == 0 for tick in ticks):
+            return w
+    return chart
+
+
 def render_text(schedule: Schedule, recipe: Recipe, stream: IO[str], *, path: str,
-                spe_note: str = "", color: bool | None = None, width: int = CHART) -> None:
-    """Write the Gantt chart, the per-epoch table and any crash or note."""
-    from rich.console import Console
+                spe_note: str = "", color: bool | None = None,
+                width: int | None = None) -> None:
+    """Write the Gantt chart, the per-epoch table and any crash or note, no line wider than
+    `width` (default: the terminal's, or `$COLUMNS`; see :func:`terminal_width`)."""
     from rich.text import Text
 
-    console = Console(file=stream, force_terminal=color, no_color=color is False,
-                      highlight=False, soft_wrap=True, emoji=False, markup=False)
+    from recipe_studio.render.console import make_console
+
+    console = make_console(stream, color, soft_wrap=False)
+    total_width = max(width or console.width, 40)
+    console.width = total_width
     entries = {m.index: m for m in recipe.modifiers}
     spe = schedule.steps_per_epoch
     head = Text(path, style="bold")
@@ -363,9 +436,9 @@ def render_text(schedule: Schedule, recipe: Recipe, stream: IO[str], *, path: st
     if spe_note:
         head.append(f" ({spe_note})", style="dim")
     head.append(f" = {schedule.n_steps} steps")
-    console.print(head)
+    _print_wrapped(console, head)
     for note in schedule.notes:
-        console.print(Text(f"note: {note}", style="dim"))
+        _print_wrapped(console, Text(f"note: {note}", style="dim"))
     phases = schedule.phases()
     if phases:
         line = Text("phases: ")
@@ -374,55 +447,92 @@ def render_text(schedule: Schedule, recipe: Recipe, stream: IO[str], *, path: st
                 line.append(", ")
             line.append(p.name, style=_PHASE_STYLE.get(p.name, "bold"))
             line.append(f" {fe(p.start)}→{fe(p.end)}")
-        console.print(line)
+        _print_wrapped(console, line)
     console.print()
 
+    # the chart: modifier, recipe line, epochs, bar, what it does
     names = {t.index: f"#{t.index} {short(t.type)}" for t in schedule.tracks}
-    name_w = max([len(n) for n in names.values()] + [len("phases")])
-    line_w = max([len(f"L{t.line}") for t in schedule.tracks] + [2])
-    int_w = max([len(_interval(t)) for t in schedule.tracks] + [6])
-    pad = name_w + 1 + line_w + 1 + int_w + 1
-    labels, rule = _axis(schedule.total_epochs, width)
-    console.print(Text(" " * pad + labels, style="dim"))
+    descriptions = {t.index: describe(entries[t.index], t, schedule) for t in schedule.tracks}
+    name_w = max([len(n) for n in names.values()] + [len("modifier")])
+    line_w = max([len(f"L{t.line}") for t in schedule.tracks] + [len("line")])
+    int_w = max([len(_interval(t)) for t in schedule.tracks] + [len("epochs")])
+    fixed = 1 + line_w + 1 + int_w + 1
+    name_w, chart, note_room = _layout(total_width, name_w, fixed,
+                                       max([len(d) for d in descriptions.values()] + [0]))
+    even = _even_chart(schedule.total_epochs, chart)
+    chart, note_room = even, note_room + chart - even
+    pad = name_w + fixed
+    labels, rule = _axis(schedule.total_epochs, chart)
+    header = ("modifier".ljust(name_w) + " " + "line".ljust(line_w) + " "
+              + "epochs".rjust(int_w) + " ")
+    console.print(Text(header, style="bold").append(labels, style="dim"))
     console.print(Text(" " * pad + rule, style="dim"))
     phase = Text("phases".ljust(pad))
-    for ch, style in _phase_row(schedule, width):
+    for ch, style in _phase_row(schedule, chart):
         phase.append(ch, style=style)
     console.print(phase)
     used: set[str] = set()
+    indent = pad if total_width - pad >= 24 else 4
     for track in schedule.tracks:
-        row = Text(names[track.index].ljust(name_w) + " ", style="bold")
+        row = Text(_clip(names[track.index], name_w).ljust(name_w) + " ", style="bold")
         row.append(f"L{track.line}".ljust(line_w) + " ", style="dim")
         row.append(_interval(track).rjust(int_w) + " ")
-        for ch in _bar(track, schedule, width):
+        for ch in _bar(track, schedule, chart):
             row.append(ch, style=_STYLE.get(ch, ""))
             used.add(ch)
-        row.append(" " + describe(entries[track.index], track, schedule))
-        console.print(row)
+        text = descriptions[track.index]
+        if text and len(text) <= note_room:
+            row.append("  " + text)
+            console.print(row)
+        else:
+            row.rstrip()
+            console.print(row)
+            for piece in _wrap(text, total_width - indent) if text else []:
+                console.print(Text(" " * indent + piece, style="dim"))
     legend = [f"{ch} {what}" for ch, what in _LEGEND if ch in used]
     if legend:
-        console.print(Text(" " * pad + "  ".join(legend), style="dim"))
+        for piece in _wrap("  ".join(legend), total_width - indent, sep="  "):
+            console.print(Text(" " * indent + piece, style="dim"))
     console.print()
 
+    # the table: one row per epoch (or run of unchanged epochs), events on the right
     pruners = schedule.pruning
-    header = ["epoch", "lr"] + [f"#{t.index} sparsity" for t in pruners]
-    if any(t.type == "SetWeightDecayModifier" for t in schedule.tracks):
-        header.append("weight decay")
     rows, stride = table_rows(schedule)
-    widths = [max(len(header[0]), *(len(r[0]) for r in rows))]
-    for i in range(1, len(header)):
-        widths.append(max(len(header[i]), *(len(r[1][i - 1]) for r in rows)))
-    console.print(Text("  ".join(h.rjust(w) for h, w in zip(header, widths)) + "  events",
-                       style="bold"))
+    columns = ["lr"] + [f"#{t.index} sparsity" for t in pruners]
+    if any(t.type == "SetWeightDecayModifier" for t in schedule.tracks):
+        columns.append("weight decay")
+
+    def widths_for(head: list[str]) -> list[int]:
+        out = [max(len("epoch"), *(len(r[0]) for r in rows))]
+        for i in range(len(head)):
+            out.append(max(len(head[i]), *(len(r[1][i]) for r in rows)))
+        return out
+
+    widths = widths_for(columns)
+    short_heads = False
+    if sum(widths) + 2 * len(widths) + len("events") > total_width and pruners:
+        # `#4` instead of `#4 sparsity` (said in the footnote)
+        columns = ["lr"] + [f"#{t.index}" for t in pruners] + columns[1 + len(pruners):]
+        widths = widths_for(columns)
+        short_heads = True
+    start = sum(widths) + 2 * len(widths)
+    ev_indent, ev_room = (start, total_width - start) if total_width - start >= 20 else \
+        (6, total_width - 6)
+    console.print(Text("  ".join(h.rjust(w) for h, w in zip(["epoch", *columns], widths))
+                       + "  events", style="bold"))
     for label, values, evs in rows:
         cells = [label.rjust(widths[0])] + [v.rjust(w) for v, w in zip(values, widths[1:])]
         line = Text("  ".join(cells))
-        if evs:
-            line.append("  " + ", ".join(evs), style="cyan")
+        pieces = _wrap(", ".join(evs), ev_room, sep=", ") if evs else []
+        if pieces and ev_indent == start:
+            line.append("  " + pieces.pop(0), style="cyan")
         console.print(line)
+        for piece in pieces:
+            console.print(Text(" " * ev_indent + piece, style="cyan"))
     sampled = f"every {stride}th epoch and each epoch with an event; " if stride > 1 else ""
-    console.print(Text(f"({sampled}values in force at the first step of the epoch; a-b: "
-                       f"unchanged over those epochs; lr of param group 0, '-' until a "
+    heads = "#N: the sparsity of modifier #N; " if short_heads else ""
+    _print_wrapped(console, Text(f"({sampled}values in force at the first step of the epoch; a-b: "
+                       f"unchanged over those epochs; {heads}lr of param group 0, '-' until a "
                        f"modifier sets it)", style="dim"))
     _notes(console, schedule, entries)
 
@@ -458,7 +568,7 @@ def _notes(console: Any, schedule: Schedule, entries: dict[int, ModifierEntry]) 
     if lines:
         console.print()
         for line in lines:
-            console.print(line)
+            _print_wrapped(console, line)
 
 
 def write_json(data: dict[str, Any], stream: IO[str]) -> None:

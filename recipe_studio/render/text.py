@@ -64,11 +64,11 @@ def render(
     files_checked: int | None = None,
 ) -> None:
     """Write diagnostics in compiler style. `lines_of(path)` gives a line getter (or None)."""
-    from rich.console import Console
     from rich.text import Text
 
-    console = Console(file=stream, force_terminal=color, no_color=color is False,
-                      highlight=False, soft_wrap=True, emoji=False, markup=False)
+    from recipe_studio.render.console import make_console
+
+    console = make_console(stream, color, soft_wrap=True)
     for d in diagnostics:
         head = Text()
         head.append(f"{d.severity.value}[{d.code}]", style=_STYLES[d.severity])
@@ -106,6 +106,11 @@ def render(
 
 
 def summary_line(diagnostics: Iterable[Diagnostic], files_checked: int | None = None) -> str:
+    """`Found 7 errors in 1 file (5 files checked).` / `All good: no problems found in 4 files.`
+
+    The file count is that of the files with a problem; how many were checked is added when
+    it differs. Without `files_checked` (one recipe, already named) no file count is given.
+    """
     ds = list(diagnostics)
     counts = {s: sum(1 for d in ds if d.severity is s) for s in Severity}
     parts = []
@@ -114,16 +119,28 @@ def summary_line(diagnostics: Iterable[Diagnostic], files_checked: int | None = 
         n = counts[sev]
         if n:
             parts.append(f"{n} {word}{'s' if n != 1 else ''}")
-    files = ""
-    if files_checked is not None:
-        files = f" in {files_checked} file{'s' if files_checked != 1 else ''}"
     if not parts:
+        files = "" if files_checked is None else f" in {_files(files_checked)}"
         return f"All good: no problems found{files}."
+    if files_checked is None:
+        return f"Found {', '.join(parts)}."
+    with_problems = len({d.path for d in ds})
+    files = f" in {_files(with_problems)}"
+    if files_checked != with_problems:
+        files += f" ({_files(files_checked)} checked)"
     return f"Found {', '.join(parts)}{files}."
 
 
-def render_concise(diagnostics: Sequence[Diagnostic], stream: IO[str]) -> None:
-    """`path:line:col: CODE [severity] message` — one line each (editors, grep)."""
+def _files(n: int) -> str:
+    return f"{n} file{'s' if n != 1 else ''}"
+
+
+def render_concise(diagnostics: Sequence[Diagnostic], stream: IO[str], *, summary: bool = True,
+                   files_checked: int | None = None) -> None:
+    """`path:line:col: CODE [severity] message` — one line each (editors, grep) — and the
+    summary line, as ruff's concise format ends."""
     for d in diagnostics:
         stream.write(f"{d.path or '<text>'}:{d.span.line}:{d.span.column}: {d.code} "
                      f"[{d.severity.value}] {d.message}\n")
+    if summary:
+        stream.write(summary_line(diagnostics, files_checked) + "\n")

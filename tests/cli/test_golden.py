@@ -47,3 +47,25 @@ def test_finalize_yaml_and_json(cli, golden):
     r = cli("finalize", "examples/prune-quantize.yaml", "--var", "num_epochs=20", "-f", "json")
     assert r.code == 0
     golden("finalize_prune_quantize_20", r.out)
+
+
+@pytest.mark.parametrize("command", ["", "validate", "lint", "show"])
+def test_help(cli, golden, command):
+    r = cli(*([command] if command else []), "--help")
+    assert r.code == 0
+    golden(f"help_{command or 'root'}", r.out)
+
+
+def test_lint_concise_ends_with_the_summary(cli, golden):
+    r = cli("lint", "examples", "-f", "concise", "--isolated")
+    assert r.code == 1
+    assert r.out.splitlines()[-1] == "Found 7 errors in 1 file (5 files checked)."
+    golden("lint_examples_concise", r.out)
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_show_at_terminal_width(cli, golden, monkeypatch, width):
+    monkeypatch.setenv("COLUMNS", str(width))
+    r = cli("show", "examples/prune-quantize.yaml", "--steps-per-epoch", "2")
+    assert r.code == 0
+    golden(f"show_prune_quantize_{width}", r.out)
