@@ -135,13 +135,14 @@ def test_stdin_filename_md_means_markdown(cli, stdin):
 
 def test_stdin_filename_finds_the_nearest_config(cli, stdin, tmp_path):
     (tmp_path / "team").mkdir()
-    (tmp_path / "team" / ".recipe-studio.toml").write_text('ignore = ["RS102"]\n')
-    stdin(BAD)
+    (tmp_path / "team" / ".recipe-studio.toml").write_text('ignore = ["RS401"]\n')
+    late = GOOD.replace("    end_epoch: 6.0", "    end_epoch: 12.0")  # RS401: after training
+    stdin(late)
     r = cli("lint", "-", "--stdin-filename", str(tmp_path / "team" / "r.yaml"), "-f", "json")
-    assert r.code == 0 and json.loads(r.out) == []
-    stdin(BAD)
+    assert r.code == 0 and "RS401" not in [d["code"] for d in json.loads(r.out)]
+    stdin(late)
     r = cli("lint", "-", "--stdin-filename", str(tmp_path / "r.yaml"), "-f", "json")
-    assert r.code == 1 and "RS102" in [d["code"] for d in json.loads(r.out)]
+    assert r.code == 1 and "RS401" in [d["code"] for d in json.loads(r.out)]
     # show: steps-per-epoch from the configuration next to the name
     (tmp_path / "team" / ".recipe-studio.toml").write_text("steps-per-epoch = 3\n")
     stdin(GOOD)

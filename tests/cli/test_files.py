@@ -86,7 +86,7 @@ def _args(command: str, path: Path, tmp_path: Path) -> list[str]:
         "scale": ["scale", path, "--epochs", "10"],
         "diff": ["diff", path, ROOT / "examples" / "prune-quantize.yaml"],
         "format": ["format", path],
-        "train": ["train", "--recipe", path, "--out", tmp_path / "train-out"],
+        "train": ["train", "--recipe", path, "--output", tmp_path / "train-out"],
     }[command]
 
 
