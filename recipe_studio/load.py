@@ -152,6 +152,9 @@ class _Loader:
         return self.finish()
 
     def finish(self) -> Recipe:
+        not_a_recipe = self._not_a_recipe()
+        if not_a_recipe is not None:
+            self.diags = [not_a_recipe]
         self.recipe.diagnostics = sort_diagnostics(self.diags)
         for i, m in enumerate(self.recipe.modifiers):
             m.index = i
@@ -219,6 +222,53 @@ class _Loader:
                 "whose name contains `modifiers` (e.g. `modifiers:`, `pruning_modifiers:`)",
                 self.first_line_span(root), path=self.path,
                 help="add a `modifiers:` list of `- !Modifier` items"))
+
+    def _not_a_recipe(self) -> Diagnostic | None:
+        """One RS016 instead of a baffling YAML or structure error, for a file that does not
+        load and in whose YAML part (for a Markdown card: also anywhere else) nothing looks
+        like a recipe."""
+        src = self.src
+        errors = [d for d in self.diags if d.severity.value == "error"]
+        if not errors or all(d.code == codes.EMPTY_RECIPE.code for d in errors):
+            return None
+        if _RECIPE_MARK.search(src.yaml_text):
+            return None
+        name = os.path.basename(self.path) if self.path else "this text"
+        root = self.recipe.doc.root if self.recipe.doc is not None else None
+        if isinstance(root, YScalar) and src.form != "md" and \
+                name.lower().endswith((".yaml", ".yml")):
+            return None  # a YAML file holding one value: RS106 says that plainly
+        if src.form == "md":
+            top = not src.text[:src.start].rstrip("-+ \t").strip() if src.end > src.start \
+                else False
+            if _RECIPE_MARK.search(src.text) and (top or src.end == src.start):
+                return None  # a card with a recipe in the wrong place: RS104/RS006 say so
+            if src.end > src.start:
+                first, col = src.position(src.start)
+                last = src.position(src.end)[0]
+                where = (f"SparseML reads a Markdown file only between its first `---` line "
+                         f"and the next one (here lines {first}-{last}, not a recipe)")
+                opening = src.line_text(first)
+                span = Span(first, 1, first, max(2, len(opening.rstrip()) + 1))
+            else:
+                where = "it has no `---` front matter, the only part of a card SparseML reads"
+                span = self._first_line_span()
+        else:
+            where = "nothing in it is a `modifiers:` list or a `!...Modifier` tag"
+            span = self._first_line_span()
+        return codes.NOT_A_RECIPE.diag(
+            f"`{name}` is not a SparseML recipe: {where}", span, path=self.path,
+            help="pass a recipe: a `.yaml` file with a `modifiers:` list of `- !...Modifier` "
+                 "items, or a `.md` card with that YAML in a `---` front matter at the top")
+
+    def _first_line_span(self) -> Span:
+        text = self.src.text
+        lines = text.split("\n")
+        for i, line in enumerate(lines):
+            if line.strip():
+                col = len(line) - len(line.lstrip()) + 1
+                return Span(i + 1, col, i + 1, len(line.rstrip()) + 1)
+        return Span(1, 1, 1, 2)
 
     def _modifiers_after_front_matter(self) -> Diagnostic | None:
         """A recipe card whose `modifiers:` comes after its front matter (a Jekyll-style
@@ -698,6 +748,10 @@ class _Loader:
 
 #: modifiers that are always global, and the per-layer modifier of the same family
 _ALWAYS_GLOBAL = {"GlobalMagnitudePruningModifier": "MagnitudePruningModifier"}
+
+#: what every recipe has (the conformance corpus was collected with the first three)
+_RECIPE_MARK = re.compile(r"!\w*Modifier|^\s*\w*Modifier:|Modifier: \{|\w*modifiers\s*:",
+                          re.M)
 
 #: a key with `modifiers` in its name at the start of a line (after a card's front matter)
 _MODIFIERS_KEY = re.compile(r"^[ \t]*([A-Za-z0-9_]*modifiers[A-Za-z0-9_]*)[ \t]*:", re.M)

@@ -65,7 +65,7 @@ def test_the_check_sees_a_span_running_onto_the_next_line(tmp_path: Path) -> Non
     from recipe_studio.load import load
 
     path = tmp_path / "r.yaml"
-    path.write_text("a: 1\n---\nb: 2\n")
+    path.write_text("modifiers: []\n---\nb: 2\n")
     recipe = load(path)
     src = recipe.source
     a = src.offset(2, 1)
