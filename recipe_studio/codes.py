@@ -203,6 +203,13 @@ INTERNAL = Code("RS999", "internal-error", W,
     "recipe-studio itself failed on this recipe (a bug: please report it).",
     "Not applicable.")
 
+# appended (codes are never reused) ----------------------------------------------------
+NOT_A_RECIPE = Code("RS016", "not-a-recipe", E,
+    "The file is plainly not a SparseML recipe (a README, a `pyproject.toml`, another "
+    "tool's YAML).",
+    "Fails with whatever the text happens to produce: a YAML error, \"Unable to find any "
+    "modifiers\", a crash on a non-mapping root or a refused extension.")
+
 LOADER_CODES: tuple[Code, ...] = tuple(
     v for v in globals().values() if isinstance(v, Code)
 )

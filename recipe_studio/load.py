@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import functools
 import os
+import re
 from dataclasses import replace
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -20,7 +21,7 @@ from pydantic import ValidationError
 
 from recipe_studio import codes, partial, rewrite
 from recipe_studio import fix as fixes
-from recipe_studio.diagnostics import Diagnostic, Fix, Related, Span, sort_diagnostics
+from recipe_studio.diagnostics import Diagnostic, Edit, Fix, Related, Span, sort_diagnostics
 from recipe_studio.evaluator import EvalError, UnknownName, eval_body, evaluate, names_in
 from recipe_studio.models import catalog
 from recipe_studio.models.base import PARAM_TOKENS, ModifierSpec, fmt, type_name
@@ -93,7 +94,7 @@ class _Loader:
         return self.src.span(start, end)
 
     def node_span(self, node: YNode) -> Span:
-        return self.span(node.start, node.end)
+        return self.span(node.start, _trimmed_end(self.src.yaml_text, node.start, node.end))
 
     def first_line_span(self, node: YNode) -> Span:
         """The node's span clipped to its first line (for whole-block diagnostics)."""
@@ -145,7 +146,11 @@ class _Loader:
         self.diags.extend(doc.diagnostics)
         root = doc.root
         if root is None:
-            if not any(d.severity.value == "error" for d in self.diags):
+            misplaced = self._modifiers_after_front_matter()
+            if misplaced is not None and not any(d.severity.value == "error"
+                                                 for d in self.diags):
+                self.add(misplaced)
+            elif not any(d.severity.value == "error" for d in self.diags):
                 self.add(codes.EMPTY_RECIPE.diag(
                     "the recipe is empty" if self.src.form != "md" else
                     "the recipe card's front matter is empty", self.span(0, 0),
@@ -157,7 +162,10 @@ class _Loader:
         if is_modifier_node(root):
             self.root_modifier(root)
         elif isinstance(root, YScalar):
-            if root.value is None:
+            misplaced = self._modifiers_after_front_matter()
+            if misplaced is not None:
+                self.add(misplaced)
+            elif root.value is None:
                 self.add(codes.EMPTY_RECIPE.diag(
                     "the recipe is empty", self.node_span(root), path=self.path,
                     help="add a `modifiers:` list"))
@@ -181,6 +189,9 @@ class _Loader:
         return self.finish()
 
     def finish(self) -> Recipe:
+        not_a_recipe = self._not_a_recipe()
+        if not_a_recipe is not None:
+            self.diags = [not_a_recipe]
         self.recipe.diagnostics = sort_diagnostics(self.diags)
         for i, m in enumerate(self.recipe.modifiers):
             m.index = i
@@ -239,11 +250,85 @@ class _Loader:
                          global_scope, evaluate_fields=False, misplaced_only=True)
 
         if not self.recipe.modifiers and not self._explained_empty():
+            misplaced = self._modifiers_after_front_matter()
+            if misplaced is not None:
+                self.add(misplaced)
+                return
             self.add(codes.NO_MODIFIERS.diag(
                 "no modifiers found: SparseML reads modifiers only from lists under keys "
                 "whose name contains `modifiers` (e.g. `modifiers:`, `pruning_modifiers:`)",
                 self.first_line_span(root), path=self.path,
                 help="add a `modifiers:` list of `- !Modifier` items"))
+
+    def _not_a_recipe(self) -> Diagnostic | None:
+        """One RS016 instead of a baffling YAML or structure error, for a file that does not
+        load and in whose YAML part (for a Markdown card: also anywhere else) nothing looks
+        like a recipe."""
+        src = self.src
+        errors = [d for d in self.diags if d.severity.value == "error"]
+        if not errors or all(d.code == codes.EMPTY_RECIPE.code for d in errors):
+            return None
+        if _RECIPE_MARK.search(src.yaml_text):
+            return None
+        name = os.path.basename(self.path) if self.path else "this text"
+        root = self.recipe.doc.root if self.recipe.doc is not None else None
+        if isinstance(root, YScalar) and src.form != "md" and \
+                name.lower().endswith((".yaml", ".yml")):
+            return None  # a YAML file holding one value: RS106 says that plainly
+        if src.form == "md":
+            top = not src.text[:src.start].rstrip("-+ \t").strip() if src.end > src.start \
+                else False
+            if _RECIPE_MARK.search(src.text) and (top or src.end == src.start):
+                return None  # a card with a recipe in the wrong place: RS104/RS006 say so
+            if src.end > src.start:
+                first, col = src.position(src.start)
+                last = src.position(src.end)[0]
+                where = (f"SparseML reads a Markdown file only between its first `---` line "
+                         f"and the next one (here lines {first}-{last}, not a recipe)")
+                opening = src.line_text(first)
+                span = Span(first, 1, first, max(2, len(opening.rstrip()) + 1))
+            else:
+                where = "it has no `---` front matter, the only part of a card SparseML reads"
+                span = self._first_line_span()
+        else:
+            where = "nothing in it is a `modifiers:` list or a `!...Modifier` tag"
+            span = self._first_line_span()
+        return codes.NOT_A_RECIPE.diag(
+            f"`{name}` is not a SparseML recipe: {where}", span, path=self.path,
+            help="pass a recipe: a `.yaml` file with a `modifiers:` list of `- !...Modifier` "
+                 "items, or a `.md` card with that YAML in a `---` front matter at the top")
+
+    def _first_line_span(self) -> Span:
+        text = self.src.text
+        lines = text.split("\n")
+        for i, line in enumerate(lines):
+            if line.strip():
+                col = len(line) - len(line.lstrip()) + 1
+                return Span(i + 1, col, i + 1, len(line.rstrip()) + 1)
+        return Span(1, 1, 1, 2)
+
+    def _modifiers_after_front_matter(self) -> Diagnostic | None:
+        """A recipe card whose `modifiers:` comes after its front matter (a Jekyll-style
+        `---`/`layout:`/`---` header): SparseML reads only the front matter."""
+        src = self.src
+        if src.form not in ("md", "text") or src.end >= len(src.text) or src.start == src.end:
+            return None
+        after = src.end + 3  # past the closing delimiter
+        m = _MODIFIERS_KEY.search(src.text, after)
+        if m is None:
+            return None
+        key = m.group(1)
+        key_span = src.file_span(m.start(1), m.end(1))
+        first = src.position(src.start)[0]
+        last, col = src.position(src.end)
+        front = Span(first, 1, last, col + 3)
+        return codes.NO_MODIFIERS.diag(
+            f"SparseML reads a recipe card only between its first two `---` lines (lines "
+            f"{first}-{last} here, without modifiers); `{key}:` on line {key_span.line} comes "
+            "after them and is not read", key_span, path=self.path,
+            related=[Related(front, "the front matter SparseML reads")],
+            help=f"move `{key}:` and its list into the front matter, before the `---` on "
+                 f"line {last}")
 
     def _explained_empty(self) -> bool:
         return any(d.code in (codes.MODIFIER_OUTSIDE_LIST.code, codes.STAGED_UNSUPPORTED.code)
@@ -420,7 +505,8 @@ class _Loader:
         self.add(codes.NOT_A_MODIFIER.diag(
             f"item of `{group}` is {what}, not a modifier; SparseML accepts it at load and "
             "fails later (at modify or when reading `max_epochs`)",
-            self.span(item.start, max(item.start + 1, min(item.end, node.end))),
+            self.span(item.start, max(item.start + 1, _trimmed_end(
+                self.src.yaml_text, item.start, min(item.end, node.end)))),
             path=self.path, help=hint))
 
     def root_modifier(self, root: YNode) -> None:
@@ -654,12 +740,42 @@ class _Loader:
             fix = self.rename_fix(*site._key, name, typo, safe=safe, what="field")
         other = catalog.other_form_fields(model) if hasattr(catalog, "other_form_fields") else {}
         message = f"unknown field `{name}` for `!{entry.type}`"
+        always_global = _ALWAYS_GLOBAL.get(model.tag)
+        if name == "global_sparsity" and always_global:
+            value = entry.raw_args.get(name)
+            message = (f"unknown field `{name}`: `!{model.tag}` always prunes globally (it is "
+                       f"`!{always_global}` with `global_sparsity: true`)")
+            local = value is False or value in ("false", "False", 0)
+            help_ = (f"to prune each layer to its own sparsity use `!{always_global}`"
+                     if local else "delete the line")
+            fix = self._delete_line_fix(site, safe=not local)
+            return codes.UNKNOWN_FIELD.diag(message, span, path=self.path, help=help_, fix=fix)
         if name in other:
             message += f" ({other[name]})"
         elif not typo:
             allowed = ", ".join(f"`{f}`" for f in model.model_fields)
             help_ = f"`!{entry.type}` accepts {allowed}"
         return codes.UNKNOWN_FIELD.diag(message, span, path=self.path, help=help_, fix=fix)
+
+    def _delete_line_fix(self, site: FieldSite | None, *, safe: bool) -> Fix | None:
+        """Deleting a block-style `key: value` line (None in flow style or with other text
+        on the line)."""
+        if site is None or site._key is None or site.node is None:
+            return None
+        text = self.src.text
+        key_start = self.src.start + site._key[0]
+        value_end = self.src.start + _trimmed_end(self.src.yaml_text, site._value[0],
+                                                  site._value[1])
+        line_start = text.rfind("\n", 0, key_start) + 1
+        line_end = text.find("\n", value_end)
+        line_end = len(text) if line_end < 0 else line_end
+        if text[line_start:key_start].strip() or \
+                text[value_end:line_end].strip() and not text[value_end:line_end].strip().startswith("#"):
+            return None
+        if text.count("\n", key_start, value_end):
+            return None
+        return Fix("delete the line", (Edit(line_start, min(line_end + 1, len(text)), ""),),
+                   safe=safe)
 
     def _value_error(self, entry: ModifierEntry, kind: str, err: Mapping[str, Any],
                      path: FieldPath, ctx: Mapping[str, Any]) -> Diagnostic:
@@ -703,6 +819,32 @@ class _Loader:
                                   what="value")
         return code.diag(f"`!{entry.type}`: {message}" if not message.startswith("`!") else message,
                          span, path=self.path, help=help_, fix=fix)
+
+
+#: modifiers that are always global, and the per-layer modifier of the same family
+_ALWAYS_GLOBAL = {"GlobalMagnitudePruningModifier": "MagnitudePruningModifier"}
+
+#: what every recipe has (the conformance corpus was collected with the first three)
+_RECIPE_MARK = re.compile(r"!\w*Modifier|^\s*\w*Modifier:|Modifier: \{|\w*modifiers\s*:",
+                          re.M)
+
+#: a key with `modifiers` in its name at the start of a line (after a card's front matter)
+_MODIFIERS_KEY = re.compile(r"^[ \t]*([A-Za-z0-9_]*modifiers[A-Za-z0-9_]*)[ \t]*:", re.M)
+
+
+def _trimmed_end(text: str, start: int, end: int) -> int:
+    """A node's end without the blank lines and comment lines PyYAML counts into a block
+    collection (its end mark is where the next token starts)."""
+    end = min(end, len(text))
+    while end > start:
+        stripped = text[start:end].rstrip()
+        end = start + len(stripped)
+        last = stripped.rfind("\n")
+        if last >= 0 and stripped[last + 1:].lstrip().startswith("#"):
+            end = start + last
+            continue
+        break
+    return end
 
 
 _ERROR_CODES = {

@@ -228,10 +228,10 @@ def from_text(
         if m:
             start, end = m.start(1), m.end(1)
         elif form == "md":
-            raise SourceError(codes.NO_FRONT_MATTER.diag(
-                "no YAML front matter: SparseML reads a Markdown recipe card only between "
-                "a first `---` (or `+++`) line and the next `---`",
-                help="put the recipe between `---` lines at the top of the file", path=path))
+            # nothing for SparseML to parse: the YAML part is empty and RS006 says why (the
+            # source is kept so that positions, code frames and the fix work)
+            start = end = 0
+            notes.append(_no_front_matter(text, path))
     return Source(path=path, text=text, form=form, start=start, end=end,
                   newline=newline, bom=bom, notes=tuple(notes))
 
@@ -271,3 +271,51 @@ def read_stdin(name: str | None = None, stream: IO[bytes] | None = None) -> Sour
                        newline=newline)
     object.__setattr__(source, "original", data.decode("utf-8"))  # valid: decode() checked
     return source
+
+
+#: lines that look like a front-matter delimiter but are not `---`/`+++`: `___`, `- - -`,
+#: `—` (an editor's em dash for `---`), `–––`, `***`, `===`, `~~~`, `++`, `--`
+_NEAR_DELIMITER = re.compile(
+    r"[ \t]*(?:_{2,}|(?:-[ \t]+){2,}-|[\u2012-\u2015\u2212]+|\*{3,}|={3,}|~{3,}|\+\+|--)"
+    r"[ \t]*$")
+
+
+def _no_front_matter(text: str, path: str | None) -> Diagnostic:
+    """RS006 for a `.md` card; a near-miss delimiter gets "did you mean `---`?" and a fix."""
+    from recipe_studio.diagnostics import Edit, Fix
+
+    lines = text.split("\n")
+    offset = 0
+    near: list[tuple[int, int, str]] = []  # (line index, offset, text) of near-miss lines
+    for i, line in enumerate(lines):
+        if not near and not line.strip():
+            offset += len(line) + 1
+            continue
+        if _NEAR_DELIMITER.fullmatch(line):
+            near.append((i, offset, line))
+            if len(near) == 2:
+                break
+        elif not near:
+            break  # the card does not start with a delimiter-like line
+        offset += len(line) + 1
+    if near:
+        i, start, line = near[0]
+        shown = line.strip()
+        col = len(line) - len(line.lstrip()) + 1
+        edits = tuple(Edit(o + len(t) - len(t.lstrip()), o + len(t.rstrip()), "---")
+                      for _, o, t in near)
+        if len(near) > 1:
+            message = (f"no YAML front matter: `{shown}` (lines {i + 1} and {near[1][0] + 1}) "
+                       "is not a front-matter delimiter for SparseML, which takes only `---` "
+                       "or `+++`")
+        else:
+            message = (f"no YAML front matter: the card starts with `{shown}`, which is not a "
+                       "front-matter delimiter for SparseML (only `---` or `+++` is)")
+        return codes.NO_FRONT_MATTER.diag(
+            message,
+            Span(i + 1, col, i + 1, col + len(shown)), help="did you mean `---`?",
+            fix=Fix("write `---`", edits), path=path)
+    return codes.NO_FRONT_MATTER.diag(
+        "no YAML front matter: SparseML reads a Markdown recipe card only between "
+        "a first `---` (or `+++`) line and the next `---`",
+        help="put the recipe between `---` lines at the top of the file", path=path)

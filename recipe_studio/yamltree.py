@@ -326,10 +326,16 @@ class _Composer:
             loader.get_event()  # DocumentEnd
             if not loader.check_event(yaml.StreamEndEvent):
                 ev = loader.get_event()
+                start = ev.start_mark.index
+                # the `---` token itself (an implicit start: the rest of its line)
+                line_end = self.text.find("\n", start)
+                line_end = len(self.text) if line_end < 0 else line_end
+                end = min(max(ev.end_mark.index, start + 1), line_end) \
+                    if ev.end_mark.index > start else line_end
                 raise self.fail(
                     codes.MULTIPLE_DOCUMENTS,
                     "a second YAML document starts here; SparseML expects a single document",
-                    ev.start_mark.index, ev.end_mark.index + 3,
+                    start, end,
                     help="remove the `---` separator (in a `.yaml` file, front-matter "
                          "delimiters are not stripped) or split the recipe into files")
             return root

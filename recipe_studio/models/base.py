@@ -22,6 +22,7 @@ import difflib
 import math
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
@@ -174,6 +175,29 @@ def is_finite_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+# ---- what SparseML converts itself ---------------------------------------------------
+
+CastKind = Literal["float", "int", "bool"]
+
+
+@dataclass(frozen=True)
+class SparseMLCast:
+    """Field metadata: SparseML 1.8 converts this field's value itself, so a string such as
+    `'1e-7'` (`float()`), `'2'` (`int()`) or `'false'` (`convert_to_bool`) works.
+
+    Put it in the field's ``Annotated[...]`` type next to the validator doing the same
+    conversion; :meth:`ModifierSpec.cast_fields` collects it. `tests/models/test_casts.py`
+    compares the marked fields with what SparseML's constructors really convert.
+    """
+
+    kind: CastKind
+
+
+CAST_FLOAT = SparseMLCast("float")
+CAST_INT = SparseMLCast("int")
+CAST_BOOL = SparseMLCast("bool")
+
+
 # ---- field helpers -------------------------------------------------------------------
 
 def epoch_field(default: Any = ..., *, description: str, ignored: str | None = None,
@@ -220,6 +244,14 @@ class ModifierSpec(BaseModel):
         return {
             name: str(f.json_schema_extra["x-ignored"]) for name, f in cls.model_fields.items()
             if isinstance(f.json_schema_extra, dict) and f.json_schema_extra.get("x-ignored")
+        }
+
+    @classmethod
+    def cast_fields(cls) -> dict[str, CastKind]:
+        """Fields SparseML converts itself (`float()`, `int()`, `convert_to_bool`), by kind."""
+        return {
+            name: meta.kind for name, f in cls.model_fields.items()
+            for meta in f.metadata if isinstance(meta, SparseMLCast)
         }
 
     def args(self, *, exclude_defaults: bool = False) -> dict[str, Any]:
@@ -337,7 +369,7 @@ def _bool_arg(value: Any) -> bool:
 
 
 #: a value SparseML passes through `float()` (numeric strings accepted)
-FloatArg = Annotated[float, BeforeValidator(_float_arg)]
+FloatArg = Annotated[float, BeforeValidator(_float_arg), CAST_FLOAT]
 #: a value SparseML only tests for truthiness
 BoolArg = Annotated[bool, BeforeValidator(_bool_arg)]
 
@@ -428,7 +460,7 @@ def _params_arg(value: Any, info: ValidationInfo) -> str | list[Any]:
 #: floats and booleans pass, numeric strings are rejected
 NumArg = Annotated[float, BeforeValidator(_num_arg)]
 #: a bool read with `sparseml.utils.convert_to_bool` (strings with `f` or `0` are false)
-StrBoolArg = Annotated[bool, BeforeValidator(_str_bool_arg)]
+StrBoolArg = Annotated[bool, BeforeValidator(_str_bool_arg), CAST_BOOL]
 #: a `params`-like selection: `__ALL__`, `__ALL_PRUNABLE__` (upper-cased) or a flattened list
 ParamsArg = Annotated[str | list[Any], BeforeValidator(_params_arg)]
 #: a value SparseML stores without any check at load (checked, if ever, at modify or train)

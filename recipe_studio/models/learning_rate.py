@@ -13,7 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BeforeValidator, Field, ValidationInfo, model_validator
 
 from recipe_studio.models.base import (
-    CHOICE, RANGE, TYPE, EndRule, Family, FloatArg, ScheduledSpec, StrBoolArg, Unchecked,
+    CAST_FLOAT, CHOICE, RANGE, TYPE, EndRule, Family, FloatArg, ScheduledSpec, StrBoolArg, Unchecked,
     choice_validator, describe, epoch_field, fmt, ignored_field, py_float, rs_error,
     str_bool_field, unchecked_field,
 )
@@ -101,9 +101,9 @@ def _lr_kwargs_arg(value: Any) -> Any:
 
 
 #: a learning rate in (0, 1]; numeric strings converted
-PositiveLR = Annotated[float, BeforeValidator(_positive_lr_arg)]
+PositiveLR = Annotated[float, BeforeValidator(_positive_lr_arg), CAST_FLOAT]
 #: a learning rate in [0, 1]; numeric strings converted
-UnitLR = Annotated[float, BeforeValidator(_unit_lr_arg)]
+UnitLR = Annotated[float, BeforeValidator(_unit_lr_arg), CAST_FLOAT]
 #: a finite YAML number (LearningRateModifier.start_epoch)
 FloorEpochArg = Annotated[float, BeforeValidator(_floor_epoch_arg)]
 

@@ -23,7 +23,7 @@ from pydantic import BeforeValidator, ConfigDict, Field, ValidationInfo, model_v
 from pydantic_core import PydanticCustomError
 
 from recipe_studio.models.base import (
-    ALL_PRUNABLE_TOKEN, FROM_PARAM_TOKEN, PARAMS, RANGE, TYPE, UNKNOWN, BoolArg, EndRule,
+    ALL_PRUNABLE_TOKEN, CAST_BOOL, CAST_FLOAT, CAST_INT, FROM_PARAM_TOKEN, PARAMS, RANGE, TYPE, UNKNOWN, BoolArg, EndRule,
     Family, FloatArg, ModifierSpec, NumArg, ParamsArg, ScheduledSpec, Unchecked,
     check_schedule_values, check_update_frequency, choice_validator, describe, epoch_field,
     fmt, ignored_field, numeric_string_hint, param_list, py_float, real_number, rs_error,
@@ -190,7 +190,7 @@ PrunableParamsArg = Annotated[str | list[Any] | None, BeforeValidator(_prunable_
 GMPInitSparsity = Annotated[float | Literal["__FROM_PARAM__"], BeforeValidator(_gmp_init_arg)]
 GMPFinalSparsity = Annotated[float | list[Any] | dict[Any, Any], BeforeValidator(_gmp_final_arg)]
 GradualFinalSparsity = Annotated[Any, BeforeValidator(_gradual_final_arg)]
-ACDCInt = Annotated[int, BeforeValidator(_acdc_int_arg)]
+ACDCInt = Annotated[int, BeforeValidator(_acdc_int_arg), CAST_INT]
 InterFunc = Annotated[Literal["linear", "cubic", "inverse_cubic"], choice_validator(*INTER_FUNCS)]
 
 
@@ -402,7 +402,7 @@ class OBSPruningModifier(_SecondOrderPrunerSpec):
     num_grads: Unchecked = unchecked_field(
         1024, description="Number of gradients sampled for the Fisher estimate.",
         expects="integer")
-    damp: Annotated[Any, BeforeValidator(_obs_damp_arg)] = unchecked_field(
+    damp: Annotated[Any, BeforeValidator(_obs_damp_arg), CAST_FLOAT] = unchecked_field(
         1e-7, description="Dampening added to the Fisher matrix diagonal; a string such as "
                           "'1e-7' is converted with float().", expects="number")
     fisher_block_size: Unchecked = unchecked_field(

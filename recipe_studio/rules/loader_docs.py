@@ -127,18 +127,25 @@ DOCS: dict[str, tuple[str, str, str]] = {
               "--vars 'prune_params=re:.*weight'", "--vars '{\"prune_params\": \"re:.*weight\"}'"),
     "RS310": ("Only the first statement is evaluated; the rest is dead text that may hide "
               "intent.", "x: eval(1; 2)", "x: eval(1)"),
+    "RS016": ("Files that are not recipes would otherwise get a baffling YAML or structure "
+              "error (a README's diff block read as front matter, TOML read as YAML); one "
+              "diagnostic says what is wrong. Reported only when the file does not load and "
+              "the part SparseML reads has no trace of a recipe (no `!...Modifier` tag, no "
+              "`modifiers:` key); no recipe of the conformance corpus gets it.",
+              "recipe-studio lint pyproject.toml", "recipe-studio lint recipes/pruning.yaml"),
     "RS999": ("A bug in recipe-studio: the rest of the report may be incomplete.",
               "(any recipe)", "Report it with the recipe attached."),
 }
 
 #: loader codes whose diagnostics carry a fix
-FIXES = {"RS012": "always", "RS101": "sometimes", "RS102": "sometimes", "RS105": "sometimes",
+FIXES = {"RS012": "always", "RS006": "sometimes", "RS101": "sometimes", "RS102": "sometimes", "RS105": "sometimes",
          "RS203": "sometimes", "RS205": "sometimes", "RS301": "sometimes",
          "RS303": "sometimes"}
 
 #: how safe each loader fix is (the policy is in `recipe_studio.fix`)
 _RENAME = ("The did-you-mean rename is the fix (the language server's preferred quick fix). ")
 FIX_SAFETY = {
+    "RS006": "Safe: a near-miss delimiter (`___`, `- - -`, an em dash) becomes `---`, which is what the card meant.",
     "RS012": "Safe: removes the `pytorch.` prefix, which names the same class.",
     "RS101": _RENAME + "Unsafe: another modifier class is another behaviour; applied by "
              "`lint --fix --unsafe-fixes`.",

@@ -6,13 +6,18 @@ strings under YAML 1.1, the YAML version PyYAML implements: a YAML 1.1 float nee
 and, if it has an exponent, an explicit sign.
 
 ## Why is this bad?
-Editors and YAML 1.2 tools show a number, SparseML sees a string. In a field SparseML passes
-through `float()` it still works; in a variable it makes the variable non-numeric, so
+Editors and YAML 1.2 tools show a number, SparseML sees a string. In a variable it makes the variable non-numeric, so
 `eval(lr * 0.1)` fails with a misleading "cycle or not defined" error; in a sparsity field
 it is a type error.
 
+Not reported on fields SparseML converts with `float()` itself (epochs, learning rates,
+`damp` of `!OBSPruningModifier`...): there the string works, and SparseML's own docs write
+`damp: 1e-7`. `recipe-studio` records those fields in its models and checks the list
+against SparseML.
+
 ## SparseML behaviour
-`yaml.safe_load("lr: 1e-5")` gives `{'lr': '1e-5'}` (measured).
+`yaml.safe_load("lr: 1e-5")` gives `{'lr': '1e-5'}` (measured); `!OBSPruningModifier`
+with `damp: 1e-7` loads with `damp == 1e-07`.
 
 ## Example
 ```yaml
@@ -32,10 +37,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from recipe_studio.diagnostics import Diagnostic, Edit, Fix, Severity
+from recipe_studio.models import catalog
 from recipe_studio.rules._base import Rule, RuleContext
 from recipe_studio.yamltree import STR, YScalar, walk
+
+if TYPE_CHECKING:
+    from recipe_studio.recipe import Recipe
 
 _NUMERIC = re.compile(r"^[-+]?(\d[\d_]*)?(\.\d*)?([eE][-+]?\d+)?$")
 
@@ -53,6 +63,21 @@ def yaml11_float(text: str) -> str | None:
     return out
 
 
+def _float_cast_values(recipe: Recipe) -> set[int]:
+    """Value nodes written directly in a field SparseML passes through `float()` itself."""
+    out: set[int] = set()
+    for entry in recipe.modifiers:
+        model = catalog.model_for(entry.type, [k for k in entry.args if isinstance(k, str)])
+        if model is None:
+            continue
+        floats = {name for name, kind in model.cast_fields().items() if kind == "float"}
+        for path, site in entry.fields.items():
+            if len(path) == 1 and path[0] in floats and site.node is not None \
+                    and site.alias is None and site.expression is None:
+                out.add(id(site.node))
+    return out
+
+
 def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     recipe = ctx.recipe
     src = recipe.source
@@ -63,8 +88,10 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     for node in walk(root):
         if hasattr(node, "pairs"):
             keys.update(id(p.key) for p in node.pairs)
+    cast = _float_cast_values(recipe)
     for node in walk(root):
-        if not isinstance(node, YScalar) or id(node) in keys or node.style not in (None, ""):
+        if not isinstance(node, YScalar) or id(node) in keys or id(node) in cast \
+                or node.style not in (None, ""):
             continue
         if node.resolved != STR or node.tag is not None or not isinstance(node.value, str):
             continue

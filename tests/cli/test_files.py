@@ -254,7 +254,7 @@ def test_kind_of_names_every_special_file():
 
 FIXABLE = ("lr: 1e-5\nmodifiers:\n  - !EpochRangeModifier {start_epoch: 0, end_epoch: 10}\n"
            "  - !SetLearningRateModifier\n    start_epoch: 0.0\n    learning_rate: eval(lr)\n"
-           "  - !SetLearningRateModifier\n    start_epoch: 5.0\n    learning_rate: 10e-6\n")
+           "  - !SetWeightDecayModifier\n    start_epoch: 5.0\n    weight_decay: 10e-6\n")
 
 WRITERS = {
     # command line, the text the file starts with, a line the written file must contain
@@ -262,7 +262,7 @@ WRITERS = {
               "num_epochs: 20.0"),
     "format": (lambda p: ["format", "-q", p], RECIPE, "    learning_rate: eval(init_lr)\n"
                "    start_epoch: 0.0\n"),
-    "lint-fix": (lambda p: ["lint", "--isolated", "--fix", p], FIXABLE, "learning_rate: 10.0e-6"),
+    "lint-fix": (lambda p: ["lint", "--isolated", "--fix", p], FIXABLE, "weight_decay: 10.0e-6"),
 }
 
 

@@ -128,8 +128,8 @@ def test_fix_text_applies_every_pass_to_the_original():
     from recipe_studio.load import load
 
     original = ("lr: 1e-5\r\nmodifiers:\n  - !EpochRangeModifier {start_epoch: 0, end_epoch: 10}"
-                "\r  - !SetLearningRateModifier\r\n    start_epoch: 0.0\n"
-                "    learning_rate: 10e-6\r\n")
+                "\r  - !SetWeightDecayModifier\r\n    start_epoch: 0.0\n"
+                "    weight_decay: 10e-6\r\n")
     source = from_text(original, path="r.yaml")
     settings = LintSettings(isolated=True)
 
