@@ -55,15 +55,18 @@ class Code:
 
 
 def is_load_error(diagnostic: Diagnostic) -> bool:
-    """The one definition of a load-level error: a loader code reported as an error.
+    """The one definition of a load-level error: a diagnostic of an error-severity loader
+    code (:attr:`Code.load_error`), reported as an error.
 
     These are exactly the diagnostics that make :attr:`Recipe.ok` false and `validate`
     exit 1 (SparseML cannot load the recipe, or — RS005 with differing values — recipe-studio
-    deliberately refuses it). `lint` always reports them: no suppression comment,
-    `ignore`/`select`/`per-file-ignores`/`severity` setting or `--ignore`/`--select` option
-    hides or downgrades them, and `--exit-zero` does not apply to them.
+    deliberately refuses it; the tests check the equivalence over the corpus and every rule
+    case). `lint` always reports them: no suppression comment, `ignore`/`select`/
+    `per-file-ignores`/`severity` setting or `--ignore`/`--select` option hides or
+    downgrades them, and `--exit-zero` does not apply to them. A loader warning a
+    configuration raises to an error (`severity = { RS007 = "error" }`) is not one.
     """
-    return diagnostic.severity is Severity.ERROR and diagnostic.code in BY_CODE
+    return diagnostic.severity is Severity.ERROR and diagnostic.code in LOAD_ERROR_CODES
 
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
