@@ -214,3 +214,6 @@ BY_NAME: dict[str, Code] = {c.name: c for c in LOADER_CODES}
 #: codes whose diagnostics are load-level errors (RS005 also comes as a warning when both
 #: values are equal; only its error form is a load error)
 LOAD_ERROR_CODES: frozenset[str] = frozenset(c.code for c in LOADER_CODES if c.load_error)
+#: codes that are load errors whenever reported (RS005 also comes as a suppressible warning):
+#: an `ignore` entry or a suppression naming only these can never do anything
+ALWAYS_LOAD_ERROR_CODES: frozenset[str] = LOAD_ERROR_CODES - {DUPLICATE_KEY.code}
