@@ -55,15 +55,18 @@ class Code:
 
 
 def is_load_error(diagnostic: Diagnostic) -> bool:
-    """The one definition of a load-level error: a loader code reported as an error.
+    """The one definition of a load-level error: a diagnostic of an error-severity loader
+    code (:attr:`Code.load_error`), reported as an error.
 
     These are exactly the diagnostics that make :attr:`Recipe.ok` false and `validate`
     exit 1 (SparseML cannot load the recipe, or — RS005 with differing values — recipe-studio
-    deliberately refuses it). `lint` always reports them: no suppression comment,
-    `ignore`/`select`/`per-file-ignores`/`severity` setting or `--ignore`/`--select` option
-    hides or downgrades them, and `--exit-zero` does not apply to them.
+    deliberately refuses it; the tests check the equivalence over the corpus and every rule
+    case). `lint` always reports them: no suppression comment, `ignore`/`select`/
+    `per-file-ignores`/`severity` setting or `--ignore`/`--select` option hides or
+    downgrades them, and `--exit-zero` does not apply to them. A loader warning a
+    configuration raises to an error (`severity = { RS007 = "error" }`) is not one.
     """
-    return diagnostic.severity is Severity.ERROR and diagnostic.code in BY_CODE
+    return diagnostic.severity is Severity.ERROR and diagnostic.code in LOAD_ERROR_CODES
 
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -218,3 +221,6 @@ BY_NAME: dict[str, Code] = {c.name: c for c in LOADER_CODES}
 #: codes whose diagnostics are load-level errors (RS005 also comes as a warning when both
 #: values are equal; only its error form is a load error)
 LOAD_ERROR_CODES: frozenset[str] = frozenset(c.code for c in LOADER_CODES if c.load_error)
+#: codes that are load errors whenever reported (RS005 also comes as a suppressible warning):
+#: an `ignore` entry or a suppression naming only these can never do anything
+ALWAYS_LOAD_ERROR_CODES: frozenset[str] = LOAD_ERROR_CODES - {DUPLICATE_KEY.code}

@@ -178,7 +178,8 @@ def _suppression_diagnostics(recipe: Recipe, sups: Sequence[suppress.Suppression
             if not codes_:
                 if invalid_suppression.RULE.code in enabled:
                     out.append(invalid_suppression.diagnostic(recipe, s, sel))
-            elif sel in s.blocked or (sel not in s.used and codes_ <= codes.LOAD_ERROR_CODES):
+            elif sel in s.blocked or (sel not in s.used
+                                      and codes_ <= codes.ALWAYS_LOAD_ERROR_CODES):
                 # aimed at a load error (or at codes that are only ever load errors)
                 if invalid_suppression.RULE.code in enabled:
                     out.append(invalid_suppression.load_error_diagnostic(

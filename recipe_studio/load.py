@@ -735,9 +735,9 @@ class _Loader:
         span = site.key_span if site and site.key_span else entry.tag_span
         help_ = f"did you mean `{typo}`?" if typo else None
         fix = None
-        if typo and site is not None and site._key is not None and \
+        if typo and site is not None and site.key_offsets is not None and \
                 typo not in entry.raw_args and isinstance(name, str):
-            fix = self.rename_fix(*site._key, name, typo, safe=safe, what="field")
+            fix = self.rename_fix(*site.key_offsets, name, typo, safe=safe, what="field")
         other = catalog.other_form_fields(model) if hasattr(catalog, "other_form_fields") else {}
         message = f"unknown field `{name}` for `!{entry.type}`"
         always_global = _ALWAYS_GLOBAL.get(model.tag)

@@ -66,6 +66,11 @@ class FieldSite:
         return self._value_span
 
     @property
+    def key_offsets(self) -> tuple[int, int] | None:
+        """0-based offsets of the key in the YAML part of the source (None for list items)."""
+        return self._key
+
+    @property
     def value_offsets(self) -> tuple[int, int]:
         """0-based offsets of the value in the YAML part of the source."""
         return self._value

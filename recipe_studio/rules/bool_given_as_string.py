@@ -40,7 +40,7 @@ PARSED = {"constant_logging"}  # sparseml.utils.convert_to_bool: 'f'/'0' make it
 
 def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     for entry in ctx.valid():
-        for name, info in entry.view.model_fields.items():
+        for name, info in type(entry.view).model_fields.items():
             raw = entry.args.get(name)
             parsed = isinstance(info.json_schema_extra, dict) and \
                 info.json_schema_extra.get("x-bool") == "convert_to_bool"

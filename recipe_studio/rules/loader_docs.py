@@ -181,6 +181,8 @@ def doc(code: Code) -> str:
             f"## SparseML behaviour\n{code.sparseml}\n\n"
             f"## Example\n```{lang}\n{example}\n```\n\n"
             f"## Use instead\n{use_block}\n"
-            + (f"\n## Suppression\n{LOAD_ERROR_NOTE}\n" if code.load_error else "")
+            + (f"\n## Suppression\n{LOAD_ERROR_NOTE}"
+               + (" Its warning form (both values equal) can be suppressed."
+                  if code.code == "RS005" else "") + "\n" if code.load_error else "")
             + (f"\n## Fix safety\n{FIX_SAFETY[code.code]}\n" if code.code in FIX_SAFETY
                else ""))

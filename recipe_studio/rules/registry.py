@@ -129,7 +129,7 @@ def check_suppressible(selector: str, where: str) -> None:
     from recipe_studio.config import ConfigError
 
     found = expand(selector)
-    if found and found <= codes.LOAD_ERROR_CODES:
+    if found and found <= codes.ALWAYS_LOAD_ERROR_CODES:
         names = ", ".join(f"`{c}`" for c in sorted(found)[:3]) + (" ..." if len(found) > 3 else "")
         raise ConfigError(f"`{selector}` in {where} names only load errors ({names}): "
                           "SparseML cannot load a recipe that has one, so they are always "

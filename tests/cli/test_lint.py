@@ -408,3 +408,16 @@ def test_lint_never_exits_lower_than_validate_on_the_corpus(cli, tmp_path):
                  if d["severity"] == "error"}
         assert errors <= found, sorted(errors - found)[:5]
         assert r.code >= v.code, args
+
+
+def test_the_warning_form_of_a_duplicate_key_can_still_be_ignored(cli, tmp_path):
+    p = tmp_path / "dup.yaml"
+    p.write_text(CLEAN.replace("num_epochs: 50.0\n", "num_epochs: 50.0\nnum_epochs: 50.0\n"))
+    assert [d["code"] for d in json.loads(cli("lint", p, "-f", "json", "--isolated").out)] \
+        == ["RS005"]
+    r = cli("lint", p, "-f", "json", "--isolated", "--ignore", "RS005")
+    assert r.code == 0 and json.loads(r.out) == []
+    # its error form (two different values) is a load error
+    p.write_text(CLEAN.replace("num_epochs: 50.0\n", "num_epochs: 40.0\nnum_epochs: 50.0\n"))
+    r = cli("lint", p, "-f", "json", "--isolated", "--ignore", "RS005")
+    assert r.code == 1 and [d["code"] for d in json.loads(r.out)] == ["RS005"]

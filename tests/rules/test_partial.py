@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 import re
-from pathlib import Path
 
 import pytest
 
@@ -206,3 +205,15 @@ def test_no_rule_crashes_on_broken_corpus_recipes(every, capsys):
         print(f"\n{mutants} corpus mutants, {broken} with load errors, {partial_views} "
               f"partial views, {from_partial} rule diagnostics inside modifiers that failed")
     assert mutants > 2000 // every and broken > 1000 // every and from_partial > 100 // every
+
+
+def test_a_warning_raised_to_error_by_configuration_is_not_a_load_error():
+    recipe = load(from_text(ISSUE.replace("final_sparsty", "final_sparsity"), path="r.yml"))
+    assert [d.code for d in recipe.diagnostics] == ["RS007"] and recipe.ok
+    cfg = parse_config({"severity": {"RS007": "error"}}, where="test")
+    (d,) = lint_recipe(recipe, LintSettings(config=cfg, select=["RS007"]))
+    assert d.severity.value == "error" and not codes.is_load_error(d)
+    # and the other way round, a load error keeps its severity
+    cfg = parse_config({"severity": {"ALL": "info"}}, where="test")
+    found = lint_recipe(load(ISSUE), LintSettings(config=cfg))
+    assert [(d.code, d.severity.value) for d in found] == [("RS102", "error"), ("RS401", "info")]
