@@ -266,7 +266,8 @@ async def actions(client: LanguageClient, uri: str, rng: types.Range,
 async def test_quick_fixes_apply_cleanly(client, workdir):
     text = (RECIPE.replace("!GlobalMagnitudePruningModifier",
                            "!pytorch.GlobalMagnitudePruningModifier")
-            .replace("final_lr: 0.0", "final_lr: 1e-5"))
+            .replace("init_lr: 0.005", "init_lr: 5e-3"))  # a variable: RS210 (a field
+    # SparseML converts with float() itself, such as `final_lr`, would not get it)
     assert {d.code for d in lint_recipe(load(text))} == {"RS012", "RS210"}
     uri = await opened(client, workdir, text)
     line = line_of(text, "!pytorch.")
@@ -278,12 +279,12 @@ async def test_quick_fixes_apply_cleanly(client, workdir):
     fixed = apply(text, fixes[0].edit.changes[uri])
     assert fixed == text.replace("!pytorch.Global", "!Global")
 
-    line = line_of(text, "final_lr: 1e-5")
+    line = line_of(text, "init_lr: 5e-3")
     found = await actions(client, uri, types.Range(
-        start=types.Position(line=line, character=14), end=types.Position(line=line, character=14)))
+        start=types.Position(line=line, character=10), end=types.Position(line=line, character=10)))
     fix = next(a for a in found if a.is_preferred)
     assert "RS210" in fix.title
-    assert apply(text, fix.edit.changes[uri]) == text.replace("1e-5", "1.0e-5")
+    assert apply(text, fix.edit.changes[uri]) == text.replace("5e-3", "5.0e-3")
 
     # every safe fix at once, as `lint --fix` would
     (fix_all,) = await actions(client, uri, types.Range(start=types.Position(line=0, character=0),
@@ -292,7 +293,7 @@ async def test_quick_fixes_apply_cleanly(client, workdir):
     assert fix_all.kind == types.CodeActionKind.SourceFixAll
     result = apply(text, fix_all.edit.changes[uri])
     assert lint_recipe(load(result)) == []
-    assert result == RECIPE.replace("final_lr: 0.0", "final_lr: 1.0e-5")
+    assert result == RECIPE.replace("init_lr: 0.005", "init_lr: 5.0e-3")
 
 
 async def test_unsafe_fix_and_suppression(client, workdir):
