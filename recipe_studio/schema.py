@@ -46,11 +46,6 @@ NUMERIC_STRING_PATTERN = (r"^\s*[-+]?(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d
                           r"|[iI]nf(inity)?|nan|NaN)\s*$")
 INTEGER_STRING_PATTERN = r"^\s*[-+]?\d+\s*$"
 
-#: validators (by function name) of fields whose value SparseML converts with float()
-_FLOAT_CONVERTING = frozenset({"_float_arg", "_positive_lr_arg", "_unit_lr_arg",
-                               "_obs_damp_arg"})
-#: validators of fields whose value SparseML converts with int()
-_INT_CONVERTING = frozenset({"_acdc_int_arg"})
 #: validators of bool fields SparseML only tests for truthiness (0 and 1 are common)
 _TRUTHY = frozenset({"_bool_arg"})
 #: validators of `params`-like fields: a token string or a list of names
@@ -277,9 +272,10 @@ def _field_schema(model: type[ModifierSpec], name: str, prop: dict[str, Any]) ->
         out.append(branch)
         if branch.get("type") == "boolean" and validators & _TRUTHY:
             out.append({"enum": [0, 1]})
-    if numeric and validators & _FLOAT_CONVERTING:
+    cast = model.cast_fields().get(name)  # SparseML converts strings itself
+    if numeric and cast == "float":
         out.append({"$ref": "#/definitions/numeric_string"})
-    if numeric and validators & _INT_CONVERTING:
+    if numeric and cast == "int":
         out.append({"$ref": "#/definitions/integer_string"})
     if not any(_accepts_any_string(b) for b in out):
         out.append({"$ref": "#/definitions/eval"})
@@ -319,9 +315,10 @@ def modifier_schema(model: type[ModifierSpec]) -> dict[str, Any]:
         "additionalProperties": False,
         "properties": properties,
     }
-    required = [r for r in generated.get("required", []) if r in properties]
-    if required:
-        schema["required"] = required
+    # no `required`: the schema cannot see the tag, so a required list is checked against
+    # whichever modifier matches best, and a typo or another modifier's field then gives
+    # "Missing property" errors naming fields of the wrong modifier (docs/editors.md);
+    # missing fields are RS103, reported by `recipe-studio lint` and `recipe-studio lsp`
     return schema
 
 
@@ -337,7 +334,9 @@ def build_schema() -> dict[str, Any]:
         "description": "A modifier: `- !Name` followed by its fields. The schema cannot see "
                        "the tag, so the fields are checked against every modifier and the "
                        "closest match is reported.",
-        "anyOf": refs,
+        # `- !DistillationModifier` alone (every field has a default): a tagged empty
+        # scalar, which yaml-language-server reads as `""` (a `scalar` custom tag)
+        "anyOf": [*refs, {"enum": [None, ""]}],
     }
     definitions["modifier_list"] = {
         "description": "A list of `- !Modifier` items (SparseML reads every key whose name "
@@ -389,13 +388,23 @@ def build_schema() -> dict[str, Any]:
     }
 
 
-def custom_tags() -> list[str]:
-    """yaml-language-server's `yaml.customTags`: every tag, with and without `pytorch.`."""
+def custom_tags(*, pytorch_prefix: bool = False) -> list[str]:
+    """yaml-language-server's `yaml.customTags`: every modifier tag on a mapping, and on a
+    scalar for modifiers whose fields all have defaults (`- !DistillationModifier` alone).
+
+    The `!pytorch.Name` spellings are left out unless asked for: SparseML 1.8 fails on them
+    in a recipe mapping (RS012), so completion must not offer them, and yaml-language-server
+    then flags them as unresolved tags, as recipe-studio does.
+    """
+    fieldless = {m.tag for m in catalog.MODELS
+                 if not any(f.is_required() for f in m.model_fields.values())}
+    prefixes = ["!", "!pytorch."] if pytorch_prefix else ["!"]
     tags = []
-    for tag in catalog.TAGS:
-        tags.append(f"!{tag} mapping")
-    for tag in catalog.TAGS:
-        tags.append(f"!pytorch.{tag} mapping")
+    for prefix in prefixes:
+        for tag in catalog.TAGS:
+            tags.append(f"{prefix}{tag} mapping")
+            if tag in fieldless:
+                tags.append(f"{prefix}{tag} scalar")
     return tags
 
 

@@ -22,8 +22,8 @@ def schema(
         "--check", help="Write nothing; exit 1 when the file is missing or out of date.")]
         = False,
     custom_tags: Annotated[bool, typer.Option(
-        "--custom-tags", help="The `yaml.customTags` list (every tag, with and without "
-                              "`pytorch.`) instead of the schema.")] = False,
+        "--custom-tags", help="The `yaml.customTags` list (every modifier tag) instead of "
+                              "the schema.")] = False,
 ) -> None:
     """Generate the recipe JSON Schema (for yaml-language-server) and its customTags list.
 

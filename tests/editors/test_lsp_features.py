@@ -266,7 +266,8 @@ async def actions(client: LanguageClient, uri: str, rng: types.Range,
 async def test_quick_fixes_apply_cleanly(client, workdir):
     text = (RECIPE.replace("!GlobalMagnitudePruningModifier",
                            "!pytorch.GlobalMagnitudePruningModifier")
-            .replace("init_lr: 0.005", "init_lr: 5e-3"))  # SparseML casts final_lr itself
+            .replace("init_lr: 0.005", "init_lr: 5e-3"))  # a variable: RS210 (a field
+    # SparseML converts with float() itself, such as `final_lr`, would not get it)
     assert {d.code for d in lint_recipe(load(text))} == {"RS012", "RS210"}
     uri = await opened(client, workdir, text)
     line = line_of(text, "!pytorch.")
@@ -314,23 +315,6 @@ async def test_unsafe_fix_and_suppression(client, workdir):
     assert await actions(client, uri, types.Range(start=types.Position(line=0, character=0),
                                                  end=types.Position(line=0, character=0)),
                          only=[types.CodeActionKind.SourceFixAll]) == []
-
-
-async def test_misspelt_field_gets_the_rename_and_no_disable(client, workdir):
-    text = RECIPE.replace("final_sparsity: 0.85", "final_sparsty: 0.85")
-    assert [d.code for d in lint_recipe(load(text))] == ["RS102"]
-    uri = await opened(client, workdir, text)
-    p = at(text, "final_sparsty", 3)
-    found = await actions(client, uri, types.Range(start=p, end=p))
-    titles = [a.title for a in found]
-    preferred = [a for a in found if a.is_preferred]
-    assert len(preferred) == 1, titles
-    assert preferred[0].title == "rename field `final_sparsty` to `final_sparsity` (RS102)"
-    assert preferred[0].diagnostics[0].code == "RS102"
-    # SparseML cannot load it: the error can only be fixed, not disabled
-    assert not any(t.startswith("Disable") for t in titles), titles
-    fixed = apply(text, preferred[0].edit.changes[uri])
-    assert fixed == RECIPE and lint_recipe(load(fixed)) == []
 
 
 # -- navigation --------------------------------------------------------------------------
