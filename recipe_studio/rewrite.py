@@ -32,7 +32,7 @@ import yaml
 from recipe_studio import codes
 from recipe_studio.diagnostics import Diagnostic, Edit, Fix
 from recipe_studio.source import Source
-from recipe_studio.yamltree import YamlDoc, YMap, YNode, YScalar, loader_for
+from recipe_studio.yamltree import YamlDoc, YMap, YNode, YScalar, loader_for, walk
 
 #: SparseML 1.8's pattern, verbatim (load_recipe_yaml_str_no_classes)
 TAG_PATTERN = re.compile(r"!(?P<class_name>(?!.*\.)[a-zA-Z_][a-zA-Z^._0-9]+)")
@@ -108,7 +108,43 @@ def check(source: Source, doc: YamlDoc) -> tuple[list[Diagnostic], list[TextTag]
         text_tags.append(TextTag(start, m.end(), m.group(0), holder))
     if not benign:
         out.extend(_reparse(source, doc, list(matches.values())))
+    if root_is_mapping and ("!!" in text or "tag:" in text):
+        out.extend(_redumped_tags(source, doc))
     return out, text_tags
+
+
+#: values `yaml.dump` writes with a `!!` tag (a set, bytes, the tuples of omap/pairs)
+_REDUMPED_TAGS = {"tag:yaml.org,2002:set": "!!set", "tag:yaml.org,2002:binary": "!!binary",
+                  "tag:yaml.org,2002:omap": "!!python/tuple",
+                  "tag:yaml.org,2002:pairs": "!!python/tuple"}
+
+
+def _redumped_tags(source: Source, doc: YamlDoc) -> list[Diagnostic]:
+    """Values whose re-dump carries a `!!` tag that SparseML's second rewrite mangles.
+
+    SparseML evaluates a recipe mapping and dumps it back to text (`yaml.dump`), then
+    rewrites `!word` into `!pytorch.word` before the final parse: a set dumps as `!!set`,
+    bytes as `!!binary`, the pairs of `!!omap`/`!!pairs` as `!!python/tuple`, and each
+    becomes a `!!pytorch.…` tag that has no constructor.
+    """
+    out = []
+    for node in walk(doc.root):
+        dumped = _REDUMPED_TAGS.get(node.tag or "")
+        if dumped is None:
+            continue
+        written = f"!!{node.tag.rsplit(':', 1)[-1]}"
+        at = node.tag_start if node.tag_start >= 0 else node.start
+        mangled = "!!pytorch." + dumped[2:]
+        out.append(codes.YAML_TAG_REWRITTEN.diag(
+            f"SparseML dumps the `{written}` value back to text as `{dumped}` after "
+            f"evaluating the recipe, and its tag rewrite turns that into `{mangled}`: loading "
+            f"fails with \"could not determine a constructor for the tag "
+            f"'tag:yaml.org,2002:pytorch.{dumped[2:]}'\"",
+            source.span(at, at + (len(written) if node.tag_start >= 0 else 1)),
+            path=source.path,
+            help="write a plain list or mapping (recipes have no use for sets, binary data "
+                 "or ordered maps)"))
+    return out
 
 
 def _benign_item(source: Source, doc: YamlDoc, start: int, end: int) -> bool:

@@ -249,6 +249,10 @@ _FLOAT = "tag:yaml.org,2002:float"
 _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
 _BOOL_VALUES = SafeConstructor.bool_values
+#: node kinds PyYAML's SafeConstructor accepts for the collection tags (others: scalars)
+_STD_TAG_KINDS = {SEQ: "sequence", "tag:yaml.org,2002:omap": "sequence",
+                  "tag:yaml.org,2002:pairs": "sequence", MAP: "mapping",
+                  "tag:yaml.org,2002:set": "mapping"}
 
 
 def _scalar_value(tag: str, value: str, style: str | None) -> Any:
@@ -463,13 +467,11 @@ class _Composer:
                     else:
                         resolved = loader.resolve(yaml.ScalarNode, ev.value, ev.implicit)
                     tag = None
-                if tag is not None and tag.startswith(STD_PREFIX) and \
-                        tag not in _CONSTRUCTOR.yaml_constructors and tag not in (MERGE, VALUE):
-                    raise self.fail(codes.YAML_SYNTAX, "could not determine a constructor for "
-                                    f"the tag `{tag}`", ev.start_mark.index, ev.end_mark.index)
+                if tag is not None and tag.startswith(STD_PREFIX):
+                    self._check_std_tag(tag, "scalar", ev)
                 try:
                     value = _scalar_value(resolved, ev.value, ev.style)
-                except (ConstructorError, ValueError, TypeError, KeyError) as e:
+                except Exception as e:  # noqa: BLE001 - what SafeConstructor raises on bad text
                     msg = getattr(e, "problem", None) or str(e)
                     raise self.fail(codes.YAML_SYNTAX,
                                     f"cannot read `{ev.value}` as {resolved.rsplit(':', 1)[-1]}: "
@@ -507,10 +509,8 @@ class _Composer:
                                     ev.start_mark.index, ev.end_mark.index)
                 tag = ev.tag if ev.tag not in (None, "!") else None
                 kind = YSeq if cls is yaml.SequenceStartEvent else YMap
-                if tag is not None and tag.startswith(STD_PREFIX) and \
-                        tag not in _CONSTRUCTOR.yaml_constructors:
-                    raise self.fail(codes.YAML_SYNTAX, "could not determine a constructor for "
-                                    f"the tag `{tag}`", ev.start_mark.index, ev.end_mark.index)
+                if tag is not None and tag.startswith(STD_PREFIX):
+                    self._check_std_tag(tag, "sequence" if kind is YSeq else "mapping", ev)
                 node = kind(tag=tag, start=ev.start_mark.index, end=ev.end_mark.index,
                            anchor=ev.anchor, tag_start=self._tag_start(ev),
                            flow=bool(ev.flow_style))
@@ -533,6 +533,19 @@ class _Composer:
                             ev.start_mark.index, ev.end_mark.index)
         assert root is not None
         return root
+
+    def _check_std_tag(self, tag: str, kind: str, ev: Any) -> None:
+        """PyYAML's SafeConstructor on an explicit `!!type`: known, and for this node kind."""
+        if tag in (MERGE, VALUE):
+            return
+        if tag not in _CONSTRUCTOR.yaml_constructors:
+            raise self.fail(codes.YAML_SYNTAX, f"could not determine a constructor for the tag "
+                            f"`{tag}`", ev.start_mark.index, ev.end_mark.index)
+        wants = _STD_TAG_KINDS.get(tag, "scalar")
+        if kind not in wants:
+            raise self.fail(codes.YAML_SYNTAX, f"the tag `!!{tag[len(STD_PREFIX):]}` expects a "
+                            f"{wants.split('|')[0]} node, but this is a {kind}",
+                            ev.start_mark.index, ev.end_mark.index)
 
     def _register(self, node: YNode) -> None:
         if not node.anchor:
