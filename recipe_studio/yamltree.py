@@ -62,9 +62,33 @@ def needs_pure_python(text: str) -> bool:
     return "?" in text and ("[" in text or "{" in text)
 
 
-def loader_for(text: str) -> type:
-    """The PyYAML loader class that reads `text` exactly as SparseML's `yaml.safe_load`."""
+def loader_for(text: str, *, bom_removed: bool = False) -> type:
+    """The PyYAML loader class that reads `text` exactly as SparseML's `yaml.safe_load`.
+
+    `bom_removed`: the text's own byte-order mark was already taken off, so a second one
+    at its start is content (PyYAML skips only the stream's first character).
+    """
+    if bom_removed and text.startswith("\ufeff"):
+        return _BomIsContentLoader
     return yaml.SafeLoader if needs_pure_python(text) else _FastLoader
+
+
+class _BomIsContentLoader(yaml.SafeLoader):
+    """PyYAML's pure-Python SafeLoader without its skip of a leading byte-order mark."""
+
+    def scan_to_next_token(self) -> None:  # PyYAML's, minus the `\ufeff` at index 0
+        found = False
+        while not found:
+            while self.peek() == " ":
+                self.forward()
+            if self.peek() == "#":
+                while self.peek() not in "\0\r\n\x85\u2028\u2029":
+                    self.forward()
+            if self.scan_line_break():
+                if not self.flow_level:
+                    self.allow_simple_key = True
+            else:
+                found = True
 
 #: Deeper nesting than this is not a recipe.
 MAX_DEPTH = 100
@@ -395,7 +419,8 @@ class _Composer:
 
     def compose(self) -> YNode | None:
         # the pure-Python reader checks the characters here (ReaderError)
-        loader = self.loader = loader_for(self.text)(self.text)
+        bom_removed = self.source.bom and self.source.start == 0
+        loader = self.loader = loader_for(self.text, bom_removed=bom_removed)(self.text)
         try:
             loader.get_event()  # StreamStart
             if loader.check_event(yaml.StreamEndEvent):
@@ -477,6 +502,14 @@ class _Composer:
                                     f"cannot read `{ev.value}` as {resolved.rsplit(':', 1)[-1]}: "
                                     f"{msg}", ev.start_mark.index, ev.end_mark.index) from None
                 start, end = ev.start_mark.index, ev.end_mark.index
+                if (resolved == VALUE or resolved == MERGE) and not (
+                        stack and isinstance(stack[-1][0], YMap) and not stack[-1][1]):
+                    # PyYAML resolves a plain `=` / `<<` to the value / merge tag, which
+                    # SafeConstructor builds only as a mapping key
+                    raise self.fail(codes.YAML_SYNTAX, "could not determine a constructor for "
+                                    f"the tag '{resolved}' (a plain `{ev.value}` that is not a "
+                                    "mapping key)", start, end,
+                                    help=f"quote it: `'{ev.value}'`")
                 tag_start = self._tag_start(ev)
                 node = YScalar(tag, start, end, ev.anchor, tag_start if tag else -1, 1, value,
                                ev.value, ev.style, resolved)
