@@ -115,6 +115,9 @@ TOO_DEEP = Code("RS013", "nesting-too-deep", E,
 EMPTY_RECIPE = Code("RS014", "empty-recipe", E,
     "The recipe is empty.",
     "ValueError/TypeError: nothing to load.")
+YAML_TAG_REWRITTEN = Code("RS015", "yaml-tag-rewritten", E,
+    "A YAML tag such as `!!float` that SparseML's text rewrite turns into `!OBJECT.float:`.",
+    "ConstructorError: could not determine a constructor for the tag '!OBJECT.float:'.")
 
 # 1xx: structure ------------------------------------------------------------------------
 UNKNOWN_MODIFIER = Code("RS101", "unknown-modifier", E,

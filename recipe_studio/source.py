@@ -224,9 +224,18 @@ def from_text(
             help="rename the file to `.yaml`", path=path))
     start, end = 0, len(text)
     if form in ("md", "text"):
-        m = FRONT_MATTER.search(text)
+        # SparseML searches the text as read, byte-order mark included: `^\s*---` does not
+        # match on a first line that starts with one (the card then has no front matter)
+        shift = 1 if bom else 0
+        m = FRONT_MATTER.search("\ufeff" + text if bom else text)
         if m:
-            start, end = m.start(1), m.end(1)
+            start, end = m.start(1) - shift, m.end(1) - shift
+        elif form == "md" and bom and FRONT_MATTER.search(text):
+            raise SourceError(codes.NO_FRONT_MATTER.diag(
+                "the card starts with a byte-order mark, and SparseML's front-matter pattern "
+                "(`^\\s*---`) does not match a first line that starts with one: SparseML "
+                "finds no front matter", help="save the file as UTF-8 without a BOM",
+                path=path))
         elif form == "md":
             # nothing for SparseML to parse: the YAML part is empty and RS006 says why (the
             # source is kept so that positions, code frames and the fix work)

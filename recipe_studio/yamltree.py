@@ -1,11 +1,16 @@
 """Positioned YAML tree, read with SparseML's own YAML rules.
 
-SparseML parses recipes with PyYAML (YAML 1.1: `1e-5` is a string, `yes` is a boolean,
-duplicate keys keep the last value). This module runs libyaml's C parser (PyYAML's
-`CSafeLoader` event stream, the same resolver SparseML uses) and composes the events into
-:class:`YNode` objects itself, so that it can keep what PyYAML throws away: where each
-alias is *used*, every duplicate key, the exact text offsets of tags. Composition is
-iterative and bounded (depth, alias expansion), so hostile input cannot hang it.
+SparseML parses recipes with PyYAML's pure-Python `yaml.safe_load` (YAML 1.1: `1e-5` is a
+string, `yes` is a boolean, duplicate keys keep the last value). This module composes an
+event stream into :class:`YNode` objects itself, so that it can keep what PyYAML throws
+away: where each alias is *used*, every duplicate key, the exact text offsets of tags.
+Composition is iterative and bounded (depth, alias expansion), so hostile input cannot
+hang it.
+
+The events come from libyaml's C parser (`CSafeLoader`, ten times faster) unless the text
+holds something on which libyaml and PyYAML's pure-Python scanner disagree (measured, see
+:data:`PURE_PYTHON_NEEDED`); then they come from the pure-Python `SafeLoader`, so the
+verdict is always the one SparseML gets.
 
 Offsets are 0-based character offsets into the YAML part of the :class:`Source`; turn
 them into file spans with :meth:`Source.span`.
@@ -13,6 +18,7 @@ them into file spans with :meth:`Source.span`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -20,13 +26,69 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 
 from recipe_studio import codes
-from recipe_studio.diagnostics import Diagnostic, Related, Severity
+from recipe_studio.diagnostics import Diagnostic, Edit, Fix, Related, Severity
 from recipe_studio.source import Source
 
 try:  # libyaml bindings; PyYAML wheels ship them, the pure-Python parser is the fallback
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _FastLoader
 except ImportError:  # pragma: no cover - depends on the PyYAML build
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _FastLoader  # type: ignore[assignment]
+
+#: Where libyaml and PyYAML's pure-Python reader/scanner (SparseML's) read a text differently,
+#: each measured by comparing both loaders' events over random texts (tests/core and
+#: tests/property assert that outside these patterns the two event streams are identical):
+#:
+#: * a tab: the pure-Python scanner accepts it only in quoted and block scalars and comments
+#:   (libyaml also after `key:`, after a value, in flow collections, inside plain scalars);
+#: * a surrogate code point, or a double-quoted escape of one (`"\ud800"`): only the
+#:   pure-Python scanner accepts the escape; libyaml cannot even encode the raw character;
+#: * a byte-order mark anywhere (pure-Python reads one inside the text as content);
+#: * a block scalar header followed by `#` without a space (`|#`): pure-Python refuses it;
+#: * a `!` that does not start a simple `!tag` (a bare `!` makes an empty value null in
+#:   pure-Python and `''` in libyaml; tags with `,[]{}` and other characters differ);
+#: * a `?` in a text with a flow collection (`[a?b]`: pure-Python ends a plain scalar at `?`
+#:   inside brackets and braces).
+PURE_PYTHON_NEEDED = re.compile(
+    r"[\t\ufeff\ud800-\udfff]"
+    r"|\\(?:u[dD][89a-fA-F]|U0000[dD][89a-fA-F])"
+    r"|[|>][-+0-9]*#"
+    r"|!(?![\w.\-/:!]+(?:\s|$))")
+
+
+def needs_pure_python(text: str) -> bool:
+    """True when libyaml might not read `text` as PyYAML's pure-Python loader does."""
+    if PURE_PYTHON_NEEDED.search(text):
+        return True
+    return "?" in text and ("[" in text or "{" in text)
+
+
+def loader_for(text: str, *, bom_removed: bool = False) -> type:
+    """The PyYAML loader class that reads `text` exactly as SparseML's `yaml.safe_load`.
+
+    `bom_removed`: the text's own byte-order mark was already taken off, so a second one
+    at its start is content (PyYAML skips only the stream's first character).
+    """
+    if bom_removed and text.startswith("\ufeff"):
+        return _BomIsContentLoader
+    return yaml.SafeLoader if needs_pure_python(text) else _FastLoader
+
+
+class _BomIsContentLoader(yaml.SafeLoader):
+    """PyYAML's pure-Python SafeLoader without its skip of a leading byte-order mark."""
+
+    def scan_to_next_token(self) -> None:  # PyYAML's, minus the `\ufeff` at index 0
+        found = False
+        while not found:
+            while self.peek() == " ":
+                self.forward()
+            if self.peek() == "#":
+                while self.peek() not in "\0\r\n\x85\u2028\u2029":
+                    self.forward()
+            if self.scan_line_break():
+                if not self.flow_level:
+                    self.allow_simple_key = True
+            else:
+                found = True
 
 #: Deeper nesting than this is not a recipe.
 MAX_DEPTH = 100
@@ -193,6 +255,10 @@ class YamlDoc:
     tagged: list[YNode] = field(default_factory=list)
     #: scalars whose text contains `!` (candidates for SparseML's in-string tag rewrite)
     bang_scalars: list[YScalar] = field(default_factory=list)
+    #: (start, end) offsets of every explicit tag token (`!Name`, `!!float`, `!`)
+    tag_tokens: list[tuple[int, int]] = field(default_factory=list)
+    #: nodes with a non-standard tag, by the offset of their tag
+    tag_nodes: dict[int, YNode] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -207,6 +273,10 @@ _FLOAT = "tag:yaml.org,2002:float"
 _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
 _BOOL_VALUES = SafeConstructor.bool_values
+#: node kinds PyYAML's SafeConstructor accepts for the collection tags (others: scalars)
+_STD_TAG_KINDS = {SEQ: "sequence", "tag:yaml.org,2002:omap": "sequence",
+                  "tag:yaml.org,2002:pairs": "sequence", MAP: "mapping",
+                  "tag:yaml.org,2002:set": "mapping"}
 
 
 def _scalar_value(tag: str, value: str, style: str | None) -> Any:
@@ -248,6 +318,10 @@ def parse_yaml(source: Source) -> YamlDoc:
     except yaml.MarkedYAMLError as e:
         return YamlDoc(None, [*composer.diagnostics, yaml_error_diagnostic(source, e)],
                        composer.anchors, composer.alias_uses)
+    except (ValueError, OverflowError) as e:  # pure-Python: `"\\U00110000"` (chr() fails)
+        return YamlDoc(None, [*composer.diagnostics, codes.YAML_SYNTAX.diag(
+            f"invalid escape in a double-quoted string ({e})", source.span(0, 0),
+            path=source.path)])
     except yaml.YAMLError as e:  # reader errors (control characters) have no MarkedYAMLError
         mark = getattr(e, "position", None)
         span = source.span(mark, mark + 1) if isinstance(mark, int) else None
@@ -255,21 +329,19 @@ def parse_yaml(source: Source) -> YamlDoc:
         return YamlDoc(None, [*composer.diagnostics,
                               codes.YAML_SYNTAX.diag(msg, span, path=source.path)])
     return YamlDoc(root, composer.diagnostics, composer.anchors, composer.alias_uses,
-                   composer.tagged, composer.bang_scalars)
+                   composer.tagged, composer.bang_scalars, composer.tag_tokens,
+                   {n.tag_start: n for n in composer.tagged})
 
 
 def yaml_error_diagnostic(source: Source, e: yaml.MarkedYAMLError, *,
                           prefix: str = "") -> Diagnostic:
     """Turn a PyYAML error into a diagnostic at the file position of its problem mark."""
     mark = e.problem_mark or e.context_mark
+    text = source.yaml_text
+    if mark is not None and mark.index < len(text) and text[mark.index] == "\t":
+        return tab_diagnostic(source, mark.index, e, prefix=prefix)
     problem = e.problem or e.context or "invalid YAML"
     problem = problem.replace("\t", "\\t")
-    if "found character" in problem and "\\t" in problem:
-        problem = "a tab character cannot start a token (YAML indents with spaces only)"
-    elif "cannot start any token" in problem:
-        ch = source.yaml_text[mark.index] if mark and mark.index < len(source.yaml_text) else ""
-        if ch == "\t":
-            problem = "a tab character cannot start a token (YAML indents with spaces only)"
     message = problem
     if e.context and e.problem and e.context != e.problem:
         message = f"{problem} ({e.context}"
@@ -280,6 +352,35 @@ def yaml_error_diagnostic(source: Source, e: yaml.MarkedYAMLError, *,
         message += ")"
     span = source.span(mark.index, mark.index + 1) if mark is not None else None
     return codes.YAML_SYNTAX.diag(prefix + message, span, path=source.path)
+
+
+def tab_diagnostic(source: Source, at: int, e: yaml.MarkedYAMLError, *,
+                   prefix: str = "") -> Diagnostic:
+    """A tab where SparseML's YAML reader refuses one, with what it says and a fix."""
+    text = source.yaml_text
+    end = at
+    while end < len(text) and text[end] == "\t":
+        end += 1
+    said = (e.problem or e.context or "").replace("\t", "\\t")
+    line_start = text.rfind("\n", 0, at) + 1
+    line_end = text.find("\n", at)
+    line_end = len(text) if line_end < 0 else line_end
+    before, after = text[line_start:at], text[end:line_end]
+    fix = None
+    if not after.strip(" \t"):  # trailing whitespace (or a blank line): remove it
+        a = line_start + len(before.rstrip(" \t"))
+        fix = Fix("Remove the trailing whitespace",
+                  (Edit(source.start + a, source.start + line_end, ""),))
+    elif before.strip():  # between two tokens, or inside a plain value
+        fix = Fix("Replace the tab with a space",
+                  (Edit(source.start + at, source.start + end, " "),), safe=False)
+    where = ("indents this line" if not before.strip() else "ends this line"
+             if not after.strip(" \t") else "sits between tokens")
+    return codes.YAML_SYNTAX.diag(
+        prefix + f"a tab character {where}; SparseML's YAML reader (PyYAML) refuses it: "
+        f"\"{said}\"", source.span(at, end), path=source.path,
+        help="YAML allows tabs only inside quoted strings, block scalars and comments; "
+             "use spaces", fix=fix)
 
 
 _RESOLVED: dict[str, str] = {}
@@ -301,13 +402,14 @@ class _Composer:
     def __init__(self, source: Source):
         self.source = source
         self.text = source.yaml_text
-        self.loader = _Loader(self.text)
+        self.loader: Any = None
         self.anchors: dict[str, YNode] = {}
         self.open_anchors: set[str] = set()
         self.alias_uses: list[tuple[str, int, int]] = []
         self.diagnostics: list[Diagnostic] = []
         self.tagged: list[YNode] = []
         self.bang_scalars: list[YScalar] = []
+        self.tag_tokens: list[tuple[int, int]] = []
 
     def span(self, start: int, end: int):
         return self.source.span(start, end)
@@ -316,7 +418,9 @@ class _Composer:
         return _Fail(code.diag(message, self.span(start, end), path=self.source.path, **kw))
 
     def compose(self) -> YNode | None:
-        loader = self.loader
+        # the pure-Python reader checks the characters here (ReaderError)
+        bom_removed = self.source.bom and self.source.start == 0
+        loader = self.loader = loader_for(self.text, bom_removed=bom_removed)(self.text)
         try:
             loader.get_event()  # StreamStart
             if loader.check_event(yaml.StreamEndEvent):
@@ -349,6 +453,11 @@ class _Composer:
         j = self.text.find("!", i, ev.end_mark.index + 1 if ev.end_mark.index > i else i + 1)
         if j < 0:
             j = self.text.find("!", i)
+        if j >= 0:
+            k = j
+            while k < len(self.text) and not self.text[k].isspace():
+                k += 1
+            self.tag_tokens.append((j, k))
         return j
 
     def _compose_document(self) -> YNode:
@@ -389,17 +498,27 @@ class _Composer:
                     else:
                         resolved = loader.resolve(yaml.ScalarNode, ev.value, ev.implicit)
                     tag = None
+                if tag is not None and tag.startswith(STD_PREFIX):
+                    self._check_std_tag(tag, "scalar", ev)
                 try:
                     value = _scalar_value(resolved, ev.value, ev.style)
-                except (ConstructorError, ValueError, TypeError, KeyError) as e:
+                except Exception as e:  # noqa: BLE001 - what SafeConstructor raises on bad text
                     msg = getattr(e, "problem", None) or str(e)
                     raise self.fail(codes.YAML_SYNTAX,
                                     f"cannot read `{ev.value}` as {resolved.rsplit(':', 1)[-1]}: "
                                     f"{msg}", ev.start_mark.index, ev.end_mark.index) from None
                 start, end = ev.start_mark.index, ev.end_mark.index
-                node = YScalar(tag, start, end, ev.anchor,
-                               self._tag_start(ev) if tag else -1, 1, value, ev.value,
-                               ev.style, resolved)
+                if (resolved == VALUE or resolved == MERGE) and not (
+                        stack and isinstance(stack[-1][0], YMap) and not stack[-1][1]):
+                    # PyYAML resolves a plain `=` / `<<` to the value / merge tag, which
+                    # SafeConstructor builds only as a mapping key
+                    raise self.fail(codes.YAML_SYNTAX, "could not determine a constructor for "
+                                    f"the tag '{resolved}' (a plain `{ev.value}` that is not a "
+                                    "mapping key)", start, end,
+                                    help=f"quote it: `'{ev.value}'`")
+                tag_start = self._tag_start(ev)
+                node = YScalar(tag, start, end, ev.anchor, tag_start if tag else -1, 1, value,
+                               ev.value, ev.style, resolved)
                 if ev.anchor:
                     self._register(node)
                 if tag is not None and not tag.startswith(STD_PREFIX):
@@ -429,6 +548,8 @@ class _Composer:
                                     ev.start_mark.index, ev.end_mark.index)
                 tag = ev.tag if ev.tag not in (None, "!") else None
                 kind = YSeq if cls is yaml.SequenceStartEvent else YMap
+                if tag is not None and tag.startswith(STD_PREFIX):
+                    self._check_std_tag(tag, "sequence" if kind is YSeq else "mapping", ev)
                 node = kind(tag=tag, start=ev.start_mark.index, end=ev.end_mark.index,
                            anchor=ev.anchor, tag_start=self._tag_start(ev),
                            flow=bool(ev.flow_style))
@@ -451,6 +572,19 @@ class _Composer:
                             ev.start_mark.index, ev.end_mark.index)
         assert root is not None
         return root
+
+    def _check_std_tag(self, tag: str, kind: str, ev: Any) -> None:
+        """PyYAML's SafeConstructor on an explicit `!!type`: known, and for this node kind."""
+        if tag in (MERGE, VALUE):
+            return
+        if tag not in _CONSTRUCTOR.yaml_constructors:
+            raise self.fail(codes.YAML_SYNTAX, f"could not determine a constructor for the tag "
+                            f"`{tag}`", ev.start_mark.index, ev.end_mark.index)
+        wants = _STD_TAG_KINDS.get(tag, "scalar")
+        if kind not in wants:
+            raise self.fail(codes.YAML_SYNTAX, f"the tag `!!{tag[len(STD_PREFIX):]}` expects a "
+                            f"{wants.split('|')[0]} node, but this is a {kind}",
+                            ev.start_mark.index, ev.end_mark.index)
 
     def _register(self, node: YNode) -> None:
         if not node.anchor:

@@ -57,6 +57,12 @@ DOCS: dict[str, tuple[str, str, str]] = {
     "RS014": ("An empty recipe has no modifiers; SparseML fails with a confusing error.",
               "(an empty file)", "modifiers:\n  - !EpochRangeModifier\n    start_epoch: 0.0\n"
               "    end_epoch: 10.0"),
+    "RS015": ("SparseML rewrites every `!word` with no `.` after it on its line, including the "
+              "`!float` inside YAML's `!!float`: the result `!OBJECT.float:` has no constructor, "
+              "and the recipe does not load.",
+              "modifiers:\n  - !EpochRangeModifier\n    start_epoch: !!float 0\n"
+              "    end_epoch: 10\n",
+              "modifiers:\n  - !EpochRangeModifier\n    start_epoch: 0.0\n    end_epoch: 10\n"),
     "RS101": ("SparseML 1.8 registers 26 PyTorch modifiers; any other tag (a typo, a research "
               "fork's modifier, a removed one) fails to load.", "- !MagnutidePruningModifier",
               "- !MagnitudePruningModifier"),

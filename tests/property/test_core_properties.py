@@ -71,6 +71,8 @@ def expressions(draw, depth=0):
             return f"{fn}({draw(expressions(depth + 1))}, {draw(expressions(depth + 1))})"
         return f"{fn}({draw(expressions(depth + 1))})"
     op = draw(st.sampled_from(["+", "-", "*", "/", "//", "%", "**"]))
+    if op == "**":  # a small exponent: Python's own eval of `(50 ** 50) ** 50 ...` never ends
+        return f"({draw(expressions(depth + 1))} ** {draw(st.sampled_from(['2', '3', '0.5', '(-1)']))})"
     return f"({draw(expressions(depth + 1))} {op} {draw(expressions(depth + 1))})"
 
 
@@ -135,3 +137,71 @@ def test_finalize_round_trips(text):
     assert again.ok
     assert [(m.type, m.args) for m in again.modifiers] == [(m.type, m.args) for m in first.modifiers]
     assert finalize_yaml(again, header=False) == finalize_yaml(first, header=False)
+
+
+# ---- the verdict is PyYAML's pure-Python one (SparseML's `yaml.safe_load`) -----------
+
+#: YAML fragments that exercise the places libyaml and the pure-Python scanner may differ
+_PIECES = ["a", "b", "1", ".5", "e", "x", "~", ":", ": ", " ", "  ", "\n", "\n  ", "\n    ",
+           "- ", "-", "[", "]", "{", "}", ",", ", ", "#", " #", "'", '"', "''", "!", "!!", "!x ",
+           "!!str ", "!e!", "&a ", "*a", "&b", "*b", "? ", "?", "|", ">", "|-", ">+", "|2",
+           "%", "\\", "\\u", "\\x", "\\N", "\\ud800", "\t", "é", "\x85", "\u2028", "\u2029",
+           "\ufeff", "\xa0", "\x7f", "---", "...", "<<", "%YAML 1.1\n", "%YAML 1.2\n",
+           "%TAG !e! tag:yaml.org,2002:\n", "!<tag:yaml.org,2002:str> ", "@", "`", "=", "+"]
+_fragments = st.lists(st.sampled_from(_PIECES), min_size=1, max_size=20).map("".join)
+
+
+def _events(text: str, loader: type) -> list[tuple]:
+    out: list[tuple] = []
+    try:
+        for e in yaml.parse(text, Loader=loader):
+            flow = getattr(e, "flow_style", None)
+            out.append((type(e).__name__, getattr(e, "anchor", None), getattr(e, "tag", None),
+                        getattr(e, "implicit", None), getattr(e, "value", None), bool(flow),
+                        e.start_mark.index, e.end_mark.index))
+    except yaml.YAMLError:
+        out.append(("error",))
+    except Exception as e:  # noqa: BLE001 - e.g. libyaml cannot encode a surrogate
+        out.append(("crash", type(e).__name__))
+    return out
+
+
+@settings(max_examples=1000, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(_fragments)
+def test_libyaml_is_used_only_where_it_reads_as_pure_python_pyyaml(text):
+    from recipe_studio.yamltree import needs_pure_python
+
+    assume(not needs_pure_python(text))
+    assert _events(text, yaml.CSafeLoader) == _events(text, yaml.SafeLoader)
+
+
+class _SafeLoaderWithLocalTags(yaml.SafeLoader):
+    """`yaml.safe_load`, except that a non-standard tag (`!Modifier`) builds a plain value."""
+
+    def construct_undefined(self, node):
+        if node.tag.startswith("tag:yaml.org,2002:"):
+            return super().construct_undefined(node)
+        if isinstance(node, yaml.MappingNode):
+            return self.construct_mapping(node)
+        if isinstance(node, yaml.SequenceNode):
+            return self.construct_sequence(node)
+        return self.construct_scalar(node)
+
+
+_SafeLoaderWithLocalTags.add_constructor(None, _SafeLoaderWithLocalTags.construct_undefined)
+
+
+@settings(max_examples=1000, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(_fragments)
+def test_tree_verdict_and_values_are_pure_python_safe_load(text):
+    try:
+        expected = yaml.load(text, Loader=_SafeLoaderWithLocalTags)
+        loads = True
+    except (yaml.YAMLError, ValueError, TypeError, AttributeError, OverflowError):
+        loads = False
+    doc = parse_yaml(from_text(text, path="x.yaml"))
+    assert (doc.root is not None or (loads and expected is None)) == loads, doc.diagnostics
+    if loads and doc.root is not None:
+        assert repr(to_python(doc.root)) == repr(expected)
