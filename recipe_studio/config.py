@@ -76,14 +76,22 @@ class LintConfig:
         return out
 
 
+#: a configuration file larger than this is not read (they are a few hundred bytes)
+_CONFIG_LIMIT = 1 << 20
+
+
 def load_config_file(path: Path) -> LintConfig:
     """Read and validate one config file (a pyproject.toml or a .recipe-studio.toml)."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    from recipe_studio.io import NotRegularFile, read_regular
+
+    try:  # a FIFO or device given as --config is refused unopened, never read forever
+        data = tomllib.loads(read_regular(path, _CONFIG_LIMIT).decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file `{path}` does not exist") from None
+    except NotRegularFile as e:
+        raise ConfigError(f"config file `{path}` is {e.kind}, not a regular file") from None
     except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"cannot read config file `{path}`: {e}") from None
+        raise ConfigError(f"cannot read config file `{path}`: {getattr(e, 'strerror', None) or e}") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"`{path}` is not valid TOML: {e}") from None
     where = f"`{path}`"

@@ -48,6 +48,10 @@ def lint(
     format: DiagnosticFormatOption = DiagnosticFormat.text,
     quiet: QuietOption = False,
     fix: Annotated[bool, typer.Option("--fix", help="Apply safe fixes in place.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="With --fix: write even read-only files (their mode is kept) or into "
+                        "read-only directories, and write hard-linked files in place (every "
+                        "link gets the new text; that write is not atomic).")] = False,
     unsafe_fixes: Annotated[bool, typer.Option(
         "--unsafe-fixes", help="Also apply fixes that may change behaviour.")] = False,
     diff: DiffOption = False,
@@ -156,9 +160,10 @@ def lint(
                 else:
                     try:  # the file's own bytes outside the fixes (line endings, BOM)
                         atomic_write_bytes(path, (outcome.original or outcome.text)
-                                           .encode("utf-8"))
+                                           .encode("utf-8"), force=force)
                     except OSError as e:  # nothing written: say which file and why
-                        typer.echo(f"recipe-studio: error: {write_error_message(path, e)}",
+                        typer.echo("recipe-studio: error: "
+                                   + write_error_message(path, e, force_option="--force"),
                                    err=True)
                         return FileResult(path, lint_recipe(recipe, settings), src.text, True)
                     typer.echo(f"fixed {len(outcome.applied)} problem"

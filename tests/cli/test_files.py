@@ -336,7 +336,7 @@ def test_hard_link_is_refused(cli, tmp_path, writer):
     assert "wrote" not in r.err and "fixed" not in r.err
 
 
-@pytest.mark.parametrize("command", ["scale", "format"])
+@pytest.mark.parametrize("command", ["scale", "format", "lint-fix"])
 def test_hard_link_with_force_is_written_in_place(cli, tmp_path, command):
     _, text, after = WRITERS[command]
     p = tmp_path / "r.yaml"
@@ -358,12 +358,11 @@ def test_read_only_file_is_refused(cli, tmp_path, writer):
     assert r.code == 2, r.out + r.err
     assert f"cannot write `{p}`: it is read-only (mode `0444`)" in r.err
     assert p.read_text() == text and stat.S_IMODE(p.stat().st_mode) == 0o444
-    if writer != "lint-fix":  # lint has no --force (yet): only the commands that do say so
-        assert "pass --force to replace it anyway" in r.err
+    assert "pass --force to replace it anyway" in r.err
     assert "wrote" not in r.err and "fixed" not in r.err and "reformatted " not in r.err
 
 
-@pytest.mark.parametrize("command", ["scale", "format"])
+@pytest.mark.parametrize("command", ["scale", "format", "lint-fix"])
 def test_read_only_file_with_force(cli, tmp_path, command):
     _, text, after = WRITERS[command]
     p = tmp_path / "r.yaml"
@@ -494,3 +493,16 @@ def test_kill_during_writes_leaves_old_or_new(tmp_path):
         proc.stdout.close()
         data = p.read_bytes()
         assert data in (b"A" * 3_000_000, b"B" * 2_000_000), len(data)
+
+
+def test_config_fifo_is_refused_unopened(cli, tmp_path):
+    """`lint --config FIFO` is a configuration error at once, the FIFO never opened."""
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(RECIPE)
+    fifo = tmp_path / "team.toml"
+    os.mkfifo(fifo)
+    with FifoGuard(fifo) as guard:
+        r = cli("lint", recipe, "--config", fifo)
+    assert not guard.opened_by_reader, "the FIFO was opened for reading"
+    assert r.code == 2, r.out + r.err
+    assert f"config file `{fifo}` is a FIFO (named pipe), not a regular file" in r.err
