@@ -80,7 +80,11 @@ def test_precommit_passes_good_and_fails_bad(hook_repo, tmp_path_factory):
     assert "Failed" in bad.stdout and "RS102" in bad.stdout
     assert "final_sparsity" in bad.stdout  # the did-you-mean made it through
     assert "other.yaml" not in bad.stdout
-
+    # a suppression comment cannot hide a load error: the hook still fails
+    hidden = BAD.replace("final_sparsty: 0.8", "final_sparsty: 0.8  # recipe-studio: disable=RS102")
+    suppressed = run_try_repo(hook_repo, tmp_path_factory.mktemp("suppressed"), hidden, home)
+    assert suppressed.returncode == 1, suppressed.stdout + suppressed.stderr
+    assert "RS102" in suppressed.stdout and "RS902" in suppressed.stdout
 
 
 def test_precommit_config_snippet_installs_the_core_only(hook_repo, tmp_path_factory):
