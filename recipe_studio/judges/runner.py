@@ -29,6 +29,8 @@ LIBRARIES = ("sparseml", "llmcompressor")
 PYTHON_ENV = {"sparseml": "RECIPE_STUDIO_SPARSEML_PYTHON", "llmcompressor": "RECIPE_STUDIO_LLMC_PYTHON"}
 #: seconds a worker may take to import its library before the first verdict
 STARTUP_TIMEOUT = 300.0
+#: seconds past a recipe's own limit before the watchdog kills a worker stuck in C code
+WATCHDOG_SLACK = 30.0
 
 
 class JudgeUnavailable(RuntimeError):
@@ -137,7 +139,7 @@ def _start(library: str, request: dict, cwd: str, stderr) -> subprocess.Popen:
 
 
 def _read_line(proc: subprocess.Popen, buffer: bytearray, deadline: float) -> bytes | None:
-    """One line of the worker's stdout, or None at EOF or when the deadline passes."""
+    """One line of the worker's stdout; None when the deadline passes; EOFError at EOF."""
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
     while b"\n" not in buffer:
@@ -149,7 +151,7 @@ def _read_line(proc: subprocess.Popen, buffer: bytearray, deadline: float) -> by
             return None
         chunk = os.read(fd, 1 << 16)
         if not chunk:
-            return None
+            raise EOFError
         buffer.extend(chunk)
     line, _, rest = bytes(buffer).partition(b"\n")
     buffer[:] = rest
@@ -193,16 +195,25 @@ def judge(
             proc = _start(library, request, cwd, err)
             buffer = bytearray()
             try:
-                ready = _read_line(proc, buffer, time.monotonic() + STARTUP_TIMEOUT)
+                try:
+                    ready = _read_line(proc, buffer, time.monotonic() + STARTUP_TIMEOUT)
+                except EOFError:
+                    ready = None
                 if ready is None:
                     raise JudgeUnavailable(f"{library} judge did not start: {_tail(err)}")
                 done = 0
                 while done < len(todo):
-                    line = _read_line(proc, buffer, time.monotonic() + timeout + 30)
+                    try:
+                        line = _read_line(proc, buffer, time.monotonic() + timeout + WATCHDOG_SLACK)
+                    except EOFError:
+                        line = None
+                        proc.wait()
                     if line is None:
-                        alive = proc.poll() is None
-                        phase, why = ("timeout", f"no verdict within {timeout:g} s (worker killed)") if alive \
-                            else ("crash", f"the worker died (exit status {proc.returncode}): {_tail(err)}")
+                        if proc.poll() is None:
+                            phase, why = "timeout", f"no verdict within {timeout:g} s (worker killed)"
+                        else:
+                            phase, why = "crash", (f"the worker died (exit status {proc.returncode}): "
+                                                   f"{_tail(err)}")
                         verdicts.append(_failure(library, todo[done], phase, why))
                         done += 1
                         break
@@ -255,7 +266,10 @@ def dump(library: str, *, timeout: float = STARTUP_TIMEOUT) -> dict:
         proc = _start(library, {"mode": "dump"}, cwd, err)
         buffer = bytearray()
         try:
-            line = _read_line(proc, buffer, time.monotonic() + timeout)
+            try:
+                line = _read_line(proc, buffer, time.monotonic() + timeout)
+            except EOFError:
+                line = None
         finally:
             _stop(proc)
         if line is None:

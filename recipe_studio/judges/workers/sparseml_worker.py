@@ -45,11 +45,16 @@ ModifierFactory.refresh()
 DISTRIBUTIONS = ["sparseml", "compressed-tensors", "transformers", "pydantic", "torch", "PyYAML"]
 
 
-def _bound(call):
-    try:
-        return call()
-    except Exception:  # SparseML raises on unevaluated args (modifier.py:46-64)
-        return -1
+def _bounds(mod) -> dict:
+    """``start``/``end`` from ``calculate_start``/``calculate_end`` (-1 = unset); absent when
+    SparseML raises because the args were never evaluated (``modifier.py:46-64``)."""
+    out = {}
+    for key, call in (("start", mod.calculate_start), ("end", mod.calculate_end)):
+        try:
+            out[key] = _common.jsonable(call())
+        except Exception:
+            pass
+    return out
 
 
 def parse_record(recipe, evaluated: bool) -> dict:
@@ -64,8 +69,7 @@ def parse_record(recipe, evaluated: bool) -> dict:
                     "type": mod.type,
                     "group": mod.group,
                     "args": _common.jsonable(dict(args) if args is not None else None),
-                    "start": _bound(mod.calculate_start),
-                    "end": _bound(mod.calculate_end),
+                    **_bounds(mod),
                 }
             )
         stages.append(
