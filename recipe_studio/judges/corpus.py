@@ -68,11 +68,29 @@ def compare_with_expected(expected: dict, verdict: Verdict) -> list[str]:
     return diffs
 
 
+#: the library each corpus source writes its stage recipes for (docs/stage-recipes-judges.md)
+TARGET_BY_SOURCE = {"llm-compressor": "llmcompressor", "sparseml": "sparseml", "mcx-sparseml": "sparseml"}
+
+
+def intended_target(file: str) -> str:
+    """``sparseml`` or ``llmcompressor``: the judge whose verdict a corpus stage recipe must get
+    from ``validate`` (attribution by source repository, the file-name prefix)."""
+    return TARGET_BY_SOURCE[file.split("/")[-1].split("__")[0]]
+
+
 @dataclass
 class Attribution:
     file: str
     sparseml: Verdict
     llmcompressor: Verdict
+
+    @property
+    def target(self) -> str:
+        return intended_target(self.file)
+
+    @property
+    def target_verdict(self) -> Verdict:
+        return self.sparseml if self.target == "sparseml" else self.llmcompressor
 
     @property
     def bucket(self) -> str:
@@ -105,13 +123,37 @@ def reason(v: Verdict) -> str:
     return f"{err.get('type')}: {first[:60]}"
 
 
+BUCKETS = ("both", "SparseML only", "llm-compressor only", "neither")
+
+
 def report(rows: list[Attribution]) -> str:
-    """Markdown: the four buckets, and the rejection reasons of each library by bucket."""
+    """Markdown: the four buckets, the modifier types by bucket (recipes that use each type,
+    from SparseML's parse of the file) and each library's rejection reasons by bucket."""
     buckets = Counter(r.bucket for r in rows)
     out = ["| verdict | recipes |", "| --- | ---: |"]
-    for b in ("both", "SparseML only", "llm-compressor only", "neither"):
+    for b in BUCKETS:
         out.append(f"| {b} | {buckets[b]} |")
     out.append(f"| **total** | **{len(rows)}** |")
+    by_source = Counter((r.file.split("/")[-1].split("__")[0], r.bucket) for r in rows)
+    out += ["", "| source (file-name prefix) | " + " | ".join(BUCKETS) + " |",
+            "| --- |" + " ---: |" * len(BUCKETS)]
+    for src in sorted({k for k, _ in by_source}):
+        out.append(f"| {src} | " + " | ".join(str(by_source[(src, b)]) for b in BUCKETS) + " |")
+    out += ["", "| intended target | recipes | its judge accepts | its judge rejects |",
+            "| --- | ---: | ---: | ---: |"]
+    for target in ("sparseml", "llmcompressor"):
+        mine = [r for r in rows if r.target == target]
+        ok = sum(r.target_verdict.ok for r in mine)
+        out.append(f"| {target} | {len(mine)} | {ok} | {len(mine) - ok} |")
+    uses: Counter = Counter()
+    for r in rows:
+        for t in set(r.sparseml.modifier_types()):
+            uses[(t, r.bucket)] += 1
+    types = sorted({t for t, _ in uses}, key=lambda t: (-sum(uses[(t, b)] for b in BUCKETS), t))
+    out += ["", "| modifier type (recipes using it) | " + " | ".join(BUCKETS) + " |",
+            "| --- |" + " ---: |" * len(BUCKETS)]
+    for t in types:
+        out.append(f"| {t} | " + " | ".join(str(uses[(t, b)]) for b in BUCKETS) + " |")
     for lib, title in (("sparseml", "SparseML 1.8 rejects"), ("llmcompressor", "llm-compressor 0.14 rejects")):
         reasons = Counter((r.bucket, reason(getattr(r, lib))) for r in rows if not getattr(r, lib).ok)
         out += ["", f"| bucket | {title} because | recipes |", "| --- | --- | ---: |"]
