@@ -10,6 +10,7 @@ never lands in the caller's.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import select
@@ -94,18 +95,24 @@ def python_for(library: str) -> str:
     )
 
 
+@functools.lru_cache(maxsize=None)
+def _has_module(python: str, module: str) -> bool:
+    # a top-level find_spec imports nothing (sparseml's __init__ alone takes seconds)
+    probe = subprocess.run(
+        [python, "-c",
+         f"import importlib.util as u, sys; sys.exit(u.find_spec({module!r}) is None)"],
+        capture_output=True,
+    )
+    return probe.returncode == 0
+
+
 def available(library: str) -> str | None:
     """None when ``library``'s judge can run here, else the reason it cannot."""
     try:
         python = python_for(library)
     except JudgeUnavailable as exc:
         return str(exc)
-    module = "sparseml.core" if library == "sparseml" else "llmcompressor"
-    probe = subprocess.run(
-        [python, "-c", f"import importlib.util as u, sys; sys.exit(u.find_spec({module!r}) is None)"],
-        capture_output=True,
-    )
-    return None if probe.returncode == 0 else f"{python} has no {module}"
+    return None if _has_module(python, library) else f"{python} has no {library}"
 
 
 def _env() -> dict:

@@ -73,3 +73,15 @@ def test_no_heavy_imports():
     out = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True,
                          text=True, check=True, cwd=Path(runner.REPO_ROOT))
     assert json.loads(out.stdout) == []
+
+
+def test_judge_texts(fake):
+    verdicts = runner.judge_texts("sparseml", ["good", "bad"], suffix=".json")
+    assert [v.ok for v in verdicts] == [True, False]
+    assert [Path(v.path).name for v in verdicts] == ["recipe-0.json", "recipe-1.json"]
+
+
+def test_missing_llmc_environment(monkeypatch, tmp_path):
+    monkeypatch.delenv(runner.PYTHON_ENV["llmcompressor"], raising=False)
+    monkeypatch.setattr(runner, "REPO_ROOT", tmp_path)
+    assert "make install" in runner.available("llmcompressor")
