@@ -8,7 +8,6 @@ import pytest
 
 from recipe_studio.judges import corpus
 from recipe_studio.judges.runner import REPO_ROOT
-from tests.judges.conftest import require
 
 DOC = REPO_ROOT / "docs" / "stage-recipes-judges.md"
 
@@ -22,19 +21,15 @@ def root():
 
 
 @pytest.fixture(scope="module")
-def sparseml_verdicts(root):
-    require("sparseml")
-    from recipe_studio.judges import judge_sparseml
-
-    return judge_sparseml(corpus.staged_files(root), timeout=120)
+def sparseml_verdicts(root, judged):
+    by_file = judged("sparseml").corpus
+    return [by_file[f"staged/{p.name}"] for p in corpus.staged_files(root)]
 
 
 @pytest.fixture(scope="module")
-def llmc_verdicts(root):
-    require("llmcompressor")
-    from recipe_studio.judges import judge_llmcompressor
-
-    return judge_llmcompressor(corpus.staged_files(root), timeout=120)
+def llmc_verdicts(root, judged):
+    by_file = judged("llmcompressor").corpus
+    return [by_file[f"staged/{p.name}"] for p in corpus.staged_files(root)]
 
 
 @pytest.mark.slow
