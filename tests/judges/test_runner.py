@@ -67,7 +67,9 @@ def test_unknown_library():
 def test_no_heavy_imports():
     import subprocess
 
-    code = ("import sys, recipe_studio.judges, recipe_studio.judges.corpus; "
+    code = ("import sys, recipe_studio.judges, recipe_studio.judges.corpus, "
+            "recipe_studio.judges.__main__, recipe_studio.judges.workers.sparseml_worker, "
+            "recipe_studio.judges.workers.llmcompressor_worker; "
             "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
             "('torch', 'sparseml', 'llmcompressor', 'compressed_tensors', 'pydantic', 'yaml'))))")
     out = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True,

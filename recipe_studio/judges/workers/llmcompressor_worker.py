@@ -23,24 +23,28 @@ from __future__ import annotations
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _common  # noqa: E402
+if __package__:  # imported (e.g. by pkgutil.walk_packages): nothing runs, nothing heavy
+    from . import _common
+else:  # run as a script by the judge's interpreter
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import _common  # noqa: E402
 
-CHANNEL = _common.open_channel()
 
-import logging  # noqa: E402
+def setup() -> None:
+    """Import llm-compressor (after the JSON channel is set aside) and fill its registry."""
+    import logging
 
-logging.disable(logging.CRITICAL)
+    logging.disable(logging.CRITICAL)
+    from loguru import logger
 
-from loguru import logger  # noqa: E402
+    logger.remove()  # llmcompressor/logger.py:109-110 adds a stdout sink when configured
+    global ModifierFactory, Recipe
+    from llmcompressor.modifiers import ModifierFactory
+    from llmcompressor.recipe import Recipe
 
-logger.remove()  # llmcompressor/logger.py:109-110 adds a stdout sink when configured
+    logger.remove()
+    ModifierFactory.refresh()
 
-from llmcompressor.modifiers import ModifierFactory  # noqa: E402
-from llmcompressor.recipe import Recipe  # noqa: E402
-
-logger.remove()
-ModifierFactory.refresh()
 
 DISTRIBUTIONS = ["llmcompressor", "compressed-tensors", "transformers", "pydantic", "torch",
                  "PyYAML", "numpy"]
@@ -82,4 +86,6 @@ def dump(request: dict) -> dict:
 
 
 if __name__ == "__main__":
+    CHANNEL = _common.open_channel()
+    setup()
     _common.main(CHANNEL, judge, dump, distributions=DISTRIBUTIONS)

@@ -26,21 +26,26 @@ from __future__ import annotations
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _common  # noqa: E402
+if __package__:  # imported (e.g. by pkgutil.walk_packages): nothing runs, nothing heavy
+    from . import _common
+else:  # run as a script by the judge's interpreter
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import _common  # noqa: E402
 
-CHANNEL = _common.open_channel()
 
-import logging  # noqa: E402
+def setup() -> None:
+    """Import SparseML (after the JSON channel is set aside) and fill its modifier registry."""
+    import logging
 
-logging.disable(logging.CRITICAL)
+    logging.disable(logging.CRITICAL)
+    global ModifierFactory, Framework, MultiFrameworkObject, Recipe
+    from sparseml.core.factory import ModifierFactory
+    from sparseml.core.framework import Framework
+    from sparseml.core.framework_object import MultiFrameworkObject
+    from sparseml.core.recipe import Recipe
 
-from sparseml.core.factory import ModifierFactory  # noqa: E402
-from sparseml.core.framework import Framework  # noqa: E402
-from sparseml.core.framework_object import MultiFrameworkObject  # noqa: E402
-from sparseml.core.recipe import Recipe  # noqa: E402
+    ModifierFactory.refresh()
 
-ModifierFactory.refresh()
 
 DISTRIBUTIONS = ["sparseml", "compressed-tensors", "transformers", "pydantic", "torch", "PyYAML"]
 
@@ -151,4 +156,6 @@ def dump(request: dict) -> dict:
 
 
 if __name__ == "__main__":
+    CHANNEL = _common.open_channel()
+    setup()
     _common.main(CHANNEL, judge, dump, distributions=DISTRIBUTIONS)
