@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 import yaml
-from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.constructor import SafeConstructor
 
 from recipe_studio import codes
 from recipe_studio.diagnostics import Diagnostic, Edit, Fix, Related, Severity

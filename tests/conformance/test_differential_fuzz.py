@@ -467,6 +467,23 @@ def op_bang_in_string(rng, text):
                             "'!EpochRangeModifier'", "\"!pytorch.X\"", "!"]))
 
 
+def op_front_matter(rng, text):
+    if not text.lstrip().startswith(("---", "+++")):
+        return None
+    kind = rng.randrange(5)
+    first = text.index("---") if "---" in text else text.index("+++")
+    if kind == 0:  # drop the closing delimiter
+        end = text.find("\n---", first + 3)
+        return None if end < 0 else text[:end] + text[end + 4:]
+    if kind == 1:
+        return "+++" + text[first + 3:]
+    if kind == 2:
+        return "\n\n  " + text[first:]
+    if kind == 3:  # a `---` inside a comment closes the front matter early
+        return text.replace("\n", "\n# ---\n", 2)
+    return "# title\n" + text
+
+
 OPERATORS: dict[str, Op] = {
     "value": op_value, "number": op_number, "epochs": op_epochs, "field-rename": op_rename_field,
     "field-drop": op_drop_line, "field-add": op_add_field, "duplicate-key": op_duplicate_line,
@@ -477,6 +494,7 @@ OPERATORS: dict[str, Op] = {
     "comment": op_comment, "line-endings": op_line_endings, "break-char": op_break_char,
     "document": op_document, "block-scalar": op_block_scalar, "complex-key": op_complex_key,
     "long-token": op_long, "swap-lines": op_swap_lines, "bang-in-string": op_bang_in_string,
+    "front-matter": op_front_matter,
 }
 
 
@@ -498,8 +516,11 @@ def mutants(seeds: list[Path], count: int, rng: random.Random) -> list[Mutant]:
     while len(out) < count and attempts < count * 20:
         attempts += 1
         seed = rng.choice(seeds)
-        op = rng.choice(names)
-        new = OPERATORS[op](rng, texts[seed])
+        ops = [rng.choice(names) for _ in range(1 if rng.random() < 0.7 else 2)]
+        new: str | None = texts[seed]
+        for op in ops:  # one mutation, or two in a row
+            new = OPERATORS[op](rng, new) if new is not None else None
+        op = "+".join(ops)
         if new is None or new == texts[seed] or new in seen:
             continue
         seen.add(new)
