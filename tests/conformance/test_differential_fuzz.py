@@ -595,6 +595,13 @@ def _where(a: str, b: str) -> tuple[int, str]:
                          for d in diff)
 
 
+def _load(path: Path):
+    try:
+        return load(path)
+    except Exception as e:  # noqa: BLE001 - reported as a failure of its own
+        return f"{type(e).__name__}: {e}"
+
+
 def test_sparseml_and_recipe_studio_agree_on_mutants(tmp_path, capsys):
     started = time.perf_counter()
     seeds = seed_files()
@@ -614,7 +621,7 @@ def test_sparseml_and_recipe_studio_agree_on_mutants(tmp_path, capsys):
     with ThreadPoolExecutor(1) as pool:  # SparseML's child process runs beside our loads
         pending = pool.submit(sparseml_verdicts, [(str(m.id), str(m.path)) for m in cases],
                               workdir)
-        ours = {m.id: load(m.path) for m in cases}
+        ours = {m.id: _load(m.path) for m in cases}
         theirs = pending.result()
 
     counts: Counter[str] = Counter()
@@ -623,6 +630,12 @@ def test_sparseml_and_recipe_studio_agree_on_mutants(tmp_path, capsys):
     for m in cases:
         recipe = ours[m.id]
         sparseml_error = theirs[str(m.id)]
+        if isinstance(recipe, str):  # `load` raised: never acceptable
+            counts["recipe-studio crashes"] += 1
+            by_op[m.op] += 1
+            problems.append(f"[{m.op}] {m.seed.name} (mutant {m.path.name}): load raised "
+                            f"{recipe}")
+            continue
         errors = recipe.errors
         if recipe.ok and sparseml_error is None:
             counts["both accept"] += 1
