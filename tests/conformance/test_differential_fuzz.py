@@ -647,10 +647,10 @@ def test_sparseml_and_recipe_studio_agree_on_mutants(tmp_path, capsys):
             counts["disagreements"] += 1
             by_op[m.op] += 1
             line, diff = _where(m.seed.read_bytes().decode("utf-8"), m.text)
-            ours = "; ".join(f"{d.short()} {d.message}" for d in errors[:3]) or "accepts"
+            said = "; ".join(f"{d.short()} {d.message}" for d in errors[:3]) or "accepts"
             problems.append(f"[{m.op}] {m.seed.name} line {line} (mutant {m.path.name})\n"
                             f"  sparseml:      {sparseml_error or 'loads'}\n"
-                            f"  recipe-studio: {ours}\n{diff}")
+                            f"  recipe-studio: {said}\n{diff}")
     elapsed = time.perf_counter() - started
     with capsys.disabled():
         print(f"\ndifferential fuzz (seed {SEED}, {len(cases)} mutants of {len(seeds)} recipes, "
