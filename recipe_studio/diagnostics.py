@@ -9,6 +9,7 @@ SARIF, LSP) only ever see these objects.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -87,6 +88,9 @@ class Related:
     path: str | None = None
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     """One problem in one file."""
@@ -100,6 +104,15 @@ class Diagnostic:
     help: str | None = None
     fix: Fix | None = None
     related: tuple[Related, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        # a value read from `"\ud800"` (PyYAML accepts the escape) cannot be printed or
+        # encoded as UTF-8: show the escape instead
+        for name in ("message", "help"):
+            text = getattr(self, name)
+            if text and _SURROGATE.search(text):
+                object.__setattr__(self, name, _SURROGATE.sub(
+                    lambda m: f"\\u{ord(m.group()):04x}", text))
 
     def sort_key(self) -> tuple[Any, ...]:
         return (self.path or "", self.span.line, self.span.column, self.code, self.message)

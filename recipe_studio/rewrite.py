@@ -245,15 +245,5 @@ def _original_offset(matches: list[re.Match[str]], index: int) -> int:
     return index - shift
 
 
-def _line_start(text: str, line: int) -> int:
-    pos = 0
-    for _ in range(line):
-        nxt = text.find("\n", pos)
-        if nxt < 0:
-            return pos
-        pos = nxt + 1
-    return pos
-
-
 def _clip(s: str, n: int = 60) -> str:
     return s if len(s) <= n else s[: n - 3] + "..."

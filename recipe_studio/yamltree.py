@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 import yaml
-from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.constructor import SafeConstructor
 
 from recipe_studio import codes
 from recipe_studio.diagnostics import Diagnostic, Edit, Fix, Related, Severity
@@ -44,22 +44,30 @@ except ImportError:  # pragma: no cover - depends on the PyYAML build
 #:   pure-Python scanner accepts the escape; libyaml cannot even encode the raw character;
 #: * a byte-order mark anywhere (pure-Python reads one inside the text as content);
 #: * a block scalar header followed by `#` without a space (`|#`): pure-Python refuses it;
-#: * a `!` that does not start a simple `!tag` (a bare `!` makes an empty value null in
-#:   pure-Python and `''` in libyaml; tags with `,[]{}` and other characters differ);
+#: * a `!` that does not start a simple tag (`!name`, `!!name`, `!handle!name`): a bare `!`
+#:   makes an empty value null in pure-Python and `''` in libyaml; tags with `,[]{}`, or
+#:   with `!` after other characters, are read differently;
 #: * a `?` in a text with a flow collection (`[a?b]`: pure-Python ends a plain scalar at `?`
-#:   inside brackets and braces).
+#:   inside brackets and braces), and a `:` that makes a pair inside a flow sequence.
 PURE_PYTHON_NEEDED = re.compile(
     r"[\t\ufeff\ud800-\udfff]"
     r"|\\(?:u[dD][89a-fA-F]|U0000[dD][89a-fA-F])"
     r"|[|>][-+0-9]*#"
-    r"|!(?![\w.\-/:!]+(?:\s|$))")
+    r"|!(?!(?:!|[\w-]*!)?[\w.\-/:]+(?:\s|$))")
+
+
+#: inside a flow sequence, a `:` followed by a space or a flow indicator (`[a: 1]`, `[a:]`):
+#: pure-Python makes a single-pair mapping where libyaml errs, or marks it differently
+_FLOW_COLON = re.compile(r"\[[^\]]*:[\s,\[\]{}]|:[,\[\]{}]")
 
 
 def needs_pure_python(text: str) -> bool:
     """True when libyaml might not read `text` as PyYAML's pure-Python loader does."""
     if PURE_PYTHON_NEEDED.search(text):
         return True
-    return "?" in text and ("[" in text or "{" in text)
+    if "[" not in text and "{" not in text:
+        return False
+    return "?" in text or _FLOW_COLON.search(text) is not None
 
 
 def loader_for(text: str, *, bom_removed: bool = False) -> type:

@@ -467,6 +467,23 @@ def op_bang_in_string(rng, text):
                             "'!EpochRangeModifier'", "\"!pytorch.X\"", "!"]))
 
 
+def op_front_matter(rng, text):
+    if not text.lstrip().startswith(("---", "+++")):
+        return None
+    kind = rng.randrange(5)
+    first = text.index("---") if "---" in text else text.index("+++")
+    if kind == 0:  # drop the closing delimiter
+        end = text.find("\n---", first + 3)
+        return None if end < 0 else text[:end] + text[end + 4:]
+    if kind == 1:
+        return "+++" + text[first + 3:]
+    if kind == 2:
+        return "\n\n  " + text[first:]
+    if kind == 3:  # a `---` inside a comment closes the front matter early
+        return text.replace("\n", "\n# ---\n", 2)
+    return "# title\n" + text
+
+
 OPERATORS: dict[str, Op] = {
     "value": op_value, "number": op_number, "epochs": op_epochs, "field-rename": op_rename_field,
     "field-drop": op_drop_line, "field-add": op_add_field, "duplicate-key": op_duplicate_line,
@@ -477,6 +494,7 @@ OPERATORS: dict[str, Op] = {
     "comment": op_comment, "line-endings": op_line_endings, "break-char": op_break_char,
     "document": op_document, "block-scalar": op_block_scalar, "complex-key": op_complex_key,
     "long-token": op_long, "swap-lines": op_swap_lines, "bang-in-string": op_bang_in_string,
+    "front-matter": op_front_matter,
 }
 
 
@@ -498,8 +516,11 @@ def mutants(seeds: list[Path], count: int, rng: random.Random) -> list[Mutant]:
     while len(out) < count and attempts < count * 20:
         attempts += 1
         seed = rng.choice(seeds)
-        op = rng.choice(names)
-        new = OPERATORS[op](rng, texts[seed])
+        ops = [rng.choice(names) for _ in range(1 if rng.random() < 0.7 else 2)]
+        new: str | None = texts[seed]
+        for op in ops:  # one mutation, or two in a row
+            new = OPERATORS[op](rng, new) if new is not None else None
+        op = "+".join(ops)
         if new is None or new == texts[seed] or new in seen:
             continue
         seen.add(new)
@@ -574,6 +595,13 @@ def _where(a: str, b: str) -> tuple[int, str]:
                          for d in diff)
 
 
+def _load(path: Path):
+    try:
+        return load(path)
+    except Exception as e:  # noqa: BLE001 - reported as a failure of its own
+        return f"{type(e).__name__}: {e}"
+
+
 def test_sparseml_and_recipe_studio_agree_on_mutants(tmp_path, capsys):
     started = time.perf_counter()
     seeds = seed_files()
@@ -593,7 +621,7 @@ def test_sparseml_and_recipe_studio_agree_on_mutants(tmp_path, capsys):
     with ThreadPoolExecutor(1) as pool:  # SparseML's child process runs beside our loads
         pending = pool.submit(sparseml_verdicts, [(str(m.id), str(m.path)) for m in cases],
                               workdir)
-        ours = {m.id: load(m.path) for m in cases}
+        ours = {m.id: _load(m.path) for m in cases}
         theirs = pending.result()
 
     counts: Counter[str] = Counter()
@@ -602,6 +630,12 @@ def test_sparseml_and_recipe_studio_agree_on_mutants(tmp_path, capsys):
     for m in cases:
         recipe = ours[m.id]
         sparseml_error = theirs[str(m.id)]
+        if isinstance(recipe, str):  # `load` raised: never acceptable
+            counts["recipe-studio crashes"] += 1
+            by_op[m.op] += 1
+            problems.append(f"[{m.op}] {m.seed.name} (mutant {m.path.name}): load raised "
+                            f"{recipe}")
+            continue
         errors = recipe.errors
         if recipe.ok and sparseml_error is None:
             counts["both accept"] += 1
@@ -613,10 +647,10 @@ def test_sparseml_and_recipe_studio_agree_on_mutants(tmp_path, capsys):
             counts["disagreements"] += 1
             by_op[m.op] += 1
             line, diff = _where(m.seed.read_bytes().decode("utf-8"), m.text)
-            ours = "; ".join(f"{d.short()} {d.message}" for d in errors[:3]) or "accepts"
+            said = "; ".join(f"{d.short()} {d.message}" for d in errors[:3]) or "accepts"
             problems.append(f"[{m.op}] {m.seed.name} line {line} (mutant {m.path.name})\n"
                             f"  sparseml:      {sparseml_error or 'loads'}\n"
-                            f"  recipe-studio: {ours}\n{diff}")
+                            f"  recipe-studio: {said}\n{diff}")
     elapsed = time.perf_counter() - started
     with capsys.disabled():
         print(f"\ndifferential fuzz (seed {SEED}, {len(cases)} mutants of {len(seeds)} recipes, "

@@ -183,3 +183,14 @@ def _events(text: str, loader: type) -> list[tuple]:
     except yaml.YAMLError:
         out.append(("error",))
     return out
+
+
+def test_a_surrogate_value_in_a_message_is_printable(cli, tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text('modifiers:\n  - !GMPruningModifier\n    params: "\\ud800"\n'
+                    "    init_sparsity: 0.05\n    final_sparsity: 0.8\n    start_epoch: 0.0\n"
+                    "    end_epoch: 10.0\n    update_frequency: 1.0\n")
+    result = cli("validate", str(path))
+    assert result.code == 1, result.err
+    assert "'\\ud800'" in result.out and "internal error" not in result.out + result.err
+    result.out.encode("utf-8")
