@@ -57,6 +57,7 @@ def require_corpus() -> Path:
         pytest.fail(CORPUS_REASON, pytrace=False)
     pytest.skip(CORPUS_REASON)
 
+
 os.environ.setdefault("NM_DISABLE_ANALYTICS", "1")
 
 

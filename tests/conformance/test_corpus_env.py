@@ -25,6 +25,14 @@ pytestmark = pytest.mark.slow
 SELECTION = ["tests/conformance/test_corpus.py::test_corpus_is_there",
              "tests/conformance/test_corpus.py::test_new_style_recipes_get_one_clear_diagnostic",
              "tests/cli/test_bad_input.py"]
+#: a test someone adds that reads the corpus without the `corpus` mark
+UNMARKED = "tests/test_reads_corpus_unmarked.py"
+UNMARKED_TEXT = """from tests.conftest import CORPUS
+
+
+def test_reads_the_corpus():
+    assert (CORPUS / "expected.json").read_text()
+"""
 
 
 def copy_repo(dest: Path) -> Path:
@@ -41,7 +49,9 @@ def copy_repo(dest: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory) -> Path:
-    return copy_repo(tmp_path_factory.mktemp("fresh") / "recipe-studio")
+    repo = copy_repo(tmp_path_factory.mktemp("fresh") / "recipe-studio")
+    (repo / UNMARKED).write_text(UNMARKED_TEXT)
+    return repo
 
 
 def pytest_in(repo: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
@@ -64,10 +74,10 @@ def test_without_the_corpus_collection_succeeds_and_corpus_tests_skip(clone):
     assert collected.returncode == 0, collected.stdout[-3000:] + collected.stderr[-2000:]
     assert "error" not in collected.stdout.strip().splitlines()[-1]
 
-    run = pytest_in(clone, *SELECTION)
+    run = pytest_in(clone, *SELECTION, UNMARKED)
     assert run.returncode == 0, run.stdout[-3000:]
     got = counts(run.stdout)
-    assert got.get("skipped") == 2 and got.get("passed", 0) > 5 and "failed" not in got, got
+    assert got.get("skipped") == 3 and got.get("passed", 0) > 5 and "failed" not in got, got
     reasons = {line.split(": ", 1)[1] for line in run.stdout.splitlines()
                if line.startswith("SKIPPED")}
     assert len(reasons) == 1, reasons  # one reason, not "got empty parameter set"
@@ -77,10 +87,11 @@ def test_without_the_corpus_collection_succeeds_and_corpus_tests_skip(clone):
 
 
 def test_require_flag_turns_the_skip_into_a_failure(clone):
-    run = pytest_in(clone, *SELECTION, **{REQUIRE_CORPUS_ENV: "1"})
+    run = pytest_in(clone, *SELECTION, UNMARKED, **{REQUIRE_CORPUS_ENV: "1"})
     assert run.returncode == 1, run.stdout[-3000:]
     got = counts(run.stdout)
-    assert got.get("errors", got.get("error")) == 2 and "skipped" not in got, got
+    assert got.get("errors", got.get("error")) == 2 and got.get("failed") == 1, got
+    assert "skipped" not in got, got
     assert got.get("passed", 0) > 5
     assert "corpus not found" in run.stdout and CORPUS_ENV in run.stdout
 
@@ -96,7 +107,7 @@ def test_the_corpus_is_found_through_the_variable_and_at_its_default_place(clone
     shared.mkdir()
     try:
         (shared / "corpus").symlink_to(CORPUS, target_is_directory=True)
-        run = pytest_in(clone, SELECTION[0], **{REQUIRE_CORPUS_ENV: "1"})
-        assert run.returncode == 0 and counts(run.stdout) == {"passed": 1}, run.stdout[-3000:]
+        run = pytest_in(clone, SELECTION[0], UNMARKED, **{REQUIRE_CORPUS_ENV: "1"})
+        assert run.returncode == 0 and counts(run.stdout) == {"passed": 2}, run.stdout[-3000:]
     finally:
         shutil.rmtree(shared)
