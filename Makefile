@@ -1,4 +1,6 @@
 # recipe-studio: `make demo` runs the main job, `make test` runs every test.
+# The conformance tests read the shared corpus from $RECIPE_STUDIO_CORPUS (default
+# ../shared/corpus); without it they are skipped, or fail with RECIPE_STUDIO_REQUIRE_CORPUS=1.
 PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -8,7 +10,7 @@ LLMC_STAMP := $(LLMC_VENV)/.installed
 
 export NM_DISABLE_ANALYTICS := 1
 
-.PHONY: install test demo bench clean
+.PHONY: install test demo bench docs clean
 
 install: $(STAMP) $(LLMC_STAMP)
 
@@ -34,6 +36,11 @@ demo: install
 
 bench: install
 	$(BIN)/python benchmarks/bench.py
+
+# regenerate docs/rules/ and the README's rule summary, then every page's command output
+docs: install
+	$(BIN)/python scripts/gen_docs.py
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/docs --update-docs
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .hypothesis

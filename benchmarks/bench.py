@@ -9,7 +9,9 @@ Measured in one run, on the same files:
   `ScheduledModifierManager.from_yaml` over the same files (in one process, after import),
   plus SparseML's cold import.
 
-The corpus is read from ../shared/corpus (it is not part of the repository).
+The corpus is not part of the repository: it is read from `$RECIPE_STUDIO_CORPUS` (default
+../shared/corpus, relative to the repository root), and without it the benchmark stops with
+exit status 2 and says what to set.
 """
 
 from __future__ import annotations
@@ -26,12 +28,17 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = (ROOT.parent / "shared" / "corpus").resolve()
+CORPUS_ENV = "RECIPE_STUDIO_CORPUS"
+CORPUS = (ROOT / (os.environ.get(CORPUS_ENV, "").strip() or "../shared/corpus")).resolve()
 PY = sys.executable
 BIN = Path(PY).parent
 
 
 def corpus_files(kind: str = "classic") -> list[Path]:
+    if not (CORPUS / "expected.json").is_file():
+        print(f"bench: corpus not found: no expected.json in {CORPUS} (the benchmark needs "
+              f"it; set {CORPUS_ENV} to the shared corpus directory)", file=sys.stderr)
+        sys.exit(2)
     data = json.loads((CORPUS / "expected.json").read_text())
     return [CORPUS / e["file"] for e in data if e["kind"] == kind]
 

@@ -14,6 +14,7 @@ import pytest
 from recipe_studio.load import load
 from tests.conformance.corpus import CORPUS, NOT_LOAD_FAILURES, classic, match_modifiers, staged
 
+pytestmark = pytest.mark.corpus
 
 CLASSIC = classic()
 LOADS = [e for e in CLASSIC if e["loads"]]

@@ -19,7 +19,7 @@ from recipe_studio.models import catalog
 from recipe_studio.models.base import ModifierSpec
 
 ROOT = Path(__file__).resolve().parents[2]
-CORPUS = ROOT.parent / "shared" / "corpus"
+from tests.conftest import CORPUS  # noqa: E402  ($RECIPE_STUDIO_CORPUS)
 
 
 def _bases() -> dict[str, tuple[str, dict[str, Any]]]:
@@ -195,6 +195,7 @@ def test_quantization_forms_are_distinct(built):
 
 
 @pytest.mark.slow
+@pytest.mark.corpus
 def test_every_recipe_sparseml_loads_validates(validator):
     """No false positives over the real corpus (YAML and Markdown recipe cards)."""
     from recipe_studio.load import load

@@ -19,7 +19,7 @@ from recipe_studio.load import load
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
-CORPUS = ROOT.parent / "shared" / "corpus"
+from tests.conftest import CORPUS  # noqa: E402  ($RECIPE_STUDIO_CORPUS)
 
 RECIPE = """\
 version: 1.1.0
@@ -176,6 +176,7 @@ def _loadable_recipes() -> list[Path]:
     return [p for p in paths if load(p).ok]
 
 
+@pytest.mark.corpus
 async def test_every_loadable_recipe_is_clean(yls, tmp_path):
     """No false positives: the real corpus recipes SparseML loads get no schema error."""
     recipes = _loadable_recipes()

@@ -16,7 +16,7 @@ from recipe_studio.schedule.timeline import timeline
 from tests.conformance.corpus import CORPUS, classic
 from tests.scale.checks import Plan, budget, field_problems, lint_worse
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.corpus]
 
 LOADABLE = [e for e in classic() if e["loads"]]
 

@@ -127,6 +127,7 @@ def _corpus_texts() -> list[tuple[str, str, int, list[str]]]:
     return out
 
 
+@pytest.mark.corpus
 def test_corpus_recipes_agree_with_sparseml(workdir) -> None:
     agreement = Agreement()
     texts = _corpus_texts()

@@ -43,6 +43,7 @@ def _loadable() -> list[dict]:
     return [e for e in expected if e["kind"] == "classic" and e["loads"]]
 
 
+@pytest.mark.corpus
 def test_corpus_order_and_properties_match_sparseml() -> None:
     checked = modifiers = 0
     problems = []

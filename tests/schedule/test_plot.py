@@ -95,6 +95,7 @@ def test_unsupported_format_in_the_library() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.corpus
 def test_plot_many_shapes_of_recipe(tmp_path: Path) -> None:
     """Staged, ACDC, constant, param groups, LR schedulers: every shape renders."""
     from tests.conftest import CORPUS

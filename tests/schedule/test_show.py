@@ -154,6 +154,7 @@ def test_show_and_plot_do_not_import_heavy_packages() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.corpus
 def test_show_runs_on_every_loadable_corpus_recipe() -> None:
     import io
 
