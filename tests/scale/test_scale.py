@@ -53,9 +53,9 @@ modifiers:
 
   - !SetLearningRateModifier
 
-    {start_epoch: 0.0, learning_rate: 0.01}
+      {start_epoch: 0.0, learning_rate: 0.01}
   - !LearningRateFunctionModifier
-    {start_epoch: 30.0, end_epoch: 40.0, lr_func: cosine, init_lr: 0.01, final_lr: 0.0001}
+      {start_epoch: 30.0, end_epoch: 40.0, lr_func: cosine, init_lr: 0.01, final_lr: 0.0001}
 """
 
 
@@ -119,7 +119,7 @@ start: &start 10.0
 stop: &stop 30
 modifiers:
   - !EpochRangeModifier
-    {start_epoch: 0.0, end_epoch: 40.0}
+      {start_epoch: 0.0, end_epoch: 40.0}
   - !MagnitudePruningModifier
     params: __ALL_PRUNABLE__
     init_sparsity: 0.05
@@ -128,9 +128,9 @@ modifiers:
     end_epoch: *stop
     update_frequency: &freq 0.5
   - !ConstantPruningModifier
-    {params: __ALL_PRUNABLE__, start_epoch: *stop}
+      {params: __ALL_PRUNABLE__, start_epoch: *stop}
   - !SetWeightDecayModifier
-    {start_epoch: *start, weight_decay: 0.0001}
+      {start_epoch: *start, weight_decay: 0.0001}
 """
     result, _ = guarantees(text, 80)
     assert "start: &start 20.0\nstop: &stop 60\n" in result.text
@@ -142,16 +142,16 @@ def test_sentinels_ignored_fields_and_every_step_are_kept():
     text = """\
 modifiers:
   - !EpochRangeModifier
-    {start_epoch: 0.0, end_epoch: 10.0}
+      {start_epoch: 0.0, end_epoch: 10.0}
   - !SetLearningRateModifier
-    {start_epoch: 5.0, end_epoch: 10.0, learning_rate: 0.1}
+      {start_epoch: 5.0, end_epoch: 10.0, learning_rate: 0.1}
   - !ConstantPruningModifier
-    {params: __ALL_PRUNABLE__, start_epoch: -1, end_epoch: -1}
+      {params: __ALL_PRUNABLE__, start_epoch: -1, end_epoch: -1}
   - !LearningRateFunctionModifier
-    {start_epoch: 0.0, end_epoch: 5.0, lr_func: linear, init_lr: 0.1, final_lr: 0.01,
+      {start_epoch: 0.0, end_epoch: 5.0, lr_func: linear, init_lr: 0.1, final_lr: 0.01,
      update_frequency: 2.0}
   - !GMPruningModifier
-    {params: __ALL_PRUNABLE__, init_sparsity: 0.0, final_sparsity: 0.5, start_epoch: 1.0,
+      {params: __ALL_PRUNABLE__, init_sparsity: 0.0, final_sparsity: 0.5, start_epoch: 1.0,
      end_epoch: 4.0, update_frequency: -1}
 """
     result, new = scaled(text, 30)
@@ -168,7 +168,7 @@ def test_learning_rate_schedulers():
     text = """\
 modifiers:
   - !EpochRangeModifier
-    {start_epoch: 0.0, end_epoch: 20.0}
+      {start_epoch: 0.0, end_epoch: 20.0}
   - !LearningRateModifier
     lr_class: MultiStepLR
     lr_kwargs: {milestones: [5, 10, 15], gamma: 0.1}
@@ -213,7 +213,7 @@ def test_quantization_and_thinning_epochs():
     text = """\
 modifiers:
   - !EpochRangeModifier
-    {start_epoch: 0.0, end_epoch: 10.0}
+      {start_epoch: 0.0, end_epoch: 10.0}
   - !QuantizationModifier
     start_epoch: 6.0
     freeze_bn_stats_epoch: 8.0
@@ -234,7 +234,7 @@ def test_acdc_epochs_stay_whole():
     text = """\
 modifiers:
   - !EpochRangeModifier
-    {start_epoch: 0.0, end_epoch: 10.0}
+      {start_epoch: 0.0, end_epoch: 10.0}
   - !ACDCPruningModifier
     compression_sparsity: 0.9
     start_epoch: 0
@@ -254,9 +254,9 @@ def test_a_variable_used_as_epoch_and_as_something_else_keeps_its_value():
 warmup: 2
 modifiers:
   - !EpochRangeModifier
-    {start_epoch: 0.0, end_epoch: 10.0}
+      {start_epoch: 0.0, end_epoch: 10.0}
   - !LearningRateFunctionModifier
-    {start_epoch: 0.0, end_epoch: eval(warmup), lr_func: linear, init_lr: 0.01,
+      {start_epoch: 0.0, end_epoch: eval(warmup), lr_func: linear, init_lr: 0.01,
      final_lr: 0.1}
   - !QuantizationModifier
     start_epoch: 8.0
@@ -277,7 +277,7 @@ start_frac: 0.2
 end_frac: 0.8
 modifiers:
   - !EpochRangeModifier
-    {start_epoch: 0.0, end_epoch: eval(num_epochs)}
+      {start_epoch: 0.0, end_epoch: eval(num_epochs)}
   - !GMPruningModifier
     params: __ALL_PRUNABLE__
     init_sparsity: 0.0
@@ -309,7 +309,7 @@ prune_start: 0.1
 prune_end: 0.6
 modifiers:
   - !EpochRangeModifier
-    {start_epoch: 0.0, end_epoch: eval(num_epochs)}
+      {start_epoch: 0.0, end_epoch: eval(num_epochs)}
   - !GMPruningModifier
     params: __ALL_PRUNABLE__
     init_sparsity: 0.0
@@ -318,7 +318,7 @@ modifiers:
     end_epoch: eval(prune_end * num_epochs)
     update_frequency: 1.0
   - !QuantizationModifier
-    {start_epoch: eval(num_epochs - qat_epochs)}
+      {start_epoch: eval(num_epochs - qat_epochs)}
 """
     result, new = guarantees(text, 55, qat=90.0, keep_quantization=True)
     assert new.modifiers[2].spec.start_epoch == 45.0
@@ -358,14 +358,14 @@ stage_0:
   length: 10
   stage_0_modifiers:
     - !EpochRangeModifier
-      {start_epoch: 0.0, end_epoch: eval(length)}
+        {start_epoch: 0.0, end_epoch: eval(length)}
     - !SetLearningRateModifier
-      {start_epoch: 0.0, learning_rate: 0.1}
+        {start_epoch: 0.0, learning_rate: 0.1}
 stage_1:
   begin: 10
   stage_1_modifiers:
     - !EpochRangeModifier
-      {start_epoch: eval(begin), end_epoch: 20.0}
+        {start_epoch: eval(begin), end_epoch: 20.0}
 """
     result, new = guarantees(text, 10)
     assert "length: 5\n" in result.text and "begin: 5\n" in result.text
@@ -383,7 +383,7 @@ def test_default_durations_are_written_out():
     text = """\
 modifiers:
   - !EpochRangeModifier
-    {start_epoch: 0.0, end_epoch: 10.0}
+      {start_epoch: 0.0, end_epoch: 10.0}
   - !LearningRateFunctionModifier
     start_epoch: 0.0
     end_epoch: 10.0
@@ -391,7 +391,7 @@ modifiers:
     init_lr: 0.1
     final_lr: 0.01
   - !SparsificationLoggingModifier
-    {start_epoch: 0.0}
+      {start_epoch: 0.0}
 """
     result, new = guarantees(text, 20)
     assert new.modifiers[1].spec.cycle_epochs == 2.0
