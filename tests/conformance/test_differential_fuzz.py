@@ -11,7 +11,8 @@ mutant to a file of the seed's form (`.yaml` or `.md`), and asks two judges:
 * recipe-studio: `recipe_studio.load(path).ok`.
 
 They must agree on every mutant, except where recipe-studio is deliberately stricter
-(``DELIBERATE``: codes that are errors here although SparseML loads the recipe). The test
+(``DELIBERATE``: codes that are errors here although SparseML loads the recipe; and text
+that is not YAML as written, which only SparseML's tag rewrite makes parse). The test
 prints the counts and, on failure, each disagreeing mutant: operator, seed file, line and
 diff.
 
@@ -36,8 +37,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from recipe_studio.load import load
+from recipe_studio.rewrite import rewritten
 from tests.conformance import corpus
 
 pytestmark = [pytest.mark.slow, pytest.mark.sparseml]
@@ -363,6 +366,9 @@ def op_flow(rng, text):
     flow = "{" + ", ".join(f.split(" #")[0] for f in fields) + "}"
     if rng.random() < 0.3:
         flow = flow.replace(", ", ",\n" + " " * (ind + 4), 1)
+    if rng.random() < 0.4:  # on the next line, at the tag's column or deeper
+        lines[i:j] = [lines[i].rstrip(), " " * (ind + rng.choice([1, 2, 3, 4])) + flow]
+        return "\n".join(lines)
     lines[i:j] = [lines[i].rstrip() + " " + flow]
     return "\n".join(lines)
 
@@ -595,6 +601,25 @@ def _where(a: str, b: str) -> tuple[int, str]:
                          for d in diff)
 
 
+def _invalid_until_rewritten(recipe) -> bool:
+    """Deliberate too: the text as written is not YAML (recipe-studio says where), and only
+    SparseML's `!Name` → `OBJECT.Name:` rewrite makes it parse, e.g. a stray character before
+    `- !Name` turns the rewritten line into one long mapping key."""
+    if recipe.source is None or {d.code for d in recipe.errors} != {"RS004"}:
+        return False
+    text = recipe.source.yaml_text
+    try:
+        yaml.compose(text, Loader=yaml.SafeLoader)
+        return False
+    except yaml.YAMLError:
+        pass
+    try:
+        yaml.compose(rewritten(text), Loader=yaml.SafeLoader)
+        return True
+    except yaml.YAMLError:
+        return False
+
+
 def _load(path: Path):
     try:
         return load(path)
@@ -643,6 +668,8 @@ def test_sparseml_and_recipe_studio_agree_on_mutants(tmp_path, capsys):
             counts["both reject"] += 1
         elif sparseml_error is None and {d.code for d in errors} <= DELIBERATE:
             counts["only recipe-studio rejects (deliberate)"] += 1
+        elif sparseml_error is None and _invalid_until_rewritten(recipe):
+            counts["only recipe-studio rejects (invalid YAML until SparseML's rewrite)"] += 1
         else:
             counts["disagreements"] += 1
             by_op[m.op] += 1
