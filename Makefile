@@ -43,4 +43,4 @@ docs: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/docs --update-docs
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache .hypothesis
+	rm -rf $(VENV) $(LLMC_VENV) demo-output .pytest_cache .hypothesis

@@ -194,6 +194,8 @@ def _reparse(source: Source, doc: YamlDoc, matches: list[re.Match[str]]) -> list
                          "for a float, quotes for a string), or put a `.` later on the line"))
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
+        if e.context_mark is not None and "simple key" in (e.context or ""):
+            mark = e.context_mark  # the line that should have been a key (its `:` is missing)
         at = _original_offset(matches, mark.index) if mark is not None else 0
         line_start = text.rfind("\n", 0, at) + 1 if at < len(text) else len(text)
         line_end = text.find("\n", line_start)

@@ -4,14 +4,13 @@ A seeded mutator applies one random mutation (see ``OPERATORS``) to a recipe of 
 (`../shared/corpus`, the classic recipes SparseML loads) or of `examples/`, writes each
 mutant to a file of the seed's form (`.yaml` or `.md`), and asks two judges:
 
-* SparseML 1.8: `ScheduledModifierManager.from_yaml(path)` and the manager's `max_epochs`
-  (the first thing a trainer asks it; a list item without a modifier tag fails only there),
-  in one child process (in a temporary working directory, analytics off, a time limit per
-  recipe);
+* SparseML 1.8: `ScheduledModifierManager.from_yaml(path)`, in one child process (in a
+  temporary working directory, analytics off, a time limit per recipe);
 * recipe-studio: `recipe_studio.load(path).ok`.
 
 They must agree on every mutant, except where recipe-studio is deliberately stricter
-(``DELIBERATE``: codes that are errors here although SparseML loads the recipe). The test
+(``DELIBERATE``: codes that are errors here although SparseML loads the recipe; and text
+that is not YAML as written, which only SparseML's tag rewrite makes parse). The test
 prints the counts and, on failure, each disagreeing mutant: operator, seed file, line and
 diff.
 
@@ -36,8 +35,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from recipe_studio.load import load
+from recipe_studio.rewrite import rewritten
 from tests.conformance import corpus
 
 pytestmark = [pytest.mark.slow, pytest.mark.sparseml]
@@ -45,9 +46,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.sparseml]
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 
-#: errors recipe-studio reports on purpose although SparseML loads the recipe: a duplicate
-#: key (SparseML silently keeps the last value; README, RS005)
-DELIBERATE = frozenset(corpus.NOT_LOAD_FAILURES)
+#: errors recipe-studio reports on purpose although `from_yaml` returns: a duplicate key
+#: (SparseML silently keeps the last value; RS005) and a modifier-list item without a
+#: modifier tag (the manager then fails at `max_epochs` or `modify`; RS108)
+DELIBERATE = frozenset(corpus.NOT_LOAD_FAILURES) | {"RS108"}
 
 SEED = int(os.environ.get("RECIPE_STUDIO_FUZZ_SEED", "20261206"))
 #: seconds SparseML may spend on one mutant before it counts as a rejection (a hang)
@@ -363,6 +365,9 @@ def op_flow(rng, text):
     flow = "{" + ", ".join(f.split(" #")[0] for f in fields) + "}"
     if rng.random() < 0.3:
         flow = flow.replace(", ", ",\n" + " " * (ind + 4), 1)
+    if rng.random() < 0.4:  # on the next line, at the tag's column or deeper
+        lines[i:j] = [lines[i].rstrip(), " " * (ind + rng.choice([1, 2, 3, 4])) + flow]
+        return "\n".join(lines)
     lines[i:j] = [lines[i].rstrip() + " " + flow]
     return "\n".join(lines)
 
@@ -544,7 +549,7 @@ with open(sys.argv[2], "a") as out:
         name, path = json.loads(line)
         signal.alarm(limit)
         try:
-            M.from_yaml(path).max_epochs
+            M.from_yaml(path)
             verdict = None
         except BaseException as e:  # noqa: BLE001 - SparseML raises anything
             if isinstance(e, KeyboardInterrupt):
@@ -595,6 +600,30 @@ def _where(a: str, b: str) -> tuple[int, str]:
                          for d in diff)
 
 
+def _deliberate(found: set[str]) -> bool:
+    # RS108 alone in a list leaves no modifier, so "no modifiers found" (RS104) comes with it
+    return found <= DELIBERATE | ({"RS104"} if "RS108" in found else set())
+
+
+def _invalid_until_rewritten(recipe) -> bool:
+    """Deliberate too: the text as written is not YAML (recipe-studio says where), and only
+    SparseML's `!Name` → `OBJECT.Name:` rewrite makes it parse, e.g. a stray character before
+    `- !Name` turns the rewritten line into one long mapping key."""
+    if recipe.source is None or {d.code for d in recipe.errors} != {"RS004"}:
+        return False
+    text = recipe.source.yaml_text
+    try:
+        yaml.compose(text, Loader=yaml.SafeLoader)
+        return False
+    except yaml.YAMLError:
+        pass
+    try:
+        yaml.compose(rewritten(text), Loader=yaml.SafeLoader)
+        return True
+    except yaml.YAMLError:
+        return False
+
+
 def _load(path: Path):
     try:
         return load(path)
@@ -641,8 +670,10 @@ def test_sparseml_and_recipe_studio_agree_on_mutants(tmp_path, capsys):
             counts["both accept"] += 1
         elif not recipe.ok and sparseml_error is not None:
             counts["both reject"] += 1
-        elif sparseml_error is None and {d.code for d in errors} <= DELIBERATE:
+        elif sparseml_error is None and _deliberate({d.code for d in errors}):
             counts["only recipe-studio rejects (deliberate)"] += 1
+        elif sparseml_error is None and _invalid_until_rewritten(recipe):
+            counts["only recipe-studio rejects (invalid YAML until SparseML's rewrite)"] += 1
         else:
             counts["disagreements"] += 1
             by_op[m.op] += 1

@@ -127,6 +127,13 @@ def test_tag_line_that_does_not_fit_its_fields(text, where):
     assert "left of that key" in recipe.errors[0].message
 
 
+def test_a_flow_mapping_under_the_tag_at_its_column():
+    # `- OBJECT.Name:` then `{...}` at the key's column: a new key without `:`
+    text = "modifiers:\n  - !EpochRangeModifier\n\n    {start_epoch: 0.0, end_epoch: 1.0}\n"
+    assert errors(text) == ["2:5 RS011"]
+    assert errors(text.replace("    {", "      {")) == []
+
+
 @pytest.mark.parametrize("text", [
     "modifiers:\n    - !EpochRangeModifier\n      start_epoch: 0.0\n      end_epoch: 1.0\n",
     "modifiers:\n    - !EpochRangeModifier\n       start_epoch: 0.0\n       end_epoch: 1.0\n",

@@ -37,7 +37,7 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 GENERATED = sorted((ROOT / "docs" / "rules").glob("*.md"))
 COLUMNS = "100"
 #: what a page's commands may use, copied into the sandbox
-SANDBOX_DIRS = ("examples", "schemas", "scripts", "benchmarks")
+SANDBOX_DIRS = ("examples", "schemas", "scripts", "benchmarks", "docs/editors")
 
 
 def page_blocks(page: Path) -> list[Block]:

@@ -149,10 +149,10 @@ modifiers:
       {params: __ALL_PRUNABLE__, start_epoch: -1, end_epoch: -1}
   - !LearningRateFunctionModifier
       {start_epoch: 0.0, end_epoch: 5.0, lr_func: linear, init_lr: 0.1, final_lr: 0.01,
-       update_frequency: 2.0}
+     update_frequency: 2.0}
   - !GMPruningModifier
       {params: __ALL_PRUNABLE__, init_sparsity: 0.0, final_sparsity: 0.5, start_epoch: 1.0,
-       end_epoch: 4.0, update_frequency: -1}
+     end_epoch: 4.0, update_frequency: -1}
 """
     result, new = scaled(text, 30)
     assert new.ok
@@ -257,7 +257,7 @@ modifiers:
       {start_epoch: 0.0, end_epoch: 10.0}
   - !LearningRateFunctionModifier
       {start_epoch: 0.0, end_epoch: eval(warmup), lr_func: linear, init_lr: 0.01,
-       final_lr: 0.1}
+     final_lr: 0.1}
   - !QuantizationModifier
     start_epoch: 8.0
     num_calibration_steps: eval(warmup)
