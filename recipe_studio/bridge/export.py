@@ -307,22 +307,13 @@ def _match_weights(proto: Any, weights: dict[str, Any]) -> list[ExportedWeight]:
     for name, w in weights.items():
         mask = (w == 0).cpu().numpy()
         shape = tuple(mask.shape)
-        best: tuple[float, str, int] | None = None
-        for init_name, arr in arrays.items():
-            if init_name in used or arr.size != mask.size:
-                continue
-            zero = numpy.asarray(zps.get(init_name, 0)).reshape(-1)
-            onnx_mask = arr == (zero[0] if zero.size == 1 else zero.reshape(-1, *[1] * (arr.ndim - 1)))
-            if tuple(arr.shape) == shape:
-                candidate = onnx_mask
-            elif arr.ndim == 2 and tuple(arr.shape[::-1]) == shape:
-                candidate = onnx_mask.T
-            else:
-                continue
-            covers = bool(numpy.all(candidate[mask])) if mask.any() else True
-            score = _name_score(name, init_name) + (10.0 if covers else 0.0)
-            if best is None or score > best[0]:
-                best = (score, init_name, int(candidate.sum()))
+        best = _best_match(name, mask, shape, arrays, zps, used, reuse=False)
+        if best is None or best[0] < 10.0:
+            # the exporter stores identical initializers once (two fully pruned layers of
+            # the same shape share one all-zero tensor): a used one may cover this weight
+            shared = _best_match(name, mask, shape, arrays, zps, used, reuse=True)
+            if shared is not None and shared[0] >= 10.0:
+                best = shared
         if best is None:
             out.append(ExportedWeight(name, int(mask.size), int(mask.sum()), None, None, None))
             continue
@@ -330,6 +321,31 @@ def _match_weights(proto: Any, weights: dict[str, Any]) -> list[ExportedWeight]:
         dtype = str(arrays[best[1]].dtype)
         out.append(ExportedWeight(name, int(mask.size), int(mask.sum()), best[1], best[2], dtype))
     return out
+
+
+def _best_match(name: str, mask: Any, shape: tuple[int, ...], arrays: dict[str, Any],
+                zps: dict[str, Any], used: set[str], *, reuse: bool
+                ) -> tuple[float, str, int] | None:
+    """The best initializer for one weight: (score, name, zeros); covering its zeros adds 10.
+    `reuse` searches only the initializers already matched to another weight."""
+    numpy = require("numpy")
+    best: tuple[float, str, int] | None = None
+    for init_name, arr in arrays.items():
+        if (init_name in used) != reuse or arr.size != mask.size:
+            continue
+        zero = numpy.asarray(zps.get(init_name, 0)).reshape(-1)
+        onnx_mask = arr == (zero[0] if zero.size == 1 else zero.reshape(-1, *[1] * (arr.ndim - 1)))
+        if tuple(arr.shape) == shape:
+            candidate = onnx_mask
+        elif arr.ndim == 2 and tuple(arr.shape[::-1]) == shape:
+            candidate = onnx_mask.T
+        else:
+            continue
+        covers = bool(numpy.all(candidate[mask])) if mask.any() else True
+        score = _name_score(name, init_name) + (10.0 if covers else 0.0)
+        if best is None or score > best[0]:
+            best = (score, init_name, int(candidate.sum()))
+    return best
 
 
 def _name_score(torch_name: str, onnx_name: str) -> float:

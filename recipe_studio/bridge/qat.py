@@ -40,7 +40,9 @@ class QATProblem:
     """One reason QAT would produce NaN, at `module` (a `named_modules()` name)."""
 
     module: str
-    kind: str  # "zero-gamma", "non-finite-parameter", "non-finite-buffer", "non-finite-observer"
+    #: "zero-gamma", "non-finite-parameter", "non-finite-buffer", "non-finite-observer",
+    #: "eval-mode"
+    kind: str
     detail: str
 
     def __str__(self) -> str:
@@ -62,6 +64,8 @@ class QATNotReady(RecipeError):
                           "zero-init residual BNs)")
         if kinds & {"non-finite-parameter", "non-finite-buffer"}:
             advice.append("the model already holds NaN/inf values: load a healthy checkpoint")
+        if "eval-mode" in kinds:
+            advice.append("QAT fuses conv-BN pairs for training, which needs train mode")
         if "non-finite-observer" in kinds:
             advice.append("the quantization observers recorded NaN/inf ranges, so the exported "
                           "graph would carry NaN scales, which DeepSparse rejects")
@@ -118,6 +122,13 @@ def qat_problems(model: Any, *, fuse: str | None = "conv_bn_relus") -> list[QATP
     named = dict(model.named_modules())
     roots = [""]
     problems: list[QATProblem] = []
+    if fuse == "conv_bn_relus" and not model.training and fused_conv_bns(model):
+        # SparseML fuses with torch's eval-mode fusion then (BN folded into a float conv,
+        # no ConvBn QAT module) and fails its own count of fused modules
+        problems.append(QATProblem(
+            "", "eval-mode", "the model is in eval mode, so SparseML's conv-BN fusion would "
+            "fold the batch norms for inference instead of building QAT ConvBn modules "
+            "(and fail its count of fused modules): call model.train() first"))
     seen: set[str] = set()
     for root in roots:
         mod = named[root]
@@ -280,8 +291,8 @@ def quantize(model: Any, recipe: str, batches: Sequence[Any], *, steps: int = 2)
     if not batches:
         raise ValueError("quantize needs at least one calibration batch")
     optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
+    model.train()  # SparseML fuses when the recipe is applied: QAT fusion needs train mode
     handle = apply(recipe, model, optimizer, steps_per_epoch=1, warn=False)
-    model.train()
     for i in range(max(1, steps)):
         handle.optimizer.zero_grad()
         out = model(batches[i % len(batches)])

@@ -116,6 +116,17 @@ def test_qat_guard_reports_non_finite_weights_and_respects_no_fuse(tiny):
         "non-finite-parameter", "non-finite-buffer"}
 
 
+def test_qat_guard_refuses_eval_mode(tiny):
+    """SparseML fuses when the recipe is applied; in eval mode torch folds the BN away and
+    SparseML's fused-module count fails ("Number of fused modules (9) ... expected (20)")."""
+    from recipe_studio.bridge.convnets import resnet18
+    from recipe_studio.bridge.qat import QATNotReady, check_qat_ready
+
+    with pytest.raises(QATNotReady, match="eval mode"):
+        check_qat_ready(resnet18(num_classes=10).eval())
+    check_qat_ready(resnet18(num_classes=10).eval(), fuse="no_fuse")
+
+
 def test_a_healthy_model_passes_the_guard(tiny):
     from recipe_studio.bridge.convnets import resnet18
     from recipe_studio.bridge.qat import qat_problems
