@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
           f"DeepSparse ISA {info.get('deepsparse_isa')}, VNNI {info.get('vnni')}; "
           f"load average {_load(info['load_average_start'])}", flush=True)
 
+    print(format_table([]), flush=True)  # the header; rows follow as they are measured
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
     batches = [torch.randn(4, 3, size, size, generator=gen) for _ in range(2)]
@@ -139,6 +140,11 @@ def main(argv: list[str] | None = None) -> int:
                         "iterations": args.iterations})
                 print(f"  {label}: built, exported and timed in "
                       f"{time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+                # rows so far, as they complete: a run cut short keeps what it measured
+                print("\n".join(format_table(rows).splitlines()[-len(batch_sizes):]),
+                      flush=True)
+                if args.json:
+                    _write(args.json, args, size, info, rows, [], partial=True)
     info["load_average_end"] = os.getloadavg()
     info["seconds"] = round(time.perf_counter() - started, 1)
     print(f"\n{args.arch} {size}x{size}; DeepSparse ISA {info.get('deepsparse_isa')}, "
@@ -150,12 +156,18 @@ def main(argv: list[str] | None = None) -> int:
     for what, ok, detail in goals:
         print(f"{'met   ' if ok else 'MISSED'} {what}: {detail}")
     if args.json:
-        Path(args.json).write_text(json.dumps(
-            {"arch": args.arch, "image_size": size, "machine": info, "rows": rows,
-             "goals": [{"goal": w, "met": ok, "detail": d} for w, ok, d in goals]},
-            indent=2) + "\n")
+        _write(args.json, args, size, info, rows, goals, partial=False)
         print(f"(written to {args.json})")
     return 0
+
+
+def _write(path: str, args: argparse.Namespace, size: int, info: dict, rows: list[dict],
+           goals: list[tuple[str, bool, str]], *, partial: bool) -> None:
+    Path(path).write_text(json.dumps(
+        {"arch": args.arch, "image_size": size, "partial": partial, "machine": info,
+         "load_average_now": os.getloadavg(), "rows": rows,
+         "goals": [{"goal": w, "met": ok, "detail": d} for w, ok, d in goals]},
+        indent=2) + "\n")
 
 
 def _load(avg: tuple[float, ...]) -> str:

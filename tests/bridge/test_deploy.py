@@ -194,3 +194,47 @@ def test_int8_resnet_compiles_in_deepsparse_and_matches_onnxruntime(arch, tmp_pa
     result = agreement(exported.path, batch_size=2)
     assert result.skipped is None, result.skipped
     assert result.within(cosine=AGREEMENT["cosine"], rel_rms=AGREEMENT["rel_rms"]), result
+
+
+# ------------------------------------------------------------- the demo's YOLOv5s section
+
+#: the fields of a digits entry in demo-output/report.json (recipe_studio.bridge.demo.run)
+DIGITS_FIELDS = {"accuracy", "sparsity", "onnx_bytes", "onnx_gzip_bytes", "latency_ms",
+                 "quantized", "recipe", "epochs", "train_seconds", "schedule_warnings",
+                 "bench", "machine"}
+
+
+@pytest.mark.slow
+def test_yolov5s_demo_section_schema(tmp_path):
+    """The demo's YOLOv5s run with a reduced configuration (64x64, one timed run)."""
+    from recipe_studio.bridge.demo import format_yolov5s_table, run_yolov5s
+
+    lines: list[str] = []
+    section = run_yolov5s(tmp_path / "yolov5s", image_size=64, batch_size=1, steps=2,
+                          gmp_epochs=2, qat_epochs=1, batch_sizes=(1,), bench_iterations=1,
+                          bench_warmup=0, log=lines.append)
+    assert section["input"] == [1, 3, 64, 64]
+    assert set(section) == {"input", "dense", "pruned", "pruned_quantized"}
+    for name in ("dense", "pruned", "pruned_quantized"):
+        entry = section[name]
+        assert DIGITS_FIELDS <= set(entry), name
+        assert entry["input"] == [1, 3, 64, 64]
+        assert entry["accuracy"] is None  # synthetic data: nothing to judge
+        assert set(entry["latency_ms"]) == {"onnxruntime", "deepsparse"}
+        assert entry["latency_ms"]["onnxruntime"] > 0
+        assert set(entry["bench"]) == {"onnxruntime@1", "deepsparse@1"}
+    assert section["dense"]["sparsity"] == 0 and not section["dense"]["quantized"]
+    # the guide's GMP recipe ends at 80%; QAT holds the zeros (ConstantPruningModifier)
+    assert section["pruned"]["sparsity"] == pytest.approx(0.8, abs=0.01)
+    assert section["pruned_quantized"]["sparsity"] == pytest.approx(0.8, abs=0.01)
+    assert section["pruned_quantized"]["quantized"]
+    assert (section["pruned_quantized"]["onnx_gzip_bytes"]
+            < section["pruned"]["onnx_gzip_bytes"] < section["dense"]["onnx_gzip_bytes"])
+    # DeepSparse runs every model, or the row says why (never a crash)
+    for name in ("dense", "pruned", "pruned_quantized"):
+        ds = section[name]["bench"]["deepsparse@1"]
+        assert (ds["median_ms"] is not None) != bool(ds["skipped"])
+    assert (tmp_path / "yolov5s" / "report.json").is_file()
+    table = format_yolov5s_table(section)
+    assert "pruned_quantized" in table and "13x for YOLOv5-l" in table
+    assert any("rescaled to 2 epochs" in line for line in lines)
