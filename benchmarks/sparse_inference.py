@@ -1,25 +1,35 @@
-"""Does sparsity buy speed? ResNet-18 at 224x224 in onnxruntime vs DeepSparse (printed).
+"""Does sparsity buy speed? ResNet-50 (or -18) at 224x224, fp32 and int8, onnxruntime vs
+DeepSparse, in one run (prints the table, writes a JSON).
 
-A ResNet-18-sized network defined here (torchvision's layout: 7x7 stem, four stages of two
-basic blocks, 64→512 channels, 1000 classes; random weights, seeded) goes through the
-project's own pipeline at each sparsity:
+The network is the project's QAT-ready ResNet (`recipe_studio.bridge.convnets`: SparseML's
+block layout, FloatFunctional residual adds; random weights, seeded, batch-norm statistics
+settled on random batches as a trained model's would be). For each sparsity it goes through
+the project's own pipeline:
 
 1. one-shot magnitude pruning with a recipe (`!GMPruningModifier` on `__ALL_PRUNABLE__`,
-   applied by `recipe_studio.bridge.apply_oneshot`, i.e. SparseML's `manager.apply`);
-2. `recipe_studio.bridge.export_onnx` (SparseML exporter, batch norms folded, zeros checked);
-3. `recipe_studio.bridge.bench` in onnxruntime and DeepSparse, same process, same inputs.
+   `recipe_studio.bridge.apply_oneshot`, i.e. SparseML's `manager.apply`);
+2. int8 variant: SparseML's legacy QuantizationModifier on `input` and `sections`
+   (`recipe_studio.bridge.qat.RESNET_QAT_RECIPE`, conv-BN(-ReLU) fused first), observers
+   calibrated on random batches with the weights unchanged (`recipe_studio.bridge.qat.quantize`);
+3. `recipe_studio.bridge.export_onnx` (SparseML's exporter, `convert_qat=True`, BN folded,
+   zeros checked, gzip size at gzip's default level 6);
+4. `recipe_studio.bridge.bench` in onnxruntime (this process) and DeepSparse (a child
+   process: an engine failure is a row with its cause), batch 1 and 16; for int8 models
+   DeepSparse's outputs are also compared with onnxruntime's on the same file.
 
-With `--quantized`, an int8 variant of the sparsest model is added: the same pruning plus
-SparseML's QuantizationModifier, its observers calibrated on random batches, exported as a
-quantized graph. Random weights make accuracy meaningless here; only speed is measured.
+Random weights make accuracy meaningless here; only speed and size are measured. The table
+is headed by the CPU as DeepSparse sees it (ISA, VNNI) and the load average, which matters
+on a shared machine.
 
-    python benchmarks/sparse_inference.py [--sparsities 0,0.8,0.9,0.95] [--batch-sizes 1]
-        [--iterations 30] [--quantized] [--json FILE]
+    python benchmarks/sparse_inference.py [--arch resnet50] [--sparsities 0,0.8,0.9,0.95]
+        [--batch-sizes 1,16] [--iterations 20] [--warmup 3] [--no-int8]
+        [--json sparse_inference.json] [--keep DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import sys
@@ -42,177 +52,183 @@ modifiers:
     update_frequency: 1.0
 """
 
-QUANT_RECIPE = """\
-modifiers:
-  - !QuantizationModifier
-    start_epoch: 0.0
-    submodules: ['model']
-    model_fuse_fn_name: {fuse}
-"""
+#: the issue's goals for the 90%-pruned int8 model vs the dense fp32 one
+SPEEDUP_GOAL = 8.0   # DeepSparse int8 vs onnxruntime fp32, batch 16
+GZIP_GOAL = 10.0
 
 
-def resnet18(num_classes: int = 1000):
-    """ResNet-18 (He et al. 2016, torchvision's layout), everything under `model`."""
-    import torch
-    from torch import nn
-
-    class BasicBlock(nn.Module):
-        def __init__(self, cin: int, cout: int, stride: int):
-            super().__init__()
-            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-            self.bn1 = nn.BatchNorm2d(cout)
-            self.relu1 = nn.ReLU()
-            self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-            self.bn2 = nn.BatchNorm2d(cout)
-            # registered before relu2: SparseML fuses conv→bn→relu by registration order,
-            # and relu2 follows the residual add, not bn2
-            self.add = torch.ao.nn.quantized.FloatFunctional()
-            self.relu2 = nn.ReLU()
-            self.downsample = None
-            if stride != 1 or cin != cout:
-                self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
-                                                nn.BatchNorm2d(cout))
-
-        def forward(self, x):
-            identity = x if self.downsample is None else self.downsample(x)
-            out = self.relu1(self.bn1(self.conv1(x)))
-            out = self.bn2(self.conv2(out))
-            return self.relu2(self.add.add(out, identity))
-
-    class ResNet18(nn.Module):
-        def __init__(self):
-            super().__init__()
-            layers = [nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
-                      nn.MaxPool2d(3, 2, 1)]
-            cin = 64
-            for cout, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
-                layers += [BasicBlock(cin, cout, stride), BasicBlock(cout, cout, 1)]
-                cin = cout
-            layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, num_classes)]
-            self.model = nn.Sequential(*layers)
-
-        def forward(self, x):
-            return self.model(x)
-
-    return ResNet18()
-
-
-def build(sparsity: float, quantized: bool, seed: int):
-    import torch
-
-    from recipe_studio.bridge import apply_oneshot
-
-    torch.manual_seed(seed)
-    model = resnet18().eval()
-    if sparsity > 0:
-        apply_oneshot(PRUNE_RECIPE.format(sparsity=sparsity), model)
-    if quantized:
-        _quantize(model, seed)
-    return model
-
-
-def _quantize(model, seed: int) -> None:
-    """SparseML's legacy QAT on `model`, observers calibrated on random batches.
-
-    Without conv-BN fusion (`model_fuse_fn_name: no_fuse`): with torch 2.13, SparseML's
-    fusion of the residual blocks' conv→BN pairs fails its own hook count ("Number of fused
-    modules (17) ... does not match expected (20)"). On the resulting graph DeepSparse 1.8's
-    engine asserts (measured here), which the table shows as a skipped DeepSparse run.
-    """
-    import torch
-
-    from recipe_studio.bridge import apply
-
-    optimizer = torch.optim.SGD(model.parameters(), lr=1e-9)
-    handle = apply(QUANT_RECIPE.format(fuse="no_fuse"), model, optimizer, steps_per_epoch=1, warn=False)
-    # SparseML enables QAT at the first optimizer step; zero gradients keep the (pruned)
-    # weights as they are, and forward passes in train mode calibrate the observers
-    gen = torch.Generator().manual_seed(seed)
-    model.train()
-    for _ in range(2):
-        handle.optimizer.zero_grad()
-        model(torch.randn(4, 3, 224, 224, generator=gen)).sum().mul(0).backward()
-        handle.optimizer.step()
-    with torch.no_grad():
-        for _ in range(4):
-            model(torch.randn(4, 3, 224, 224, generator=gen))
-    handle.finalize()
-    model.eval()
-
-
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arch", default="resnet50", choices=("resnet18", "resnet50"))
     parser.add_argument("--sparsities", default="0,0.8,0.9,0.95")
-    parser.add_argument("--batch-sizes", default="1")
-    parser.add_argument("--iterations", type=int, default=30)
-    parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--quantized", action="store_true",
-                        help="add an int8 variant of the sparsest model")
+    parser.add_argument("--batch-sizes", default="1,16")
+    parser.add_argument("--iterations", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--image-size", type=int, default=224)
+    parser.add_argument("--no-int8", action="store_true", help="fp32 models only")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", help="also write the results here")
+    parser.add_argument("--json", default="sparse_inference.json",
+                        help="write the results here (default: %(default)s)")
     parser.add_argument("--keep", help="keep the ONNX files in this directory")
     args = parser.parse_args(argv)
 
-    from recipe_studio.bridge import bench, export_onnx
-    from recipe_studio.bridge.benchmark import machine_info
-
     import torch
+
+    from recipe_studio.bridge import apply_oneshot, bench, convnets, export_onnx
+    from recipe_studio.bridge.benchmark import agreement, machine_info
+    from recipe_studio.bridge.qat import RESNET_QAT_RECIPE, calibrate_batch_norms, quantize
 
     sparsities = [float(s) for s in args.sparsities.split(",")]
     batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
-    variants = [(s, False) for s in sparsities]
-    if args.quantized:
-        variants.append((max(sparsities), True))
+    size = args.image_size
     info = machine_info()
-    print(f"ResNet-18, 224x224, random weights; {info.get('cpu_count')} CPUs, DeepSparse ISA "
-          f"{info.get('deepsparse_isa')}, VNNI {info.get('vnni')}; torch {torch.__version__}",
-          flush=True)
-    rows = []
+    info["load_average_start"] = os.getloadavg()
+    info["torch"] = torch.__version__
+    print(f"{args.arch}, {size}x{size}, random weights; {info.get('cpu_count')} CPUs, "
+          f"DeepSparse ISA {info.get('deepsparse_isa')}, VNNI {info.get('vnni')}; "
+          f"load average {_load(info['load_average_start'])}", flush=True)
+
+    print(format_table([]), flush=True)  # the header; rows follow as they are measured
+    torch.manual_seed(args.seed)
+    gen = torch.Generator().manual_seed(args.seed)
+    batches = [torch.randn(4, 3, size, size, generator=gen) for _ in range(2)]
+    base = getattr(convnets, args.arch)().eval()
+    calibrate_batch_norms(base, batches)
+    sample = torch.randn(1, 3, size, size, generator=gen)
+    rows: list[dict] = []
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         out_dir = Path(args.keep or tmp)
         out_dir.mkdir(parents=True, exist_ok=True)
-        for sparsity, quantized in variants:
-            label = f"{sparsity:.0%}" + (" int8" if quantized else "")
-            t0 = time.perf_counter()
-            model = build(sparsity, quantized, args.seed)
-            path = out_dir / f"resnet18-{int(round(sparsity * 100))}{'-int8' if quantized else ''}.onnx"
-            exported = export_onnx(model, torch.randn(1, 3, 224, 224), path)
-            report = bench(path, ("onnxruntime", "deepsparse"), batch_sizes,
-                           warmup=args.warmup, iterations=args.iterations)
-            for bs in batch_sizes:
-                ort, ds = report.get("onnxruntime", bs), report.get("deepsparse", bs)
-                rows.append({"model": label, "sparsity": sparsity, "quantized": quantized,
-                             "measured_sparsity": exported.sparsity, "batch_size": bs,
-                             "onnx_bytes": exported.bytes, "gzip_bytes": exported.gzip_bytes,
-                             "onnxruntime_ms": ort.median_ms if ort else None,
-                             "onnxruntime_p90_ms": ort.p90_ms if ort else None,
-                             "deepsparse_ms": ds.median_ms if ds else None,
-                             "deepsparse_p90_ms": ds.p90_ms if ds else None,
-                             "deepsparse_skipped": ds.skipped if ds else None})
-            print(f"  {label}: built, exported and timed in {time.perf_counter() - t0:.0f} s",
-                  file=sys.stderr, flush=True)
-    print_table(rows)
+        for sparsity in sparsities:
+            pruned = copy.deepcopy(base)
+            if sparsity > 0:
+                apply_oneshot(PRUNE_RECIPE.format(sparsity=sparsity), pruned)
+            for int8 in (False,) if args.no_int8 else (False, True):
+                t0 = time.perf_counter()
+                label = f"{sparsity:.0%}" + (" int8" if int8 else " fp32")
+                model = copy.deepcopy(pruned) if int8 else pruned
+                row_base = {"model": label, "sparsity": sparsity, "int8": int8}
+                try:
+                    if int8:
+                        quantize(model, RESNET_QAT_RECIPE, batches)
+                    path = out_dir / f"{args.arch}-{round(sparsity * 100)}-{'int8' if int8 else 'fp32'}.onnx"
+                    exported = export_onnx(model, sample, path)
+                except Exception as e:  # a failed build/export is a row, not a crash
+                    for bs in batch_sizes:
+                        rows.append({**row_base, "batch_size": bs,
+                                     "error": f"{type(e).__name__}: {str(e)[:300]}"})
+                    print(f"  {label}: FAILED: {type(e).__name__}: {e}", file=sys.stderr)
+                    continue
+                report = bench(path, ("onnxruntime", "deepsparse"), batch_sizes,
+                               warmup=args.warmup, iterations=args.iterations)
+                agree = agreement(path, batch_size=1) if int8 else None
+                for bs in batch_sizes:
+                    ort, ds = report.get("onnxruntime", bs), report.get("deepsparse", bs)
+                    rows.append({
+                        **row_base, "batch_size": bs,
+                        "measured_sparsity": exported.sparsity,
+                        "onnx_sparsity": exported.onnx_sparsity,
+                        "quantized_graph": exported.quantized,
+                        "ops": exported.ops,
+                        "onnx_bytes": exported.bytes, "gzip_bytes": exported.gzip_bytes,
+                        "onnxruntime_ms": ort.median_ms, "onnxruntime_p90_ms": ort.p90_ms,
+                        "onnxruntime_skipped": ort.skipped,
+                        "deepsparse_ms": ds.median_ms, "deepsparse_p90_ms": ds.p90_ms,
+                        "deepsparse_skipped": ds.skipped,
+                        "deepsparse_vs_onnxruntime": agree.to_dict() if agree else None,
+                        "iterations": args.iterations})
+                print(f"  {label}: built, exported and timed in "
+                      f"{time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+                # rows so far, as they complete: a run cut short keeps what it measured
+                print("\n".join(format_table(rows).splitlines()[-len(batch_sizes):]),
+                      flush=True)
+                if args.json:
+                    _write(args.json, args, size, info, rows, [], partial=True)
+    info["load_average_end"] = os.getloadavg()
+    info["seconds"] = round(time.perf_counter() - started, 1)
+    print(f"\n{args.arch} {size}x{size}; DeepSparse ISA {info.get('deepsparse_isa')}, "
+          f"VNNI {info.get('vnni')}, {info.get('cpu_count')} CPUs; load average "
+          f"{_load(info['load_average_start'])} at start, {_load(info['load_average_end'])} "
+          f"at end; medians of {args.iterations} runs")
+    print(format_table(rows))
+    goals = check_goals(rows)
+    for what, ok, detail in goals:
+        print(f"{'met   ' if ok else 'MISSED'} {what}: {detail}")
     if args.json:
-        Path(args.json).write_text(json.dumps({"machine": info, "rows": rows}, indent=2) + "\n")
+        _write(args.json, args, size, info, rows, goals, partial=False)
+        print(f"(written to {args.json})")
+    return 0
 
 
-def print_table(rows: list[dict]) -> None:
-    dense = {r["batch_size"]: r["onnxruntime_ms"] for r in rows
-             if r["sparsity"] == 0 and not r["quantized"]}
-    print()
-    print("| model | batch | gzip MB | onnxruntime ms (p90) | DeepSparse ms (p90) | "
-          "DS vs ORT, same model | DS vs dense ORT |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+def _write(path: str, args: argparse.Namespace, size: int, info: dict, rows: list[dict],
+           goals: list[tuple[str, bool, str]], *, partial: bool) -> None:
+    Path(path).write_text(json.dumps(
+        {"arch": args.arch, "image_size": size, "partial": partial, "machine": info,
+         "load_average_now": os.getloadavg(), "rows": rows,
+         "goals": [{"goal": w, "met": ok, "detail": d} for w, ok, d in goals]},
+        indent=2) + "\n")
+
+
+def _load(avg: tuple[float, ...]) -> str:
+    return " ".join(f"{v:.2f}" for v in avg)
+
+
+def _find(rows: list[dict], sparsity: float, int8: bool, bs: int) -> dict | None:
     for r in rows:
+        if r["sparsity"] == sparsity and r["int8"] == int8 and r["batch_size"] == bs:
+            return r
+    return None
+
+
+def format_table(rows: list[dict]) -> str:
+    """Markdown: one line per model and batch size."""
+    lines = ["| model | batch | gzip MB | smaller (gzip) | onnxruntime ms | DeepSparse ms | "
+             "DS vs dense fp32 ORT | DS vs ORT (int8 outputs) |",
+             "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        if "error" in r:
+            lines.append(f"| {r['model']} | {r['batch_size']} | - | - | - | - | - | "
+                         f"failed: {r['error']} |")
+            continue
+        dense = _find(rows, 0.0, False, r["batch_size"]) or {}
+        base_ms, base_gz = dense.get("onnxruntime_ms"), dense.get("gzip_bytes")
         ort, ds = r["onnxruntime_ms"], r["deepsparse_ms"]
-        same = f"{ort / ds:.2f}x" if ort and ds else "-"
-        base = dense.get(r["batch_size"])
-        vs_dense = f"{base / ds:.2f}x" if base and ds else "-"
-        ds_text = f"{ds:.1f} ({r['deepsparse_p90_ms']:.1f})" if ds else (
-            r["deepsparse_skipped"] or "-")
-        print(f"| {r['model']} | {r['batch_size']} | {r['gzip_bytes'] / 1e6:.1f} | "
-              f"{ort:.1f} ({r['onnxruntime_p90_ms']:.1f}) | {ds_text} | {same} | {vs_dense} |")
+        agree = r.get("deepsparse_vs_onnxruntime")
+        agree_text = "-"
+        if agree:
+            agree_text = (agree["skipped"] if agree["skipped"] else
+                          f"cos {agree['cosine']:.4f}, max abs {agree['max_abs_diff']:.3g}")
+        lines.append(
+            f"| {r['model']} | {r['batch_size']} | {r['gzip_bytes'] / 1e6:.1f} | "
+            f"{base_gz / r['gzip_bytes']:.1f}x | "
+            + (f"{ort:.1f} | " if ort else f"{r['onnxruntime_skipped']} | ")
+            + (f"{ds:.1f} | " if ds else f"{r['deepsparse_skipped']} | ")
+            + (f"{base_ms / ds:.1f}x | " if base_ms and ds else "- | ")
+            + f"{agree_text} |")
+    return "\n".join(lines)
+
+
+def check_goals(rows: list[dict]) -> list[tuple[str, bool, str]]:
+    out = []
+    dense = _find(rows, 0.0, False, 16)
+    target = _find(rows, 0.9, True, 16)
+    if dense and target and "error" not in target and "error" not in dense:
+        ds, ort = target.get("deepsparse_ms"), dense.get("onnxruntime_ms")
+        if ds and ort:
+            out.append((f"90% int8 in DeepSparse >= {SPEEDUP_GOAL:g}x faster than dense fp32 "
+                        "in onnxruntime at batch 16", ort / ds >= SPEEDUP_GOAL,
+                        f"{ds:.1f} ms vs {ort:.1f} ms ({ort / ds:.1f}x)"))
+        else:
+            out.append(("90% int8 in DeepSparse at batch 16", False,
+                        target.get("deepsparse_skipped") or "not measured"))
+        ratio = dense["gzip_bytes"] / target["gzip_bytes"]
+        out.append((f"90% int8 >= {GZIP_GOAL:g}x smaller than dense fp32 after gzip",
+                    ratio >= GZIP_GOAL,
+                    f"{target['gzip_bytes'] / 1e6:.1f} MB vs {dense['gzip_bytes'] / 1e6:.1f} MB "
+                    f"({ratio:.1f}x)"))
+    return out
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -4,7 +4,9 @@ Each step prints the command it runs, then its real output: lint, validate and f
 the examples; scale the YOLOv5-guide recipes to the demo's epoch budget, diff, show and plot
 the schedule; then train dense / pruned / pruned+quantized models on scikit-learn's digits
 through SparseML, export them to ONNX and benchmark them in onnxruntime and DeepSparse
-(`demo-output/report.json` and one table at the end).
+(`demo-output/report.json` and one table at the end); then the guide's own architecture,
+YOLOv5s at 640x640, through the guide's GMP and QAT recipes on synthetic images (the
+`"yolov5s"` section of the report and a second table). `--skip-yolov5s` leaves that out.
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ OUT = ROOT / "demo-output"
 CLI = [sys.executable, "-m", "recipe_studio"]
 #: the epoch budget every recipe is rescaled to for the digits runs
 EPOCHS = 20
+#: YOLOv5s: the guide's recipes rescaled to a short budget on synthetic 640x640 images
+#: (2 steps of 2 images per epoch), timed at batch 1 and 16 with few iterations: a few
+#: minutes on 2 cores
+YOLO = {"image_size": 640, "batch_size": 2, "steps": 2, "gmp_epochs": 2, "qat_epochs": 1,
+        "batch_sizes": (1, 16), "bench_iterations": 5, "bench_warmup": 2}
 
 
 def step(title: str, args: list[str], *, expect: set[int] = frozenset({0})) -> int:
@@ -63,11 +70,13 @@ def main() -> None:
     step("...and as a picture",
          ["plot", f"{out}/prune-quantize.{EPOCHS}ep.yaml", "--steps-per-epoch", "23", "-o",
           f"{out}/prune-quantize.{EPOCHS}ep.png"])
-    train_and_benchmark()
+    report = train_and_benchmark()
+    if "--skip-yolov5s" not in sys.argv[1:]:
+        yolov5s(report)
     print(f"\nDemo finished in {time.perf_counter() - STARTED:.0f} s; outputs are in {out}/")
 
 
-def train_and_benchmark() -> None:
+def train_and_benchmark() -> dict:
     """Dense vs pruned vs pruned+quantized on digits, through SparseML, ONNX and DeepSparse."""
     print(f"\n=== Train on scikit-learn's digits with SparseML ({EPOCHS} epochs each), export "
           "to ONNX, benchmark in onnxruntime and DeepSparse", flush=True)
@@ -89,6 +98,27 @@ def train_and_benchmark() -> None:
     missed = [what for what, ok, _ in targets(report) if not ok]
     if missed:
         print("targets missed: " + "; ".join(missed))
+    return report
+
+
+def yolov5s(report: dict) -> None:
+    """YOLOv5s through the guide's two recipes; adds `"yolov5s"` to report.json."""
+    from recipe_studio.bridge.demo import format_yolov5s_table, run_yolov5s
+    from recipe_studio.bridge.trainer import write_json
+
+    out = OUT.relative_to(ROOT)
+    for name, epochs in (("gmp", YOLO["gmp_epochs"]), ("qat", YOLO["qat_epochs"])):
+        step(f"Scale the guide's {name.upper()} recipe to the YOLOv5s run's {epochs} epoch(s)",
+             ["scale", f"examples/yolov5-{name}.yaml", "--epochs", str(epochs), "-o",
+              f"{out}/yolov5-{name}.{epochs}ep.yaml"])
+    print(f"\n=== YOLOv5s ({YOLO['image_size']}x{YOLO['image_size']}, the guide's architecture, "
+          "random weights) through the same recipes on synthetic images, exported and "
+          "benchmarked in onnxruntime and DeepSparse", flush=True)
+    section = run_yolov5s(OUT / "yolov5s", log=lambda line: print(line, flush=True), **YOLO)
+    report["yolov5s"] = section
+    write_json(OUT / "report.json", report)
+    print("\n=== YOLOv5s results (demo-output/report.json, \"yolov5s\")\n")
+    print(format_yolov5s_table(section))
 
 
 def ratio(report: dict) -> float:

@@ -12,6 +12,9 @@ Importing it costs nothing.
   then onnxruntime load and sparsity checks.
 * :func:`bench` — latency/throughput in onnxruntime and DeepSparse.
 * :func:`train` — the loop behind `recipe-studio train` (DDP under torchrun).
+* :mod:`~recipe_studio.bridge.convnets` — QAT-ready ResNet-18/50 and YOLOv5s built in code;
+  :mod:`~recipe_studio.bridge.qat` — the guard that refuses models QAT would turn into NaN
+  (:class:`QATNotReady`), BN calibration and recipe-driven quantization for export.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
     from recipe_studio.bridge.export import ExportError, ExportResult, export_onnx
     from recipe_studio.bridge.tasks import Task
     from recipe_studio.bridge.trainer import TrainResult, train
+    from recipe_studio.bridge.qat import QATNotReady
 
 _LAZY = {
     "apply": "manager", "apply_oneshot": "manager", "Handle": "manager",
@@ -35,6 +39,7 @@ _LAZY = {
     "export_onnx": "export", "ExportResult": "export", "ExportError": "export",
     "bench": "benchmark", "BenchReport": "benchmark", "BenchResult": "benchmark",
     "Task": "tasks", "train": "trainer", "TrainResult": "trainer",
+    "QATNotReady": "qat",
 }
 
 __all__ = ["MissingDependency", "require", *_LAZY]

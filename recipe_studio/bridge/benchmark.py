@@ -281,3 +281,90 @@ def _deepsparse_times(path: str, batch_size: int, num_threads: int | None, warmu
 def _first_line(e: BaseException) -> str:
     text = str(e).strip() or type(e).__name__
     return text.splitlines()[0][:200]
+
+
+@dataclass
+class Agreement:
+    """DeepSparse's outputs against onnxruntime's on the same file and inputs."""
+
+    batch_size: int
+    #: largest |DeepSparse - onnxruntime| over all outputs
+    max_abs_diff: float | None = None
+    #: root-mean-square difference over the onnxruntime outputs' root-mean-square
+    rel_rms_diff: float | None = None
+    #: cosine similarity of the flattened outputs (1.0: same direction)
+    cosine: float | None = None
+    #: fraction of rows (first output, last axis) whose argmax agrees
+    argmax_agreement: float | None = None
+    skipped: str | None = None
+
+    def within(self, *, cosine: float, rel_rms: float) -> bool:
+        return (self.skipped is None and self.cosine is not None
+                and self.cosine >= cosine and (self.rel_rms_diff or 0.0) <= rel_rms)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"batch_size": self.batch_size, "max_abs_diff": self.max_abs_diff,
+                "rel_rms_diff": self.rel_rms_diff, "cosine": self.cosine,
+                "argmax_agreement": self.argmax_agreement, "skipped": self.skipped}
+
+
+_DEEPSPARSE_OUTPUTS_CHILD = """
+import sys, numpy
+from recipe_studio.bridge._deps import require
+from recipe_studio.bridge.benchmark import model_inputs
+path, out, bs, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+engine = require("deepsparse").compile_model(path, batch_size=bs)
+outputs = engine.run(list(model_inputs(path, bs, seed=seed).values()))
+numpy.savez(out, *outputs)
+print("RESULT ok")
+"""
+
+
+def agreement(onnx_path: str | os.PathLike[str], batch_size: int = 1, *,
+              seed: int = 0) -> Agreement:
+    """Run the same random inputs through onnxruntime (here) and DeepSparse (in a child
+    process: its engine can end the process) and compare the outputs. A DeepSparse failure
+    is reported in `skipped`, with its cause."""
+    import subprocess
+    import sys
+    import tempfile
+
+    numpy = require("numpy")
+    ort = require("onnxruntime")
+    path = os.fspath(onnx_path)
+    result = Agreement(batch_size=batch_size)
+    feed = model_inputs(path, batch_size, seed=seed)
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    expected = session.run(None, feed)
+    if not available("deepsparse"):
+        result.skipped = "deepsparse is not installed"
+        return result
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "outputs.npz")
+        env = {**os.environ, "NM_DISABLE_ANALYTICS": "1"}
+        proc = subprocess.run([sys.executable, "-c", _DEEPSPARSE_OUTPUTS_CHILD, path, out,
+                               str(batch_size), str(seed)],
+                              capture_output=True, text=True, env=env, timeout=1800)
+        if proc.returncode != 0 or not os.path.exists(out):
+            lines = [ln.strip() for ln in (proc.stderr + proc.stdout).splitlines() if ln.strip()]
+            cause = [ln for ln in lines if ln.startswith(("Assertion at", "Error:"))] or lines[-1:]
+            result.skipped = (f"DeepSparse cannot run the model: exit status {proc.returncode}"
+                              + (f": {cause[0][:200]}" if cause else ""))
+            return result
+        with numpy.load(out) as data:
+            got = [data[f"arr_{i}"] for i in range(len(data.files))]
+    a = numpy.concatenate([e.astype("float64").ravel() for e in expected])
+    b = numpy.concatenate([g.astype("float64").ravel() for g in got])
+    if a.shape != b.shape:
+        result.skipped = f"output sizes differ: onnxruntime {a.size}, DeepSparse {b.size}"
+        return result
+    diff = b - a
+    result.max_abs_diff = float(numpy.abs(diff).max())
+    rms = float(numpy.sqrt(numpy.mean(a * a)))
+    result.rel_rms_diff = float(numpy.sqrt(numpy.mean(diff * diff))) / rms if rms else 0.0
+    norm = float(numpy.linalg.norm(a) * numpy.linalg.norm(b))
+    result.cosine = float(a @ b) / norm if norm else (1.0 if not a.any() and not b.any() else 0.0)
+    first_e, first_g = expected[0], got[0]
+    if first_e.ndim >= 2 and first_e.shape == first_g.shape:
+        result.argmax_agreement = float(numpy.mean(first_e.argmax(-1) == first_g.argmax(-1)))
+    return result

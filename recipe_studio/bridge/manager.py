@@ -435,6 +435,9 @@ def apply(recipe: str | os.PathLike[str] | Recipe, model: Any, optimizer: Any,
 
     Raises:
         RecipeError: the recipe has errors (nothing was modified).
+        QATNotReady: the recipe quantizes and the model would make QAT produce NaN (a zero
+            BatchNorm gamma in a conv-BN pair, NaN/inf weights or observers); a
+            :class:`RecipeError` too; nothing was modified.
         MissingDependency: the `sparseml` extra is not installed.
     """
     if int(steps_per_epoch) <= 0:
@@ -447,6 +450,11 @@ def apply(recipe: str | os.PathLike[str] | Recipe, model: Any, optimizer: Any,
     loggers = _loggers(log_file)
     manager = optim.ScheduledModifierManager.from_yaml(finalized)
     base = unwrap(model)
+    from recipe_studio.bridge.qat import check_qat_ready, quantization_fusers
+
+    # a model that would make QAT produce NaN is refused before SparseML modifies it
+    for fuse in quantization_fusers(manager):
+        check_qat_ready(base, fuse=fuse)
     wrapped = manager.modify(base, optimizer, steps_per_epoch=int(steps_per_epoch),
                              loggers=loggers)
     return Handle(manager=manager, optimizer=wrapped, model=base, recipe=loaded,

@@ -148,3 +148,68 @@ def load_task(spec: str | Callable[..., Any], *, seed: int = 0) -> Task:
         raise TaskError(f"task `{label}` returned {type(task).__name__}, not a Task or a "
                         "(model, train_loader, evaluate, sample_input) tuple")
     return task
+
+
+def synthetic_detection_data(n: int, image_size: int = 640, *, seed: int = 0,
+                             max_boxes: int = 3) -> tuple[Any, Any]:
+    """Synthetic detection images and objectness targets, generated (nothing downloaded).
+
+    Each image is dim noise with 1..`max_boxes` bright rectangles; the target marks, at each
+    of YOLOv5's three output levels (strides 8, 16, 32) and for all three anchors, the grid
+    cell holding a rectangle's centre. Returns `(images [n, 3, S, S], targets [n, 3, cells])`
+    where `cells` runs over the three levels' grids, flattened in order.
+    """
+    torch = require("torch")
+    from recipe_studio.bridge.convnets import STRIDES
+
+    gen = torch.Generator().manual_seed(seed)
+    images = torch.rand(n, 3, image_size, image_size, generator=gen) * 0.2
+    grids = [image_size // s for s in STRIDES]
+    maps = [torch.zeros(n, 3, g, g) for g in grids]
+    for i in range(n):
+        count = int(torch.randint(1, max_boxes + 1, (1,), generator=gen))
+        for _ in range(count):
+            w, h = (int(v) for v in torch.randint(image_size // 16, image_size // 3, (2,),
+                                                  generator=gen))
+            x0 = int(torch.randint(0, image_size - w, (1,), generator=gen))
+            y0 = int(torch.randint(0, image_size - h, (1,), generator=gen))
+            colour = torch.rand(3, 1, 1, generator=gen) * 0.8 + 0.2
+            images[i, :, y0:y0 + h, x0:x0 + w] = colour
+            cx, cy = x0 + w / 2, y0 + h / 2
+            for m, s in zip(maps, STRIDES):
+                m[i, :, min(int(cy // s), m.shape[2] - 1), min(int(cx // s), m.shape[3] - 1)] = 1
+    targets = torch.cat([m.flatten(2) for m in maps], 2)
+    return images, targets
+
+
+def objectness_loss(outputs: Any, targets: Any) -> Any:
+    """A simple synthetic detection loss: binary cross-entropy of YOLOv5's objectness
+    logits (channel 4 of every anchor at every cell of the three raw output maps) against
+    :func:`synthetic_detection_data`'s targets."""
+    torch = require("torch")
+    logits = torch.cat([o[..., 4].flatten(2) for o in outputs], 2)
+    return torch.nn.functional.binary_cross_entropy_with_logits(logits, targets)
+
+
+def yolov5s(*, seed: int = 0, image_size: int = 640, batch_size: int = 2, steps: int = 2,
+            model: Any = None) -> Task:
+    """YOLOv5s (`recipe_studio.bridge.convnets.yolov5s`) on synthetic images with
+    :func:`objectness_loss`: `steps` batches of `batch_size` per epoch. Accuracy cannot be
+    judged on synthetic data, so `evaluate` measures nothing (the digits task is the
+    accuracy evidence). The batch-norm statistics of a new model are settled on the first
+    batch, as a trained model's would be."""
+    torch = require("torch")
+    from recipe_studio.bridge.convnets import yolov5s as build
+    from recipe_studio.bridge.qat import calibrate_batch_norms
+
+    images, targets = synthetic_detection_data(batch_size * steps, image_size, seed=seed)
+    batches = [(images[i:i + batch_size], targets[i:i + batch_size])
+               for i in range(0, len(images), batch_size)]
+    if model is None:
+        torch.manual_seed(seed)
+        model = build()
+        calibrate_batch_norms(model, [batches[0][0]])
+        model.train()
+    sample = synthetic_detection_data(1, image_size, seed=seed + 1)[0]
+    return Task(model=model, train_loader=batches, evaluate=lambda m: {},
+                sample_input=sample, loss_fn=objectness_loss, name="yolov5s", lr=0.01)

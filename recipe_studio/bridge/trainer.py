@@ -281,6 +281,9 @@ def _train(loaded: Any, recipe_arg: Any, task_arg: Any, out_dir: Any, env: _Dist
     optimizer = torch.optim.SGD(model.parameters(), lr=task.lr, momentum=task.momentum,
                                 weight_decay=task.weight_decay)
     log_file = out / FILES["log"] if out is not None and env.main else None
+    # SparseML's QAT fuses conv-BN when the recipe is applied, which needs train mode (a
+    # model passed in after an earlier run is in eval mode)
+    train_model.train()
     handle = apply(loaded, train_model, optimizer, steps, log_file=log_file)
     if on_start is not None and env.main:
         on_start(handle, task)
