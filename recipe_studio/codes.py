@@ -1,6 +1,6 @@
 """The diagnostic codes the recipe core (reading, parsing, variables, models) emits.
 
-Codes are `RS` + three digits, grouped by family (see README's rule table):
+Codes are `RS` + three digits, grouped by family (see docs/rules/index.md):
 0xx file form and YAML, 1xx structure, 2xx field values, 3xx variables and `eval`,
 4xx schedule vs training length, 5xx pruning, 6xx quantization, 7xx learning rate,
 8xx model-aware, 9xx style and meta. Lint rules (``recipe_studio.rules``) add their own

@@ -20,7 +20,7 @@ def lsp(
 
     Diagnostics from the full lint engine, hover, completion, fixes, navigation, formatting.
 
-    See the README for VS Code, Neovim and Helix.
+    See docs/editors.md for VS Code, Neovim and Helix.
     """
     try:
         from recipe_studio.lsp.server import serve
