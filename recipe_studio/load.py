@@ -189,6 +189,7 @@ class _Loader:
         return self.finish()
 
     def finish(self) -> Recipe:
+        self.check_manager_sort()
         not_a_recipe = self._not_a_recipe()
         if not_a_recipe is not None:
             self.diags = [not_a_recipe]
@@ -196,6 +197,31 @@ class _Loader:
         for i, m in enumerate(self.recipe.modifiers):
             m.index = i
         return self.recipe
+
+    def check_manager_sort(self) -> None:
+        """SparseML's manager sorts each modifier list as it loads it; where two modifiers
+        tie on end and start it compares their `identifier()`s, which can raise (see
+        `schedule.order.ordering_failure`): then `from_yaml` fails, so this is a load error."""
+        from recipe_studio.schedule.order import ordering_failure
+
+        modifiers = self.recipe.modifiers
+        lists = ([[modifiers[i] for i in s.modifiers] for s in self.recipe.stages]
+                 if self.recipe.stages else [modifiers])
+        for entries in lists:
+            failure = ordering_failure([m for m in entries if m.spec is not None])
+            if failure is None:
+                continue
+            entry, other, error = failure
+            site = entry.fields.get(("submodules",))
+            span = site.value_span if site is not None else entry.tag_span
+            self.add(codes.INVALID_TYPE.diag(
+                f"`!{entry.type}`: `submodules` must be a list of module names, got "
+                f"{fmt(entry.args.get('submodules'))}; SparseML's manager reads it to order this "
+                f"modifier against `!{other.type}` (same start and end epochs) and fails with "
+                f"{error}", span, path=self.path,
+                help="write a list, e.g. `submodules: [model]`, or leave the field out",
+                related=(Related(other.tag_span, "the modifier it is ordered against"),)
+                if other.tag_span is not None else ()))
 
     # -- the recipe mapping ------------------------------------------------------------
     def mapping(self, root: YMap) -> None:

@@ -179,6 +179,55 @@ def _comparator(one: tuple[ModifierEntry, str], two: tuple[ModifierEntry, str]) 
     return c
 
 
+def identifier_failure(entry: ModifierEntry) -> str | None:
+    """The exception SparseML's `identifier()` raises for this modifier, or None.
+
+    `identifier()` reads every serialisable property; the legacy QuantizationModifier's
+    `submodules` getter is `list(self._submodules)`, which fails on a number or a bool
+    (`legacy_modifier_quantization.py:232`). The constructor accepts such a value, so the
+    recipe loads unless the manager's sort needs the identifier (see :func:`ordering_failure`).
+    """
+    if entry.spec is None or type(entry.spec).__name__ != "LegacyQuantizationModifier":
+        return None
+    value = entry.args.get("submodules")
+    if isinstance(value, (bool, int, float)):
+        return f"TypeError: '{type(value).__name__}' object is not iterable"
+    return None
+
+
+def ordering_failure(entries: Sequence[ModifierEntry]
+                     ) -> tuple[ModifierEntry, ModifierEntry, str] | None:
+    """Replays `BaseManager._sort_modifiers_list` (the same `sorted` over the same
+    comparator, so the same pairs are compared) and returns the first comparison whose
+    identifier tie-break reaches a modifier whose `identifier()` raises: (that modifier,
+    the one it was compared with, the error). None when the sort never needs it."""
+    failing = {id(e): why for e in entries if (why := identifier_failure(e))}
+    if not failing:
+        return None
+    found: list[tuple[ModifierEntry, ModifierEntry, str]] = []
+
+    class _Stop(Exception):
+        pass
+
+    def cmp(one: ModifierEntry, two: ModifierEntry) -> int:
+        c = _cmp_ends(_end(one), _end(two))
+        if c == 0:
+            c = _cmp_starts(_start(one), _start(two))
+        if c == 0:
+            for a, b in ((one, two), (two, one)):  # SparseML computes one's, then two's
+                if id(a) in failing:
+                    found.append((a, b, failing[id(a)]))
+                    raise _Stop
+            c = _cmp_ids(identifier(one), identifier(two))
+        return c
+
+    try:
+        sorted(entries, key=functools.cmp_to_key(cmp))
+    except _Stop:
+        return found[0]
+    return None
+
+
 def sort_modifiers(entries: Sequence[ModifierEntry]) -> list[ModifierEntry]:
     """One modifier list in SparseML's order (`BaseManager._sort_modifiers_list`)."""
     keyed = [(e, identifier(e)) for e in entries]
