@@ -23,7 +23,7 @@ if str(ROOT) not in sys.path:
 
 from recipe_studio.rules import registry  # noqa: E402
 from recipe_studio.rules._base import Rule  # noqa: E402
-from recipe_studio.rules.docs import rule_page  # noqa: E402
+from recipe_studio.rules.docs import rule_page, table_cells  # noqa: E402
 
 RULES_DIR = ROOT / "docs" / "rules"
 README = ROOT / "README.md"
@@ -55,18 +55,9 @@ def index() -> str:
              "| code | name | family | severity | fix | what it catches |",
              "|---|---|---|---|---|---|"]
     for r in registry.ALL_RULES:
-        fix = {"always": "yes", "sometimes": "some", "never": ""}[r.fix]
-        flags = []
-        if r.from_loader:
-            flags.append("validate")
-        if r.needs_model:
-            flags.append("`--model`")
-        if r.needs_steps:
-            flags.append("`--steps-per-epoch`")
-        extra = f" ({', '.join(flags)})" if flags else ""
-        summary = r.summary.replace("|", "\\|")
+        fix, summary = table_cells(r)
         lines.append(f"| [{r.code}]({page_name(r)}) | [`{r.name}`]({page_name(r)}) | "
-                     f"{r.family} | {r.severity.value} | {fix} | {summary}{extra} |")
+                     f"{r.family} | {r.severity.value} | {fix} | {summary} |")
     return "\n".join(lines) + "\n"
 
 

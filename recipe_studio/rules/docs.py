@@ -25,20 +25,26 @@ def rule_page(r: Rule) -> str:
     return f"{head}\n\n{body[0].strip()}\n\n{' '.join(meta)}\n\n{rest}\n"
 
 
+def table_cells(r) -> tuple[str, str]:
+    """A rule's `fix` cell (`yes`/`some`/empty) and its summary with what it needs
+    (`validate`, `--model`, `--steps-per-epoch`), escaped for a Markdown table."""
+    fix = {"always": "yes", "sometimes": "some", "never": ""}[r.fix]
+    flags = []
+    if r.from_loader:
+        flags.append("validate")
+    if r.needs_model:
+        flags.append("`--model`")
+    if r.needs_steps:
+        flags.append("`--steps-per-epoch`")
+    extra = f" ({', '.join(flags)})" if flags else ""
+    return fix, r.summary.replace("|", "\\|") + extra
+
+
 def rules_table() -> str:
-    """The Markdown table of every rule (README and `recipe-studio rule`)."""
+    """The Markdown table of every rule (`recipe-studio rule`)."""
     lines = ["| code | name | severity | fix | what it catches |",
              "|---|---|---|---|---|"]
     for r in registry.ALL_RULES:
-        fix = {"always": "yes", "sometimes": "some", "never": ""}[r.fix]
-        flags = []
-        if r.from_loader:
-            flags.append("validate")
-        if r.needs_model:
-            flags.append("`--model`")
-        if r.needs_steps:
-            flags.append("`--steps-per-epoch`")
-        extra = f" ({', '.join(flags)})" if flags else ""
-        summary = r.summary.replace("|", "\\|")
-        lines.append(f"| {r.code} | `{r.name}` | {r.severity.value} | {fix} | {summary}{extra} |")
+        fix, summary = table_cells(r)
+        lines.append(f"| {r.code} | `{r.name}` | {r.severity.value} | {fix} | {summary} |")
     return "\n".join(lines)
