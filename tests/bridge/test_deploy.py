@@ -6,7 +6,7 @@ import pytest
 
 pytestmark = pytest.mark.sparseml
 
-torch = pytest.importorskip("torch")
+import torch  # noqa: E402  (the sparseml extra: missing it is a failure, not a skip)
 
 
 # ----------------------------------------------------------------- model definitions
@@ -163,7 +163,7 @@ AGREEMENT = {"cosine": 0.95, "rel_rms": 0.35}
 @pytest.mark.slow
 @pytest.mark.parametrize("arch", ["resnet18", "resnet50"])
 def test_int8_resnet_compiles_in_deepsparse_and_matches_onnxruntime(arch, tmp_path):
-    pytest.importorskip("deepsparse")
+    import deepsparse  # noqa: F401  (installed with the sparseml extra)
     from recipe_studio.bridge import apply_oneshot, export_onnx
     from recipe_studio.bridge import convnets
     from recipe_studio.bridge.benchmark import agreement
