@@ -11,7 +11,9 @@ from recipe_studio.cli import app
 from recipe_studio.cli.common import (
     EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, stdin_requested, usage_error,
 )
-from recipe_studio.cli.options import DiffOption, StdinFilenameOption, quiet_option
+from recipe_studio.cli.options import (
+    DiffOption, ForceOption, StdinFilenameOption, quiet_option,
+)
 
 
 @app.command("format")
@@ -24,10 +26,7 @@ def format_(
     ] = False,
     diff: DiffOption = False,
     quiet: Annotated[bool, quiet_option("Print only errors.")] = False,
-    force: Annotated[bool, typer.Option(
-        "--force", help="Write even read-only files (their mode is kept) or into read-only "
-                        "directories, and write hard-linked files in place (every link gets "
-                        "the new text; that write is not atomic).")] = False,
+    force: ForceOption = False,
     stdin_filename: StdinFilenameOption = None,
 ) -> None:
     """Canonical layout: 2-space indentation, fields in SparseML's order, float epochs.

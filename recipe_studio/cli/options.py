@@ -55,6 +55,13 @@ ColorOption = Annotated[
 ]
 
 
+#: `--force` of the commands that rewrite recipe files in place (scale, format, lint --fix)
+ForceOption = Annotated[bool, typer.Option(
+    "--force", help="Write even read-only files (their mode is kept) or into read-only "
+                    "directories, and write hard-linked files in place (every link gets the "
+                    "new text; that write is not atomic).")]
+
+
 def quiet_option(help: str) -> typer.models.OptionInfo:
     """`-q/--quiet`: print less (what is left is the command's to say)."""
     return typer.Option("--quiet", "-q", help=help)

@@ -12,7 +12,7 @@ from recipe_studio.cli.common import (
     EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, parse_overrides, print_diagnostics, usage_error,
 )
 from recipe_studio.cli.options import (
-    ColorOption, DiagnosticFormat, DiffOption, VarOption, VarsOption, epochs_option,
+    ColorOption, DiagnosticFormat, DiffOption, ForceOption, VarOption, VarsOption, epochs_option,
     output_option, quiet_option,
 )
 
@@ -35,10 +35,7 @@ def scale(
         help="Round every value written to this many decimals (0 to 12).")] = None,
     diff: DiffOption = False,
     quiet: Annotated[bool, quiet_option("Print no summary of the changes.")] = False,
-    force: Annotated[bool, typer.Option(
-        "--force", help="Write even a read-only file (its mode is kept) or into a read-only "
-                        "directory, and write a hard-linked file in place (every link gets "
-                        "the new text; that write is not atomic).")] = False,
+    force: ForceOption = False,
     var: VarOption = None,
     vars_: VarsOption = None,
     color: ColorOption = None,
