@@ -62,7 +62,7 @@ def rule_counts(files: list[Path]) -> None:
     """Per-rule diagnostic counts over the corpus (the lint proof in issue 3)."""
     from collections import Counter
 
-    from recipe_studio.lint import LintSettings, lint
+    from recipe_studio.lint.engine import LintSettings, lint
 
     counts: Counter[tuple[str, str]] = Counter()
     where: dict[str, set[str]] = {}
@@ -103,7 +103,7 @@ def main() -> None:
           f"(runs: {', '.join(fmt_ms(t) for t in times)})")
 
     # in-process throughput
-    code = ("import sys,time; from recipe_studio.load import load; fs=sys.argv[1:]; "
+    code = ("import sys,time; from recipe_studio.read.load import load; fs=sys.argv[1:]; "
             "t=time.perf_counter(); [load(f) for f in fs]; print(time.perf_counter()-t)")
     out = subprocess.run([PY, "-c", code, *map(str, files)], capture_output=True, text=True,
                          env=env)

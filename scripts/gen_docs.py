@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from recipe_studio.rules import registry  # noqa: E402
-from recipe_studio.rules._base import Rule  # noqa: E402
-from recipe_studio.rules.docs import rule_page, table_cells  # noqa: E402
+from recipe_studio.lint import registry  # noqa: E402
+from recipe_studio.lint.rules._base import Rule  # noqa: E402
+from recipe_studio.lint.rules.docs import rule_page, table_cells  # noqa: E402
 
 RULES_DIR = ROOT / "docs" / "rules"
 README = ROOT / "README.md"

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from recipe_studio.recipe import ModifierEntry, Recipe
+from recipe_studio.read.recipe import ModifierEntry, Recipe
 from recipe_studio.schedule.formulas import gmp_target, lr_function_value, step_epoch
 
 #: pruners whose mask size follows the GMP target exactly (unstructured masks)

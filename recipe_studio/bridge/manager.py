@@ -26,8 +26,8 @@ from recipe_studio.bridge.expect import (
     MASK_PRUNERS, EpochExpectation, PrunerPlan, ScheduleSimulation, expected_zeros,
 )
 from recipe_studio.diagnostics import Diagnostic
-from recipe_studio.recipe import Recipe
-from recipe_studio.variables import Override
+from recipe_studio.read.recipe import Recipe
+from recipe_studio.read.variables import Override
 
 #: SparseML's modifier logs go here (instead of its default `sparse_logs/` in the cwd)
 SPARSEML_LOGGER = "recipe_studio.sparseml"
@@ -368,8 +368,8 @@ def load_recipe(recipe: str | os.PathLike[str] | Recipe, *,
     `recipe` is a path, recipe text (anything with a newline) or a loaded :class:`Recipe`.
     `--epochs` scaling applies to the recipe as written; `variables` override afterwards.
     """
-    from recipe_studio.load import load
-    from recipe_studio.source import SourceError, read_source
+    from recipe_studio.read.load import load
+    from recipe_studio.read.source import SourceError, read_source
 
     path: str | None = None
     text: str | None = None
@@ -386,7 +386,7 @@ def load_recipe(recipe: str | os.PathLike[str] | Recipe, *,
     else:
         path = os.fspath(recipe)
     if epochs is not None:
-        from recipe_studio.scale import ScaleError, scale_recipe_text
+        from recipe_studio.transform.scale import ScaleError, scale_recipe_text
 
         if text is None:
             try:
@@ -425,7 +425,7 @@ def apply(recipe: str | os.PathLike[str] | Recipe, model: Any, optimizer: Any,
         optimizer: the torch optimizer; train with `handle.optimizer`, the wrapped one.
         steps_per_epoch: optimizer steps per epoch (the same on every rank).
         variables: recipe variable overrides (`{"num_epochs": 20}` or `Override`s).
-        epochs: rescale the recipe to this many epochs first (`recipe_studio.scale`).
+        epochs: rescale the recipe to this many epochs first (`recipe_studio.transform.scale`).
         warn: emit :class:`ScheduleMismatch` warnings from the per-epoch callback.
         log_file: where SparseML's modifier logs go (default: nowhere; SparseML's own
             default would create `sparse_logs/` in the working directory).
@@ -443,7 +443,7 @@ def apply(recipe: str | os.PathLike[str] | Recipe, model: Any, optimizer: Any,
     if int(steps_per_epoch) <= 0:
         raise ValueError("steps_per_epoch must be a positive integer")
     loaded = load_recipe(recipe, variables=variables, epochs=epochs)
-    from recipe_studio.finalize import finalize_yaml
+    from recipe_studio.transform.finalize import finalize_yaml
 
     finalized = finalize_yaml(loaded)
     optim = require("sparseml.pytorch.optim")
@@ -467,7 +467,7 @@ def apply_oneshot(recipe: str | os.PathLike[str] | Recipe, model: Any, *,
     """Apply a recipe in one shot (SparseML's `manager.apply`: pruners jump to their final
     targets) and return the sparsity of every parameter a pruner touched."""
     loaded = load_recipe(recipe, variables=variables)
-    from recipe_studio.finalize import finalize_yaml
+    from recipe_studio.transform.finalize import finalize_yaml
 
     optim = require("sparseml.pytorch.optim")
     manager = optim.ScheduledModifierManager.from_yaml(finalize_yaml(loaded))

@@ -36,7 +36,7 @@ from recipe_studio.bridge.manager import EpochReport, Handle, apply, load_recipe
 from recipe_studio.bridge.export import ExportResult, export_onnx, prunable_weights
 from recipe_studio.bridge.tasks import Task, load_task
 from recipe_studio.io import atomic_write, atomic_write_bytes
-from recipe_studio.variables import Override
+from recipe_studio.read.variables import Override
 
 FILES = {"recipe": "recipe.yaml", "checkpoint": "model.pt", "onnx": "model.onnx",
          "metrics": "metrics.json", "log": "sparseml.log"}

@@ -15,7 +15,7 @@ from recipe_studio.cli.options import (  # noqa: F401
 
 if TYPE_CHECKING:
     from recipe_studio.diagnostics import Diagnostic
-    from recipe_studio.variables import Override
+    from recipe_studio.read.variables import Override
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -27,7 +27,7 @@ def usage_error(message: str) -> typer.Exit:
 
 def parse_overrides(var: Sequence[str] | None, vars_: str | None) -> list[Override]:
     """--var/--vars → overrides; a malformed one is a usage error (exit 2)."""
-    from recipe_studio.variables import parse_var_option, parse_vars_option
+    from recipe_studio.read.variables import parse_var_option, parse_vars_option
 
     out = []
     try:
@@ -74,7 +74,7 @@ def print_diagnostics(
         from recipe_studio.render.ci import render_sarif
 
         if rules is None:
-            from recipe_studio.rules.registry import ALL_RULES as rules
+            from recipe_studio.lint.registry import ALL_RULES as rules
         render_sarif(diagnostics, stream, rules, version=__version__)
         return
     if quiet:
@@ -88,7 +88,7 @@ def print_diagnostics(
 
         render_concise(diagnostics, stream, summary=summary, files_checked=files_checked)
         return
-    from recipe_studio.batch import lines_getter
+    from recipe_studio.cli.batch import lines_getter
     from recipe_studio.render.text import render
 
     getters: dict[str | None, object] = {}
@@ -123,9 +123,9 @@ def stdin_requested(paths: Sequence[str], stdin_filename: str | None) -> bool:
 
 def load_stdin(stdin_filename: str | None, overrides: Sequence[Override] = ()) -> Any:
     """The Recipe read from standard input (problems reading it are its diagnostics)."""
-    from recipe_studio.load import load
-    from recipe_studio.recipe import Recipe
-    from recipe_studio.source import SourceError, read_stdin
+    from recipe_studio.read.load import load
+    from recipe_studio.read.recipe import Recipe
+    from recipe_studio.read.source import SourceError, read_stdin
 
     try:
         source = read_stdin(stdin_filename)

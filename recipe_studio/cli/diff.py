@@ -37,7 +37,7 @@ def diff(
     Layout, comments, key order, anchors versus literals and `!pytorch.` prefixes are not
     differences. Exit 0 when equivalent, 1 when different, 2 on error.
     """
-    from recipe_studio.diff import DiffError, diff_paths
+    from recipe_studio.diff.semantic import DiffError, diff_paths
 
     overrides = parse_overrides(var, vars_)
     try:
@@ -78,7 +78,7 @@ def _fmt(value: Any) -> str:
 
 def render_text(result: Any, name_a: str, name_b: str, out: IO[str]) -> None:
     """The schedule summary, then one line per difference."""
-    from recipe_studio.diff import key_epochs
+    from recipe_studio.diff.semantic import key_epochs
 
     sa, sb = result.summary_a, result.summary_b
     rows: list[tuple[str, str, str]] = [

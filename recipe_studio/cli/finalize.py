@@ -40,9 +40,9 @@ def finalize(
 
     Refuses (exit 1, nothing written) when the recipe has errors.
     """
-    from recipe_studio.finalize import finalize_data, finalize_yaml
+    from recipe_studio.transform.finalize import finalize_data, finalize_yaml
     from recipe_studio.io import atomic_write
-    from recipe_studio.load import load
+    from recipe_studio.read.load import load
     from recipe_studio.render import json_default
 
     overrides = parse_overrides(var, vars_)

@@ -37,11 +37,11 @@ def format_(
     file cannot be read, formatted or written (read-only and hard-linked files are refused
     unless --force; symbolic links are written through to their target).
     """
-    from recipe_studio.discover import discover
-    from recipe_studio.fix import unified_diff
-    from recipe_studio.format import FormatError, format_file, write
+    from recipe_studio.cli.discover import discover
+    from recipe_studio.lint.fix import unified_diff
+    from recipe_studio.transform.format import FormatError, format_file, write
     from recipe_studio.io import write_error_message
-    from recipe_studio.source import read_source
+    from recipe_studio.read.source import read_source
 
     if stdin_requested(paths, stdin_filename):
         _format_stdin(stdin_filename, check=check, diff=diff)
@@ -102,9 +102,9 @@ def format_(
 
 def _format_stdin(name: str | None, *, check: bool, diff: bool) -> None:
     """`format -`: the formatted text on stdout (with --check nothing, with --diff a diff)."""
-    from recipe_studio.fix import unified_diff
-    from recipe_studio.format import FormatError, format_text
-    from recipe_studio.source import SourceError, read_stdin
+    from recipe_studio.lint.fix import unified_diff
+    from recipe_studio.transform.format import FormatError, format_text
+    from recipe_studio.read.source import SourceError, read_stdin
 
     try:
         source = read_stdin(name)

@@ -84,16 +84,16 @@ def lint(
     """
     from pathlib import Path
 
-    from recipe_studio import batch
-    from recipe_studio.codes import is_load_error
-    from recipe_studio.batch import FileResult
-    from recipe_studio.config import ConfigError, load_config_file
-    from recipe_studio.discover import discover
-    from recipe_studio.fix import fix_text, unified_diff
+    from recipe_studio.cli import batch
+    from recipe_studio.read.codes import is_load_error
+    from recipe_studio.cli.batch import FileResult
+    from recipe_studio.lint.config import ConfigError, load_config_file
+    from recipe_studio.cli.discover import discover
+    from recipe_studio.lint.fix import fix_text, unified_diff
     from recipe_studio.io import atomic_write, atomic_write_bytes, write_error_message
-    from recipe_studio.lint import LintSettings, lint_recipe
-    from recipe_studio.load import load
-    from recipe_studio.rules import registry
+    from recipe_studio.lint.engine import LintSettings, lint_recipe
+    from recipe_studio.read.load import load
+    from recipe_studio.lint import registry
 
     overrides = parse_overrides(var, vars_)
     settings = LintSettings(select=_split(select), extend_select=_split(extend_select) or [],
@@ -109,7 +109,7 @@ def lint(
     except ConfigError as e:
         raise usage_error(str(e)) from None
     if model:
-        from recipe_studio.modelinfo import ModelError, read_model
+        from recipe_studio.lint.modelinfo import ModelError, read_model
 
         try:
             settings.model = read_model(model)
@@ -120,7 +120,7 @@ def lint(
     if stdin_requested(paths, stdin_filename):
         if fix:
             raise usage_error("`--fix` writes files; for standard input use `--diff`")
-        from recipe_studio.discover import Discovery
+        from recipe_studio.cli.discover import Discovery
 
         stdin_recipe = load_stdin(stdin_filename, overrides)
         found = Discovery(files=[STDIN])
@@ -139,7 +139,7 @@ def lint(
     diffs: list[str] = []
 
     def relint_text(text: str, src):
-        from recipe_studio.source import from_text
+        from recipe_studio.read.source import from_text
 
         return lint_recipe(load(from_text(text, path=src.path, form=src.form),
                                 overrides=overrides), settings)

@@ -64,9 +64,9 @@ def new(
     Without -o the recipe is printed. Exit 0 on success, 2 for invalid options.
     """
     from recipe_studio.io import atomic_write
-    from recipe_studio.lint import LintSettings, lint_recipe
-    from recipe_studio.load import load
-    from recipe_studio.new import (
+    from recipe_studio.lint.engine import LintSettings, lint_recipe
+    from recipe_studio.read.load import load
+    from recipe_studio.transform.new import (
         TARGETS, NewError, RecipeOptions, as_markdown, new_recipe, prunable_params,
     )
 
@@ -79,7 +79,7 @@ def new(
         mask_type = wanted
     params = source = None
     if model is not None:
-        from recipe_studio.modelinfo import ModelError
+        from recipe_studio.lint.modelinfo import ModelError
 
         try:
             params, source = prunable_params(model)

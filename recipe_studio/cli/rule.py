@@ -28,8 +28,8 @@ def rule(
     """Explain a rule (what it does, why, SparseML's behaviour, example, fix), or list all."""
     import json
 
-    from recipe_studio.rules import registry
-    from recipe_studio.rules.docs import rule_page, rules_table
+    from recipe_studio.lint import registry
+    from recipe_studio.lint.rules.docs import rule_page, rules_table
 
     if selector is None:
         if format is RuleFormat.json:

@@ -47,8 +47,8 @@ def scale(
     SparseML with `max_epochs` equal to --epochs. Without -o or --in-place the recipe is
     printed. Exit 0 on success, 1 when the recipe cannot be scaled, 2 for usage or I/O errors.
     """
-    from recipe_studio.fix import unified_diff
-    from recipe_studio.scale import ScaleError, scale_file, write_result
+    from recipe_studio.lint.fix import unified_diff
+    from recipe_studio.transform.scale import ScaleError, scale_file, write_result
 
     if output and in_place:
         raise usage_error("use either --output or --in-place, not both")
@@ -58,7 +58,7 @@ def scale(
                             round_decimals=round_, overrides=overrides)
     except ScaleError as e:
         if e.diagnostics:
-            from recipe_studio.load import load
+            from recipe_studio.read.load import load
 
             recipe = load(path, overrides=overrides)
             print_diagnostics(e.diagnostics, {recipe.path: recipe}, DiagnosticFormat.text,
@@ -71,7 +71,7 @@ def scale(
     if diff:
         if not quiet:
             _summary(path, result)
-        from recipe_studio.source import read_source
+        from recipe_studio.read.source import read_source
 
         before = read_source(path).text
         sys.stdout.write(unified_diff(path, before, result.text.lstrip("\ufeff")
@@ -99,7 +99,7 @@ def scale(
 
 
 def _summary(path: str, result: object) -> None:
-    from recipe_studio.scale import ScaleResult
+    from recipe_studio.transform.scale import ScaleResult
 
     assert isinstance(result, ScaleResult)
     err = sys.stderr

@@ -33,7 +33,7 @@ def schema(
     """
     from pathlib import Path
 
-    from recipe_studio import schema as schema_mod
+    from recipe_studio.models import schema as schema_mod
     from recipe_studio.io import atomic_write
 
     if output is None:

@@ -19,7 +19,7 @@ from recipe_studio.cli.options import (
 )
 
 if TYPE_CHECKING:
-    from recipe_studio.recipe import Recipe
+    from recipe_studio.read.recipe import Recipe
     from recipe_studio.schedule.engine import Schedule
 
 #: kept for `plot`, which imported it from here
@@ -37,7 +37,7 @@ def steps_per_epoch_for(path: str, given: int | None) -> tuple[int, str]:
         return given, ""
     from pathlib import Path
 
-    from recipe_studio.config import ConfigError, discover_config
+    from recipe_studio.lint.config import ConfigError, discover_config
 
     try:
         config = discover_config(Path(path).resolve().parent)
@@ -54,7 +54,7 @@ def load_schedule(path: str, var: list[str] | None, vars_: str | None,
     """Load and simulate, or exit: 2 for unreadable files, 1 when the recipe has errors.
 
     `path` may be `-` (standard input, named by `stdin_filename`)."""
-    from recipe_studio.load import load
+    from recipe_studio.read.load import load
     from recipe_studio.schedule.engine import ScheduleTooLong, simulate
 
     overrides = parse_overrides(var, vars_)

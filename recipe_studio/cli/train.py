@@ -105,7 +105,7 @@ def _print_recipe_error(e: Any, path: str, color: bool | None, main_rank: bool) 
         return
     recipe = e.recipe
     if recipe is None:
-        from recipe_studio.load import load
+        from recipe_studio.read.load import load
 
         recipe = load(path)
     if e.diagnostics:

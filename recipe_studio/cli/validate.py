@@ -34,10 +34,10 @@ def validate(
 
     Exit code 0 when no recipe has an error, 1 when any has, 2 for usage or I/O errors.
     """
-    from recipe_studio import batch
-    from recipe_studio.batch import FileResult
-    from recipe_studio.discover import discover
-    from recipe_studio.load import load
+    from recipe_studio.cli import batch
+    from recipe_studio.cli.batch import FileResult
+    from recipe_studio.cli.discover import discover
+    from recipe_studio.read.load import load
 
     overrides = parse_overrides(var, vars_)
     if stdin_requested(paths, stdin_filename):
@@ -73,7 +73,7 @@ def validate(
     io_error = io_error or any(r.io_error for r in results)
     rules = None
     if format is DiagnosticFormat.sarif:
-        from recipe_studio.rules.registry import LOADER_RULES as rules
+        from recipe_studio.lint.registry import LOADER_RULES as rules
     print_diagnostics(diagnostics, {r.path: r.text for r in results}, format, color=color,
                       files_checked=files_checked, quiet=quiet, rules=rules)
     if io_error:

@@ -6,8 +6,8 @@ document-symbol and formatting requests from the same analysis.
 
 Modules:
 
-* :mod:`.analysis` — one analysed document (text → :class:`~recipe_studio.source.Source`
-  → :class:`~recipe_studio.recipe.Recipe` → lint diagnostics) and position lookups;
+* :mod:`.analysis` — one analysed document (text → :class:`~recipe_studio.read.source.Source`
+  → :class:`~recipe_studio.read.recipe.Recipe` → lint diagnostics) and position lookups;
 * :mod:`.hover`, :mod:`.completion`, :mod:`.navigation` — the features, as plain
   functions over an analysis (1-based positions, like :class:`~recipe_studio.diagnostics.Span`);
 * :mod:`.convert` — recipe-studio spans, edits and diagnostics ↔ LSP types;

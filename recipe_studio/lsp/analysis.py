@@ -14,13 +14,13 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from recipe_studio.diagnostics import Diagnostic, Severity, Span
-from recipe_studio.source import Source, SourceError, from_text
+from recipe_studio.read.source import Source, SourceError, from_text
 
 if TYPE_CHECKING:
     from recipe_studio.models.base import ModifierSpec
-    from recipe_studio.recipe import FieldPath, FieldSite, ModifierEntry, Recipe
+    from recipe_studio.read.recipe import FieldPath, FieldSite, ModifierEntry, Recipe
     from recipe_studio.schedule.timeline import Timeline
-    from recipe_studio.variables import Variable
+    from recipe_studio.read.variables import Variable
 
 #: what recipe-studio's directory discovery takes for a recipe (discover.py), plus a
 #: modifier-list key, so that a recipe being started from scratch counts too
@@ -308,9 +308,9 @@ def analyze(text: str, path: str | None, *, version: int | None = None,
             force: bool = False) -> Analysis:
     """Load and lint a document as `recipe-studio lint` would lint the file at `path`
     (configuration discovered from the file's directory)."""
-    from recipe_studio.config import ConfigError
-    from recipe_studio.lint import LintSettings, lint_recipe
-    from recipe_studio.load import load
+    from recipe_studio.lint.config import ConfigError
+    from recipe_studio.lint.engine import LintSettings, lint_recipe
+    from recipe_studio.read.load import load
 
     started = time.perf_counter()
     result = Analysis(text=text, path=path, version=version)

@@ -45,7 +45,7 @@ class Item:
 
 @lru_cache(maxsize=1)
 def _definitions() -> dict[str, Any]:
-    from recipe_studio.schema import build_schema
+    from recipe_studio.models.schema import build_schema
 
     return build_schema()["definitions"]
 

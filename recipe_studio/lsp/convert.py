@@ -69,7 +69,7 @@ class Converter:
 
     # -- diagnostics ----------------------------------------------------------------------
     def diagnostic(self, d: Diagnostic, uri: str) -> types.Diagnostic:
-        from recipe_studio.rules import registry
+        from recipe_studio.lint import registry
 
         rule = registry.get(d.code) if d.code.startswith("RS") else None
         message = d.message + (f"\nhelp: {d.help}" if d.help else "")
@@ -118,7 +118,7 @@ class Converter:
         A did-you-mean rename (`Fix.preferred`) or a safe fix is the preferred action. A
         load-level error (SparseML cannot load the recipe) gets no "disable" action: it
         cannot be suppressed, only fixed."""
-        from recipe_studio.codes import is_load_error
+        from recipe_studio.read.codes import is_load_error
 
         kinds = list(only) if only else None
 
@@ -185,7 +185,7 @@ class Converter:
         if self.analysis.ignored or not any(
                 d.fix is not None and d.fix.safe for d in self.analysis.diagnostics):
             return None
-        from recipe_studio.fix import fix_text
+        from recipe_studio.lint.fix import fix_text
         from recipe_studio.lsp.analysis import analyze
 
         path = self.analysis.path

@@ -19,9 +19,9 @@ from recipe_studio.lsp.analysis import Analysis
 
 if TYPE_CHECKING:
     from recipe_studio.models.base import ModifierSpec
-    from recipe_studio.recipe import ModifierEntry
+    from recipe_studio.read.recipe import ModifierEntry
     from recipe_studio.schedule.timeline import Interval
-    from recipe_studio.variables import Variable
+    from recipe_studio.read.variables import Variable
 
 _FAMILY_LABEL = {
     "training": "training range", "learning_rate": "learning rate",
@@ -276,7 +276,7 @@ def variable_markdown(analysis: Analysis, var: Variable) -> str:
 
 
 def anchor_markdown(analysis: Analysis, name: str) -> str:
-    from recipe_studio.yamltree import to_python
+    from recipe_studio.read.yamltree import to_python
 
     node = None
     if analysis.recipe is not None and analysis.recipe.doc is not None:

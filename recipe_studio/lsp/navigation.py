@@ -10,8 +10,8 @@ from recipe_studio.diagnostics import Span
 from recipe_studio.lsp.analysis import Analysis, within
 
 if TYPE_CHECKING:
-    from recipe_studio.recipe import ModifierEntry
-    from recipe_studio.variables import Variable
+    from recipe_studio.read.recipe import ModifierEntry
+    from recipe_studio.read.variables import Variable
 
 Target = tuple[str, Any]  # ("variable", Variable) | ("anchor", name)
 

@@ -301,7 +301,7 @@ def create_server() -> RecipeLanguageServer:
 
 
 def _register_formatting(server: RecipeLanguageServer) -> None:
-    """Document formatting through `recipe_studio.format.format_text`."""
+    """Document formatting through `recipe_studio.transform.format.format_text`."""
     @server.feature(types.TEXT_DOCUMENT_FORMATTING)
     def on_formatting(ls: RecipeLanguageServer, params: types.DocumentFormattingParams
                       ) -> list[types.TextEdit] | None:
@@ -309,7 +309,7 @@ def _register_formatting(server: RecipeLanguageServer) -> None:
         if found is None:
             return None
         analysis, conv = found
-        from recipe_studio.format import format_text  # ruamel.yaml: imported on first use
+        from recipe_studio.transform.format import format_text  # ruamel.yaml: imported on first use
 
         try:
             new = format_text(analysis.normalized, path=analysis.path)

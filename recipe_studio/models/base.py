@@ -4,7 +4,7 @@ A modifier model is a frozen pydantic model that describes one SparseML 1.8 PyTo
 modifier *as written in a recipe*: its fields, their types and defaults exactly as the
 SparseML constructor takes them, and every check SparseML performs when it *loads* a
 recipe (sparseml-recipes.md §5, §8). What SparseML accepts but is wrong is not a
-validator here; it is a lint rule (``recipe_studio.rules``).
+validator here; it is a lint rule (``recipe_studio.lint.rules``).
 
 Conventions:
 
@@ -47,7 +47,7 @@ ALL_PRUNABLE_TOKEN = "__ALL_PRUNABLE__"
 FROM_PARAM_TOKEN = "__FROM_PARAM__"
 PARAM_TOKENS = (ALL_TOKEN, ALL_PRUNABLE_TOKEN)
 
-# Error types. The loader maps each to a diagnostic code (recipe_studio.codes).
+# Error types. The loader maps each to a diagnostic code (recipe_studio.read.codes).
 TYPE = "rs_type"          # RS201 invalid-type
 RANGE = "rs_range"        # RS202 value-out-of-range
 CHOICE = "rs_choice"      # RS203 invalid-choice

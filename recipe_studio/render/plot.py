@@ -10,7 +10,7 @@ import io
 import math
 from typing import Any
 
-from recipe_studio.recipe import Recipe
+from recipe_studio.read.recipe import Recipe
 from recipe_studio.render.schedule_text import describe, fe, short, sparsity_value
 from recipe_studio.schedule.engine import Schedule, Series
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import IO, Any
 
-from recipe_studio.recipe import ModifierEntry, Recipe
+from recipe_studio.read.recipe import ModifierEntry, Recipe
 from recipe_studio.schedule.engine import (
     GRADUAL_PRUNERS, Event, ModifierTrack, Schedule,
 )

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from recipe_studio.models.base import ALL_PRUNABLE_TOKEN, FROM_PARAM_TOKEN
-from recipe_studio.recipe import ModifierEntry, Recipe
+from recipe_studio.read.recipe import ModifierEntry, Recipe
 from recipe_studio.schedule.formulas import (
     EPS, cosine_warm_restarts, interpolate_value, lr_function_value, step_epoch,
 )

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from recipe_studio.models.base import convert_to_bool
-from recipe_studio.recipe import ModifierEntry, Recipe
+from recipe_studio.read.recipe import ModifierEntry, Recipe
 
 #: SparseML 1.8's serialisable properties per class (`ModifierProp(serializable=True)`)
 PROPS: dict[str, tuple[str, ...]] = {

@@ -16,7 +16,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from recipe_studio.recipe import ModifierEntry, Recipe
+from recipe_studio.read.recipe import ModifierEntry, Recipe
 
 NEVER = -1.0
 
@@ -95,7 +95,7 @@ def timeline(recipe: Recipe, entries: Iterable[ModifierEntry] | None = None) -> 
     With `entries` (the lint rules' modifiers), those modifiers' views are used: a partial
     view of a modifier that failed to load takes part when its start and end are known.
     """
-    from recipe_studio.partial import UnknownFieldValue
+    from recipe_studio.read.partial import UnknownFieldValue
 
     intervals = []
     for entry in (recipe.modifiers if entries is None else entries):

@@ -8,7 +8,7 @@ import pytest
 
 from recipe_studio.bridge.expect import ScheduleSimulation, expected_zeros, pruner_plans
 from recipe_studio.bridge.manager import RecipeError, load_recipe
-from recipe_studio.load import load
+from recipe_studio.read.load import load
 from recipe_studio.schedule.formulas import gmp_target, lr_cosine
 from recipe_studio.schedule.timeline import timeline
 from tests.conftest import EXAMPLES

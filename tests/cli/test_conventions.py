@@ -198,7 +198,7 @@ def test_stdin_usage_errors(cli, stdin, tmp_path):
 
 
 def test_stdin_has_the_file_size_limit(cli, stdin):
-    from recipe_studio.source import MAX_FILE_BYTES
+    from recipe_studio.read.source import MAX_FILE_BYTES
 
     stdin(b"# " + b"x" * MAX_FILE_BYTES + b"\n")
     r = cli("validate", "-", "-f", "json")

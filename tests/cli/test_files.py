@@ -205,7 +205,7 @@ def test_directory_with_only_special_files_is_exit_2(cli, special):
 
 def test_size_limit_is_on_the_bytes_read(cli, tmp_path, monkeypatch):
     """/proc files report a size of 0 and hold more: the limit must not trust st_size."""
-    from recipe_studio import source
+    from recipe_studio.read import source
 
     proc = Path("/proc/self/maps")
     if not proc.exists() or proc.stat().st_size != 0:

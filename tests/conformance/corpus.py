@@ -15,7 +15,7 @@ import os
 from functools import lru_cache
 from typing import Any
 
-from recipe_studio.recipe import ModifierEntry
+from recipe_studio.read.recipe import ModifierEntry
 from tests.conftest import CORPUS, corpus_available, require_corpus
 
 __all__ = ["CORPUS", "NOT_LOAD_FAILURES", "classic", "expected", "match_modifiers", "same",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from recipe_studio.load import load
+from recipe_studio.read.load import load
 from tests.conformance.corpus import CORPUS, NOT_LOAD_FAILURES, classic, match_modifiers, staged
 
 pytestmark = pytest.mark.corpus
@@ -73,7 +73,7 @@ def test_variables_match_sparseml():
 
 @pytest.mark.parametrize("e", CLASSIC + staged(), ids=lambda e: e["file"])
 def test_lint_runs_on_every_corpus_recipe(e):
-    from recipe_studio.lint import LintSettings, lint
+    from recipe_studio.lint.engine import LintSettings, lint
 
     result = lint(CORPUS / e["file"], LintSettings(isolated=True, steps_per_epoch=7))
     assert not [d for d in result.diagnostics if d.code == "RS999"], \

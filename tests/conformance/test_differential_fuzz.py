@@ -37,8 +37,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from recipe_studio.load import load
-from recipe_studio.rewrite import rewritten
+from recipe_studio.read.load import load
+from recipe_studio.read.rewrite import rewritten
 from tests.conformance import corpus
 
 pytestmark = [pytest.mark.slow, pytest.mark.sparseml]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from recipe_studio.load import load
+from recipe_studio.read.load import load
 from tests.conformance.corpus import CORPUS, expected
 from tests.conftest import require_corpus
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from recipe_studio.finalize import finalize_yaml
-from recipe_studio.load import load
+from recipe_studio.transform.finalize import finalize_yaml
+from recipe_studio.read.load import load
 from tests.conformance.corpus import CORPUS, NOT_LOAD_FAILURES, classic
 from tests.sparseml_load import sparseml_load
 

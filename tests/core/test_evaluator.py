@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from recipe_studio.evaluator import EvalError, UnknownName, eval_body, evaluate, names_in
+from recipe_studio.read.evaluator import EvalError, UnknownName, eval_body, evaluate, names_in
 
 VARS = {"num_epochs": 10, "lr": 0.5, "flag": True}
 

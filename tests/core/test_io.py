@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from recipe_studio import io
-from recipe_studio.edit import (
+from recipe_studio.transform.edit import (
     TextEdit, edit_original_text, normalize_newlines, restore_newlines,
 )
-from recipe_studio.source import from_text, read_source
+from recipe_studio.read.source import from_text, read_source
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,7 +97,7 @@ def _mixed(text: str) -> str:
 
 
 def test_scale_text_keeps_mixed_endings():
-    from recipe_studio.scale import scale_text
+    from recipe_studio.transform.scale import scale_text
 
     text = (ROOT / "examples" / "prune-quantize.yaml").read_text()
     mixed = _mixed(text)
@@ -111,7 +111,7 @@ def test_scale_text_keeps_mixed_endings():
 
 
 def test_format_text_keeps_cr_only_and_mixed_endings():
-    from recipe_studio.format import format_text
+    from recipe_studio.transform.format import format_text
 
     text = (ROOT / "examples" / "prune-quantize.yaml").read_text()
     lf = format_text(text)
@@ -123,9 +123,9 @@ def test_format_text_keeps_cr_only_and_mixed_endings():
 
 
 def test_fix_text_applies_every_pass_to_the_original():
-    from recipe_studio.fix import fix_text
-    from recipe_studio.lint import LintSettings, lint_recipe
-    from recipe_studio.load import load
+    from recipe_studio.lint.fix import fix_text
+    from recipe_studio.lint.engine import LintSettings, lint_recipe
+    from recipe_studio.read.load import load
 
     original = ("lr: 1e-5\r\nmodifiers:\n  - !EpochRangeModifier {start_epoch: 0, end_epoch: 10}"
                 "\r  - !SetWeightDecayModifier\r\n    start_epoch: 0.0\n"

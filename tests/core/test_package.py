@@ -1,7 +1,8 @@
 """The package's public names stay what the README documents, whatever was imported.
 
-`recipe_studio/load.py` has the name of the function `recipe_studio.load`; importing the
-submodule (as `scale_text()` does) used to replace the function by the module. Each check
+`recipe_studio.load` is a function while the loader's module is `recipe_studio.read.load`; when
+that module was `recipe_studio/load.py`, importing it (as `scale_text()` does) replaced the
+function by the module. Each check
 runs in a fresh interpreter so that the order of imports is the one under test.
 """
 
@@ -38,8 +39,8 @@ for name in recipe_studio.__all__:
 from recipe_studio import load as imported
 out["from-import"] = [inspect.isfunction(imported), imported is recipe_studio.load]
 out["module-still-importable"] = [
-    inspect.ismodule(sys.modules["recipe_studio.load"]),
-    importlib.import_module("recipe_studio.load").load is recipe_studio.load]
+    inspect.ismodule(sys.modules["recipe_studio.read.load"]),
+    importlib.import_module("recipe_studio.read.load").load is recipe_studio.load]
 print(json.dumps(out))
 """
 
@@ -50,9 +51,9 @@ for info in pkgutil.walk_packages(recipe_studio.__path__, "recipe_studio."):
 """
 
 SETUPS = {
-    # the reported bug: a call of scale_text() imports recipe_studio.load
+    # the reported bug: a call of scale_text() imports recipe_studio.read.load
     "scale_text": """
-from recipe_studio.scale import scale_text
+from recipe_studio.transform.scale import scale_text
 scale_text("num_epochs: 4.0\\nmodifiers:\\n  - !EpochRangeModifier\\n    start_epoch: 0.0\\n"
            "    end_epoch: eval(num_epochs)\\n", 2)
 """,
@@ -60,7 +61,7 @@ scale_text("num_epochs: 4.0\\nmodifiers:\\n  - !EpochRangeModifier\\n    start_e
     "walk_first": WALK,
     # the public names used first (cached on the package), every submodule imported after
     "names_first": "[getattr(recipe_studio, n) for n in recipe_studio.__all__]\n" + WALK,
-    "plain_import": "import recipe_studio.load, recipe_studio.finalize, recipe_studio.recipe",
+    "plain_import": "import recipe_studio.read.load, recipe_studio.transform.finalize, recipe_studio.read.recipe",
 }
 
 
@@ -81,11 +82,11 @@ def test_public_names_survive_submodule_imports(setup, tmp_path):
 
 def test_load_is_callable_after_scale_text_in_process():
     import recipe_studio
-    from recipe_studio.scale import scale_text
+    from recipe_studio.transform.scale import scale_text
 
     scale_text("num_epochs: 4.0\nmodifiers:\n  - !EpochRangeModifier\n    start_epoch: 0.0\n"
                "    end_epoch: eval(num_epochs)\n", 2)
-    import recipe_studio.load  # noqa: F401  (the import that used to shadow the function)
+    import recipe_studio.read.load  # noqa: F401  (the import that used to shadow the function)
 
     recipe = recipe_studio.load("num_epochs: 4.0\nmodifiers:\n  - !EpochRangeModifier\n"
                                 "    start_epoch: 0.0\n    end_epoch: 4.0\n")

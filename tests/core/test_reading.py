@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from recipe_studio.load import load
-from recipe_studio.source import from_text
-from recipe_studio.yamltree import needs_pure_python, parse_yaml, to_python
+from recipe_studio.read.load import load
+from recipe_studio.read.source import from_text
+from recipe_studio.read.yamltree import needs_pure_python, parse_yaml, to_python
 
 ROOT = Path(__file__).resolve().parents[2]
 MOD = "modifiers:\n  - !EpochRangeModifier\n    start_epoch: 0.0\n    end_epoch: 10.0\n"

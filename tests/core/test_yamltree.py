@@ -6,8 +6,8 @@ import time
 
 import yaml
 
-from recipe_studio.source import from_text
-from recipe_studio.yamltree import YMap, YSeq, parse_yaml, to_python
+from recipe_studio.read.source import from_text
+from recipe_studio.read.yamltree import YMap, YSeq, parse_yaml, to_python
 
 
 def parse(text: str, path: str = "r.yaml"):

@@ -9,9 +9,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recipe_studio.diff import diff_texts
-from recipe_studio.finalize import _Dumper, _Tagged, finalize_document, finalize_yaml
-from recipe_studio.load import load
+from recipe_studio.diff.semantic import diff_texts
+from recipe_studio.transform.finalize import _Dumper, _Tagged, finalize_document, finalize_yaml
+from recipe_studio.read.load import load
 from tests.conftest import EXAMPLES
 from tests.scale.test_scale_properties import recipes
 

@@ -8,9 +8,9 @@ import shutil
 import pytest
 
 import recipe_studio.cli.diff  # noqa: F401  (registers the command)
-from recipe_studio.diff import diff_recipes
-from recipe_studio.finalize import finalize_yaml
-from recipe_studio.load import load
+from recipe_studio.diff.semantic import diff_recipes
+from recipe_studio.transform.finalize import finalize_yaml
+from recipe_studio.read.load import load
 from tests.conformance.corpus import CORPUS, classic
 from tests.conftest import EXAMPLES
 

@@ -136,7 +136,7 @@ def is_recipe_studio_config(block: Block) -> bool:
 @pytest.mark.parametrize("block", hand_written_blocks("toml"))
 def test_toml_examples(block: Block, tmp_path: Path) -> None:
     """Configuration examples load with the project's loader; other TOML parses."""
-    from recipe_studio.config import load_config_file
+    from recipe_studio.lint.config import load_config_file
 
     text = "\n".join(block.lines) + "\n"
     tomllib.loads(text)
@@ -225,7 +225,7 @@ def test_pre_commit_configuration_runs(block: Block, tmp_path: Path) -> None:
 def test_yaml_examples(block: Block) -> None:
     """Recipes in the pages load without errors (unless the block says `broken`); other YAML
     parses."""
-    from recipe_studio.load import load
+    from recipe_studio.read.load import load
 
     text = "\n".join(block.lines) + "\n"
     if "modifiers" in text and "!" in text:
@@ -237,7 +237,7 @@ def test_yaml_examples(block: Block) -> None:
             assert not errors, f"{block.where}: {errors}"
         if "recipe-studio: disable" in text:
             # each suppression is used (no RS901/RS902) and silences something real
-            from recipe_studio.lint import LintSettings, lint
+            from recipe_studio.lint.engine import LintSettings, lint
 
             settings = LintSettings(isolated=True)
             left = lint(text, settings, path="page.yaml").diagnostics

@@ -16,7 +16,7 @@ import tomllib
 import pytest
 
 from editors.helpers import ROOT
-from recipe_studio import schema
+from recipe_studio.models import schema
 
 PAGE = ROOT / "docs" / "editors.md"
 FILES = ROOT / "docs" / "editors"

@@ -13,8 +13,8 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from editors.helpers import LSP_COMMAND, ROOT, diagnostics_for, line_of, open_document
-from recipe_studio.lint import lint_recipe
-from recipe_studio.load import load
+from recipe_studio.lint.engine import lint_recipe
+from recipe_studio.read.load import load
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -387,7 +387,7 @@ async def test_document_symbols(client, workdir):
 # -- formatting --------------------------------------------------------------------------
 
 async def test_formatting_uses_the_formatter(client, workdir):
-    from recipe_studio.format import format_text
+    from recipe_studio.transform.format import format_text
 
     text = RECIPE.replace("    start_epoch: 0.0\n    end_epoch: *num_epochs",
                           "    end_epoch: *num_epochs\n    start_epoch: 0")

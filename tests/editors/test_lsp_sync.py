@@ -12,7 +12,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
 from editors.helpers import LSP_COMMAND, ROOT, line_of, open_document, show
-from recipe_studio.lint import LintSettings, lint
+from recipe_studio.lint.engine import LintSettings, lint
 
 EXAMPLES = ROOT / "examples"
 GOOD = (EXAMPLES / "prune-quantize.yaml").read_text()

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from editors.helpers import ROOT, line_of
-from recipe_studio.format import format_text
+from recipe_studio.transform.format import format_text
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 

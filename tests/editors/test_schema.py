@@ -14,8 +14,7 @@ import jsonschema
 import pytest
 
 import recipe_studio.cli.schema  # noqa: F401  (registers the command)
-from recipe_studio import schema
-from recipe_studio.models import catalog
+from recipe_studio.models import schema, catalog
 from recipe_studio.models.base import ModifierSpec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -198,8 +197,8 @@ def test_quantization_forms_are_distinct(built):
 @pytest.mark.corpus
 def test_every_recipe_sparseml_loads_validates(validator):
     """No false positives over the real corpus (YAML and Markdown recipe cards)."""
-    from recipe_studio.load import load
-    from recipe_studio.yamltree import to_python
+    from recipe_studio.read.load import load
+    from recipe_studio.read.yamltree import to_python
 
     checked = 0
     failures = {}
@@ -219,8 +218,8 @@ def test_every_recipe_sparseml_loads_validates(validator):
 
 @pytest.mark.slow
 def test_schema_catches_typos_types_and_ranges(validator):
-    from recipe_studio.load import load
-    from recipe_studio.yamltree import to_python
+    from recipe_studio.read.load import load
+    from recipe_studio.read.yamltree import to_python
 
     good = (ROOT / "examples" / "prune-quantize.yaml").read_text()
     for old, new in [("final_sparsity: eval(target_sparsity)", "final_sparsty: 0.8"),
@@ -237,8 +236,8 @@ def test_schema_catches_typos_types_and_ranges(validator):
 
 
 def _schema_errors(validator, text: str) -> list[str]:
-    from recipe_studio.load import load
-    from recipe_studio.yamltree import to_python
+    from recipe_studio.read.load import load
+    from recipe_studio.read.yamltree import to_python
 
     recipe = load(text)
     data = json.loads(json.dumps(to_python(recipe.doc.root), default=str))
@@ -248,7 +247,7 @@ def _schema_errors(validator, text: str) -> list[str]:
 def test_known_limits_of_the_schema_route(validator):
     """What the README says the schema cannot do (the tag is invisible to it): these
     recipes are wrong, recipe-studio says so, and the schema lets them through."""
-    from recipe_studio.load import load
+    from recipe_studio.read.load import load
 
     good = (ROOT / "examples" / "prune-quantize.yaml").read_text()
     cases = {

@@ -15,7 +15,7 @@ from editors.helpers import (
     ROOT, SCHEMA, diagnostics_for, install_yaml_language_server, line_of, open_document, show,
     yls_client, yls_settings,
 )
-from recipe_studio.load import load
+from recipe_studio.read.load import load
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -126,7 +126,7 @@ async def test_errors_are_reported_on_their_line(yls, tmp_path, old, new, where,
     hits = [d for d in diags if d.range.start.line == line and message in d.message]
     assert hits, show(diags)
     # the source names the schemas that matched best: modifiers (or the recipe itself)
-    from recipe_studio.schema import build_schema
+    from recipe_studio.models.schema import build_schema
 
     titles = {d.get("title") for d in build_schema()["definitions"].values()} - {None}
     titles.add(build_schema()["title"])

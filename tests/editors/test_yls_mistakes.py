@@ -19,8 +19,8 @@ from editors.helpers import (
     show, yls_client, yls_settings,
 )
 from editors.test_yaml_language_server import RECIPE, write
-from recipe_studio.lint import lint_recipe
-from recipe_studio.load import load
+from recipe_studio.lint.engine import lint_recipe
+from recipe_studio.read.load import load
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 

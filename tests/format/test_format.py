@@ -10,11 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import recipe_studio.cli.format  # noqa: F401  (registers the command)
-from recipe_studio.diff import diff_texts
-from recipe_studio.edit import comment_texts
-from recipe_studio.finalize import _Dumper, _Tagged, finalize_document
-from recipe_studio.format import FormatError, format_text
-from recipe_studio.load import load
+from recipe_studio.diff.semantic import diff_texts
+from recipe_studio.transform.edit import comment_texts
+from recipe_studio.transform.finalize import _Dumper, _Tagged, finalize_document
+from recipe_studio.transform.format import FormatError, format_text
+from recipe_studio.read.load import load
 from tests.conftest import EXAMPLES
 from tests.scale.test_scale_properties import recipes
 

@@ -8,11 +8,11 @@ from collections import Counter
 import pytest
 
 import recipe_studio.cli.format  # noqa: F401  (registers the command)
-from recipe_studio.diff import diff_recipes
-from recipe_studio.edit import comment_texts
-from recipe_studio.format import FormatError, format_file, format_text
-from recipe_studio.load import load
-from recipe_studio.source import from_text, read_source
+from recipe_studio.diff.semantic import diff_recipes
+from recipe_studio.transform.edit import comment_texts
+from recipe_studio.transform.format import FormatError, format_file, format_text
+from recipe_studio.read.load import load
+from recipe_studio.read.source import from_text, read_source
 from tests.conformance.corpus import CORPUS, classic
 from tests.conftest import EXAMPLES
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from recipe_studio.lint import lint
+from recipe_studio.lint.engine import lint
 from recipe_studio.models import catalog
 
 from .cases import BASES

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from recipe_studio.load import load
+from recipe_studio.read.load import load
 
 pytestmark = [pytest.mark.slow, pytest.mark.sparseml]
 

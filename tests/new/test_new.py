@@ -11,13 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import recipe_studio.cli.new  # noqa: F401  (registers the command)
-from recipe_studio.config import LintConfig
-from recipe_studio.lint import LintSettings, lint_recipe
-from recipe_studio.load import load
-from recipe_studio.new import (
+from recipe_studio.lint.config import LintConfig
+from recipe_studio.lint.engine import LintSettings, lint_recipe
+from recipe_studio.read.load import load
+from recipe_studio.transform.new import (
     LR_CHOICES, PRUNING_CHOICES, NewError, RecipeOptions, as_markdown, new_recipe,
 )
-from recipe_studio.scale import scale_text
+from recipe_studio.transform.scale import scale_text
 from recipe_studio.schedule.timeline import timeline
 from tests.scale.checks import Plan, budget, field_problems
 from tests.sparseml_load import sparseml_load
@@ -125,7 +125,7 @@ def test_model_params(tmp_path):
     names.write_text("input_conv.weight 16x3x3x3\nlayer1.conv.weight 16x16x3x3\n"
                      "layer1.bn.weight 16\nlayer1.conv.bias 16\nfc.weight 10x16\n"
                      "output.weight 10x10\n")
-    from recipe_studio.new import prunable_params
+    from recipe_studio.transform.new import prunable_params
 
     params, _ = prunable_params(str(names))
     assert params == ["layer1.conv.weight", "fc.weight"]

@@ -8,11 +8,11 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from recipe_studio.evaluator import EvalError, evaluate
-from recipe_studio.finalize import finalize_yaml
-from recipe_studio.load import load
-from recipe_studio.source import from_text
-from recipe_studio.yamltree import parse_yaml, to_python
+from recipe_studio.read.evaluator import EvalError, evaluate
+from recipe_studio.transform.finalize import finalize_yaml
+from recipe_studio.read.load import load
+from recipe_studio.read.source import from_text
+from recipe_studio.read.yamltree import parse_yaml, to_python
 
 # ---- the positioned tree reads YAML exactly as PyYAML ------------------------------
 
@@ -170,7 +170,7 @@ def _events(text: str, loader: type) -> list[tuple]:
           suppress_health_check=list(HealthCheck))
 @given(_fragments)
 def test_libyaml_is_used_only_where_it_reads_as_pure_python_pyyaml(text):
-    from recipe_studio.yamltree import needs_pure_python
+    from recipe_studio.read.yamltree import needs_pure_python
 
     assume(not needs_pure_python(text))
     assert _events(text, yaml.CSafeLoader) == _events(text, yaml.SafeLoader)

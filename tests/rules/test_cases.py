@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 import yaml
 
-from recipe_studio.config import parse_config
-from recipe_studio.fix import fix_text
-from recipe_studio.lint import LintSettings, lint_recipe
-from recipe_studio.load import load
-from recipe_studio.modelinfo import read_model
-from recipe_studio.rules import registry
-from recipe_studio.source import from_text
-from recipe_studio.variables import parse_vars_option
+from recipe_studio.lint.config import parse_config
+from recipe_studio.lint.fix import fix_text
+from recipe_studio.lint.engine import LintSettings, lint_recipe
+from recipe_studio.read.load import load
+from recipe_studio.lint.modelinfo import read_model
+from recipe_studio.lint import registry
+from recipe_studio.read.source import from_text
+from recipe_studio.read.variables import parse_vars_option
 
 CASES_DIR = Path(__file__).parent / "cases"
 
@@ -78,7 +78,7 @@ def run_case(case: RuleCase, tmp_path: Path):
         try:
             parse_vars_option(case.data["vars_text"])
         except ValueError as e:
-            from recipe_studio import codes
+            from recipe_studio.read import codes
 
             return [codes.INVALID_OVERRIDE.diag(str(e))], None
     path = tmp_path / case.data.get("path", "recipe.yaml")

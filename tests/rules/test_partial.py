@@ -8,12 +8,12 @@ import re
 
 import pytest
 
-from recipe_studio import codes
-from recipe_studio.config import parse_config
-from recipe_studio.lint import LintSettings, lint_recipe
-from recipe_studio.load import load
-from recipe_studio.partial import UnknownFieldValue, is_partial
-from recipe_studio.source import from_text
+from recipe_studio.read import codes
+from recipe_studio.lint.config import parse_config
+from recipe_studio.lint.engine import LintSettings, lint_recipe
+from recipe_studio.read.load import load
+from recipe_studio.read.partial import UnknownFieldValue, is_partial
+from recipe_studio.read.source import from_text
 from tests.conformance.corpus import CORPUS, classic
 from tests.rules.test_cases import CASES
 

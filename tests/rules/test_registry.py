@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from recipe_studio.rules import registry
-from recipe_studio.rules._base import REQUIRED_SECTIONS
+from recipe_studio.lint import registry
+from recipe_studio.lint.rules._base import REQUIRED_SECTIONS
 
 CASES_DIR = Path(__file__).parent / "cases"
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from recipe_studio.load import _trimmed_end
-from recipe_studio.yamltree import walk
+from recipe_studio.read.load import _trimmed_end
+from recipe_studio.read.yamltree import walk
 
 from .test_cases import CASES, run_case
 
@@ -62,7 +62,7 @@ def test_span_stays_on_its_token(case, tmp_path: Path) -> None:
 def test_the_check_sees_a_span_running_onto_the_next_line(tmp_path: Path) -> None:
     """The check can fail: a span from `---` to the next line's start is caught."""
     from recipe_studio.diagnostics import Span
-    from recipe_studio.load import load
+    from recipe_studio.read.load import load
 
     path = tmp_path / "r.yaml"
     path.write_text("modifiers: []\n---\nb: 2\n")

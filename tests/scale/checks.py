@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from recipe_studio.lint import LintSettings, lint_recipe
-from recipe_studio.recipe import ModifierEntry, Recipe
+from recipe_studio.lint.engine import LintSettings, lint_recipe
+from recipe_studio.read.recipe import ModifierEntry, Recipe
 
 POSITIONS = {"start_epoch", "end_epoch", "freeze_bn_stats_epoch",
              "disable_quantization_observer_epoch"}
@@ -148,7 +148,7 @@ def field_problems(orig: Recipe, new: Recipe, plan: Plan,
 def lint_codes(recipe: Recipe, ratio: float = 1.0) -> Counter[str]:
     """Lint codes with default settings, `no-recovery-epochs`' threshold (an absolute number
     of epochs) scaled by `ratio` like the recipe."""
-    from recipe_studio.config import LintConfig
+    from recipe_studio.lint.config import LintConfig
 
     config = LintConfig(rule_options={"RS505": {"min_recovery_epochs": 1.0 * ratio}})
     return Counter(d.code for d in lint_recipe(recipe, LintSettings(config=config)))

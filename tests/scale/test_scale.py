@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from recipe_studio.edit import comment_texts
-from recipe_studio.load import load
-from recipe_studio.scale import ScaleError, scale_recipe_text, scale_text
+from recipe_studio.transform.edit import comment_texts
+from recipe_studio.read.load import load
+from recipe_studio.transform.scale import ScaleError, scale_recipe_text, scale_text
 from recipe_studio.schedule.timeline import timeline
 from tests.conftest import EXAMPLES
 from tests.scale.checks import Plan, budget, field_problems, lint_worse

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import recipe_studio.cli.scale  # noqa: F401  (registers the command)
-from recipe_studio.load import load
+from recipe_studio.read.load import load
 from recipe_studio.schedule.timeline import timeline
 from tests.conftest import EXAMPLES
 

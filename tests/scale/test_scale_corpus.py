@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from recipe_studio.edit import comment_texts
-from recipe_studio.load import load
-from recipe_studio.scale import ScaleError, scale_file
-from recipe_studio.source import from_text, read_source
+from recipe_studio.transform.edit import comment_texts
+from recipe_studio.read.load import load
+from recipe_studio.transform.scale import ScaleError, scale_file
+from recipe_studio.read.source import from_text, read_source
 from recipe_studio.schedule.timeline import timeline
 from tests.conformance.corpus import CORPUS, classic
 from tests.scale.checks import Plan, budget, field_problems, lint_worse

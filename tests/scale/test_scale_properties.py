@@ -8,9 +8,9 @@ import math
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recipe_studio.edit import comment_texts
-from recipe_studio.load import load
-from recipe_studio.scale import scale_text
+from recipe_studio.transform.edit import comment_texts
+from recipe_studio.read.load import load
+from recipe_studio.transform.scale import scale_text
 from recipe_studio.schedule.timeline import timeline
 from tests.scale.checks import Plan, budget, close, field_problems, lint_worse
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from recipe_studio.edit import comment_texts
-from recipe_studio.scale import scale_file
-from recipe_studio.source import read_source
+from recipe_studio.transform.edit import comment_texts
+from recipe_studio.transform.scale import scale_file
+from recipe_studio.read.source import read_source
 from tests.conformance.corpus import CORPUS, classic
 from tests.conftest import EXAMPLES
 from tests.sparseml_load import sparseml_load

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from recipe_studio.recipe import Recipe
+from recipe_studio.read.recipe import Recipe
 from recipe_studio.schedule.engine import Schedule
 from tests.schedule.sparseml_driver import INITIAL_LR, INITIAL_WD, Run
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from recipe_studio.recipe import Recipe
+from recipe_studio.read.recipe import Recipe
 
 GMP_TYPES = ("GMPruningModifier", "MagnitudePruningModifier", "GlobalMagnitudePruningModifier",
              "MovementPruningModifier", "StructuredPruningModifier")

@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from recipe_studio.load import load
+from recipe_studio.read.load import load
 from recipe_studio.schedule import formulas
 from recipe_studio.schedule.engine import (
     Schedule, ScheduleTooLong, Series, first_step_at, simulate,

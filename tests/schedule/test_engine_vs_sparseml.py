@@ -36,8 +36,8 @@ import os
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from recipe_studio.finalize import finalize_yaml
-from recipe_studio.load import load
+from recipe_studio.transform.finalize import finalize_yaml
+from recipe_studio.read.load import load
 from recipe_studio.schedule.engine import simulate
 from recipe_studio.schedule.order import identifier, sparseml_props
 from tests.conftest import CORPUS

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from recipe_studio.load import load
+from recipe_studio.read.load import load
 from recipe_studio.schedule.order import identifier, manager_order, sparseml_props
 from tests.conftest import CORPUS
 

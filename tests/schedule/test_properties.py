@@ -7,7 +7,7 @@ import math
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recipe_studio.load import load
+from recipe_studio.read.load import load
 from recipe_studio.render.schedule_text import schedule_json
 from recipe_studio.schedule.engine import simulate
 from recipe_studio.schedule.formulas import step_epoch

@@ -1,0 +1,1 @@
+"""Comparing two recipes: `semantic` (the diff by modifier identity and field)."""

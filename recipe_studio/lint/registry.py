@@ -1,0 +1,154 @@
+"""The one explicit table of rules (see the package docstring)."""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from typing import Any
+
+from recipe_studio.read import codes
+from recipe_studio.diagnostics import Diagnostic
+from recipe_studio.lint.rules import loader_docs
+from recipe_studio.lint.rules._base import FAMILY_OF_PREFIX, Rule
+
+# One module per lint rule, `<family folder>.<rule name>`, in code order; each defines RULE.
+# This table is the only place a rule is registered (no package scanning).
+_LINT_MODULES = (
+    "structure.ignored_field",  # RS120
+    "structure.legacy_log_types",  # RS121
+    "values.number_read_as_string",  # RS210
+    "values.bool_given_as_string",  # RS211
+    "variables.unused_variable",  # RS311
+    "variables.hard_coded_epoch",  # RS312
+    "schedule.modifier_ends_after_training",  # RS401
+    "schedule.missing_epoch_range",  # RS402
+    "schedule.modifier_never_starts",  # RS403
+    "pruning.pruning_never_ends",  # RS501
+    "pruning.update_frequency_exceeds_window",  # RS502
+    "pruning.update_frequency_off_step_grid",  # RS503
+    "pruning.sparsity_decreases",  # RS504
+    "pruning.no_recovery_epochs",  # RS505
+    "pruning.overlapping_pruners",  # RS506
+    "pruning.pruning_window_empty",  # RS507
+    "pruning.inverse_cubic_end_off_step_grid",  # RS508
+    "pruning.mask_released_before_end",  # RS509
+    "pruning.nm_mask_with_ramp",  # RS510
+    "quantization.qat_drops_sparsity",  # RS601
+    "quantization.qat_during_pruning",  # RS602
+    "quantization.qat_event_after_training",  # RS603
+    "learning_rate.overlapping_lr_modifiers",  # RS701
+    "learning_rate.duplicate_set_learning_rate",  # RS702
+    "learning_rate.lr_function_end_off_step_grid",  # RS703
+    "learning_rate.lr_milestones_outside_range",  # RS704
+    "learning_rate.qat_learning_rate_too_high",  # RS705
+    "learning_rate.lr_schedule_crashes",  # RS706
+    "learning_rate.multistep_lr_start_minus_one",  # RS708
+    "model.param_pattern_matches_nothing",  # RS801
+    "model.unprunable_param",  # RS802
+    "model.param_in_two_pruners",  # RS803
+    "model.pruning_coverage",  # RS804
+    "style.unused_suppression",  # RS901
+    "style.invalid_suppression",  # RS902
+    "style.tag_rewrite_alters_text",  # RS910
+    "style.front_matter_cut_early",  # RS911
+)
+
+LOADER_RULES: tuple[Rule, ...] = tuple(
+    Rule(code=c.code, name=c.name, severity=c.severity, doc=loader_docs.doc(c),
+         from_loader=True, fix=loader_docs.FIXES.get(c.code, "never"))
+    for c in codes.LOADER_CODES
+)
+LINT_RULES: tuple[Rule, ...] = tuple(
+    importlib.import_module(f"recipe_studio.lint.rules.{m}").RULE for m in _LINT_MODULES)
+ALL_RULES: tuple[Rule, ...] = tuple(sorted(LOADER_RULES + LINT_RULES, key=lambda r: r.code))
+
+BY_CODE: dict[str, Rule] = {r.code: r for r in ALL_RULES}
+BY_NAME: dict[str, Rule] = {r.name: r for r in ALL_RULES}
+for _r in ALL_RULES:
+    for _alias in _r.aliases:
+        BY_NAME[_alias] = _r
+FAMILIES = sorted(set(FAMILY_OF_PREFIX.values()))
+
+if len(BY_CODE) != len(ALL_RULES) or len({r.name for r in ALL_RULES}) != len(ALL_RULES):
+    raise RuntimeError("duplicate rule code or name in the registry")
+
+
+def get(selector: str) -> Rule | None:
+    """One rule by code (any case) or name."""
+    return BY_CODE.get(selector.upper()) or BY_NAME.get(selector.lower())
+
+
+def expand(selector: str) -> set[str]:
+    """The codes a selector stands for (empty if it matches nothing)."""
+    s = selector.strip()
+    if s.upper() == "ALL":
+        return set(BY_CODE)
+    rule = get(s)
+    if rule is not None:
+        return {rule.code}
+    if s.lower() in FAMILIES:
+        return {r.code for r in ALL_RULES if r.family == s.lower()}
+    up = s.upper()
+    if up.startswith("RS"):
+        return {c for c in BY_CODE if c.startswith(up)}
+    return set()
+
+
+def matches(selector: str, diagnostic: Diagnostic) -> bool:
+    return diagnostic.code in expand(selector)
+
+
+def check_selector(selector: str, where: str) -> None:
+    """Raise ConfigError for a selector that names nothing, with a did-you-mean."""
+    from recipe_studio.lint.config import ConfigError
+
+    if expand(selector):
+        return
+    candidates = [*BY_CODE, *BY_NAME, *FAMILIES]
+    close = difflib.get_close_matches(selector, candidates, n=1, cutoff=0.6)
+    close = close or difflib.get_close_matches(selector.upper(), list(BY_CODE), n=1, cutoff=0.6)
+    hint = f"; did you mean `{close[0]}`?" if close else ""
+    raise ConfigError(f"unknown rule `{selector}` in {where}{hint}")
+
+
+def check_suppressible(selector: str, where: str) -> None:
+    """Raise ConfigError for a selector that can only ever hide load-level errors (an
+    `ignore`, `per-file-ignores` or `severity` entry, `--ignore`): those are always
+    reported, so the setting would silently do nothing."""
+    from recipe_studio.lint.config import ConfigError
+
+    found = expand(selector)
+    if found and found <= codes.ALWAYS_LOAD_ERROR_CODES:
+        names = ", ".join(f"`{c}`" for c in sorted(found)[:3]) + (" ..." if len(found) > 3 else "")
+        raise ConfigError(f"`{selector}` in {where} names only load errors ({names}): "
+                          "SparseML cannot load a recipe that has one, so they are always "
+                          "reported and cannot be ignored or downgraded; fix the recipe instead")
+
+
+def validate_options(rule: Rule, options: Any, where: str) -> dict[str, Any]:
+    """Check `[rules.<name>]` options against the rule's options model."""
+    from pydantic import ValidationError
+
+    from recipe_studio.lint.config import ConfigError
+
+    if not isinstance(options, dict):
+        raise ConfigError(f"options for `{rule.name}` in {where} must be a table")
+    if rule.options is None:
+        if options:
+            raise ConfigError(f"rule `{rule.name}` has no options (in {where})")
+        return {}
+    fields = list(rule.options.model_fields)
+    norm = {k.replace("-", "_"): v for k, v in options.items()}
+    for k in norm:
+        if k not in fields:
+            close = difflib.get_close_matches(k, fields, n=1, cutoff=0.6)
+            hint = f"; did you mean `{close[0].replace('_', '-')}`?" if close else \
+                f" (options: {', '.join(f.replace('_', '-') for f in fields)})"
+            raise ConfigError(f"unknown option `{k.replace('_', '-')}` for rule "
+                              f"`{rule.name}` in {where}{hint}")
+    try:
+        return rule.options.model_validate(norm).model_dump()
+    except ValidationError as e:
+        err = e.errors(include_url=False)[0]
+        raise ConfigError(f"option `{'.'.join(map(str, err['loc']))}` of rule `{rule.name}` in "
+                          f"{where}: {err['msg']}") from None

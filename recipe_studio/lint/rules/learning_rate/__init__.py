@@ -1,0 +1,1 @@
+"""Lint rules of the `learning-rate` family (one module per rule, named after it)."""

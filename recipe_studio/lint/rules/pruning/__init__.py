@@ -1,0 +1,1 @@
+"""Lint rules of the `pruning` family (one module per rule, named after it)."""

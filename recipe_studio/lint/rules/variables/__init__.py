@@ -1,0 +1,1 @@
+"""Lint rules of the `variables` family (one module per rule, named after it)."""
