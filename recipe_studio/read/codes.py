@@ -216,6 +216,44 @@ NOT_A_RECIPE = Code("RS016", "not-a-recipe", E,
     "Fails with whatever the text happens to produce: a YAML error, \"Unable to find any "
     "modifiers\", a crash on a non-mapping root or a refused extension.")
 
+# stage recipes (sparseml.core / llm-compressor; issue 12): 13x structure, 22x values, 32x eval
+STAGE_UNKNOWN_MODIFIER = Code("RS130", "stage-unknown-modifier", E,
+    "A stage recipe names a modifier the target library does not register.",
+    "ValueError: No modifier of type '<Name>' found (SparseML 1.8 and llm-compressor 0.14 alike).")
+STAGE_UNKNOWN_FIELD = Code("RS131", "stage-unknown-field", E,
+    "A stage-recipe modifier has a field its class does not declare (an error for "
+    "llm-compressor, a warning for SparseML, which drops it).",
+    "SparseML 1.8 silently ignores it; llm-compressor 0.14 fails with `extra_forbidden`.")
+STAGE_MISSING_FIELD = Code("RS132", "stage-missing-field", E,
+    "A required field of a stage-recipe modifier is missing.",
+    "ValidationError: Field required, naming the class but not the line.")
+STAGE_STRUCTURE = Code("RS133", "stage-structure-error", E,
+    "A stage, modifier group or modifier entry has a shape the target library's loader "
+    "crashes on (a list where a mapping belongs, empty arguments, modifiers outside a stage, "
+    "a `group` argument...).",
+    "KeyError / TypeError / AttributeError / ValueError from the recipe parser, without a "
+    "location.")
+STAGE_IGNORED = Code("RS134", "stage-key-ignored", W,
+    "A key of a stage recipe that the target library silently ignores (a stage without the "
+    "`_stage` suffix, modifiers outside a `*_modifiers` group, keys it never reads).",
+    "Loads without a word; the modifiers under the key never run.")
+STAGE_TARGET = Code("RS135", "stage-target-inferred", I,
+    "Which library a stage recipe is for was inferred, or could not be told; says which one "
+    "the recipe was checked against.",
+    "Not applicable: the file does not say which library will run it.")
+STAGE_RECIPE_RULE = Code("RS136", "stage-recipe-invalid", E,
+    "A rule the library checks on the whole stage recipe fails (llm-compressor: an "
+    "`AWQModifier` needs a quantization modifier after it).",
+    "ValueError from `Recipe.validate_model_after` (llm-compressor 0.14).")
+STAGE_INVALID_VALUE = Code("RS220", "stage-invalid-value", E,
+    "A stage-recipe modifier field has a value of the wrong type, or one the library's "
+    "validators reject (schemes, quantization arguments, enums).",
+    "ValidationError naming the class and field path, without a line.")
+STAGE_EVAL = Code("RS320", "stage-eval-error", E,
+    "An `eval(...)` in a stage recipe fails in SparseML 1.8 (undefined name, parentheses, "
+    "unsupported syntax); llm-compressor never evaluates it.",
+    "NameError / ValueError: invalid eval string, from Python's own `eval`.")
+
 LOADER_CODES: tuple[Code, ...] = tuple(
     v for v in globals().values() if isinstance(v, Code)
 )

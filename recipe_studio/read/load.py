@@ -40,8 +40,12 @@ def load(
     *,
     overrides: Iterable[Override] | Mapping[str, Any] = (),
     path: str | None = None,
+    target: str | None = None,
 ) -> Recipe:
     """Load a recipe from a path, raw text (anything containing a newline) or a Source.
+
+    `target` (`sparseml` or `llmcompressor`) is the library a stage recipe is checked
+    against; without it the stage reader infers it (`recipe_studio.read.stage`).
 
     Never raises for bad input: a missing file, unreadable bytes or broken YAML come back
     as diagnostics on the returned :class:`Recipe` (check :attr:`Recipe.ok`).
@@ -57,7 +61,7 @@ def load(
             source = read_source(recipe, display=path)
     except SourceError as e:
         return Recipe(source=None, diagnostics=[e.diagnostic])
-    return _Loader(source, list(overrides)).run()
+    return _Loader(source, list(overrides), target).run()
 
 
 def is_modifier_node(node: YNode) -> bool:
@@ -76,8 +80,9 @@ class _Scope:
 
 
 class _Loader:
-    def __init__(self, source: Source, overrides: list[Override]):
+    def __init__(self, source: Source, overrides: list[Override], target: str | None = None):
         self.src = source
+        self.target = target
         self.path = source.path
         self.overrides = overrides
         self.diags: list[Diagnostic] = list(source.notes)
@@ -142,6 +147,11 @@ class _Loader:
     # -- pipeline ----------------------------------------------------------------------
     def run(self) -> Recipe:
         doc = parse_yaml(self.src)
+        from recipe_studio.read.stage import dispatch  # stage recipes: their own reader
+
+        staged = dispatch(self.src, doc, target=self.target)
+        if staged is not None:
+            return staged
         self.recipe.doc = doc
         self.diags.extend(doc.diagnostics)
         root = doc.root

@@ -165,6 +165,9 @@ class Recipe:
     overrides: dict[str, Any] = field(default_factory=dict)
     #: `!word`s SparseML's tag rewrite alters inside strings and comments
     text_tags: list[TextTag] = field(default_factory=list)
+    #: a stage recipe (sparseml.core / llm-compressor): its stages and typed modifiers for the
+    #: target library (`recipe_studio.read.stage`); None for a classic recipe
+    stage_recipe: Any = None
 
     @property
     def path(self) -> str | None:
