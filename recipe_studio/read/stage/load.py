@@ -252,7 +252,15 @@ class _Reader:
         self.target_stage = target_stage
         self.diags: list[Diagnostic] = [d for d in source.notes
                                         if d.code != codes.YML_EXTENSION.code]
-        self.diags.extend(doc.diagnostics)
+        # both libraries keep a duplicate key's last value silently: a warning here (the
+        # classic loader refuses differing values on purpose; a stage recipe's verdict is the
+        # library's)
+        from dataclasses import replace
+
+        from recipe_studio.diagnostics import Severity
+
+        self.diags.extend(replace(d, severity=Severity.WARNING)
+                          if d.code == codes.DUPLICATE_KEY.code else d for d in doc.diagnostics)
         reason = "option"
         if target is None:
             target, sml, llmc = infer_target(self.root)

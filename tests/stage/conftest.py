@@ -1,0 +1,8 @@
+"""Markers and shared fixtures of the stage-recipe tests."""
+
+from __future__ import annotations
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "llmcompressor: runs llm-compressor 0.14's judge (the .venv-llmc environment)")
