@@ -15,7 +15,7 @@ from recipe_studio.cli.common import (
 )
 from recipe_studio.cli.options import (
     STDIN, ColorOption, DiagnosticFormat, DiagnosticFormatOption, DiffOption, JobsOption,
-    QuietOption, StdinFilenameOption, StepsPerEpochOption, VarOption,
+    QuietOption, StdinFilenameOption, StepsPerEpochOption, TargetOption, VarOption,
     VarsOption, model_option, output_option,
 )
 
@@ -74,6 +74,7 @@ def lint(
     stdin_filename: StdinFilenameOption = None,
     color: ColorOption = None,
     jobs: JobsOption = None,
+    target: TargetOption = None,
 ) -> None:
     """Find what SparseML lets through: schedule, pruning, QAT and LR mistakes, and more.
 
@@ -145,7 +146,8 @@ def lint(
                                 overrides=overrides), settings)
 
     def check(path: str) -> FileResult:
-        recipe = stdin_recipe if path == STDIN else load(path, overrides=overrides)
+        recipe = stdin_recipe if path == STDIN else load(
+            path, overrides=overrides, target=target or settings.config_for(path).target)
         path = recipe.path or path
         if recipe.source is None:
             return FileResult(path, lint_recipe(recipe, settings), None,

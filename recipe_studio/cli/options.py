@@ -45,6 +45,13 @@ VarsOption = Annotated[
                       "comma-separated key=value,key=value form."),
 ]
 
+TargetOption = Annotated[
+    Optional[str],
+    typer.Option("--target", metavar="LIBRARY",                  help="The library that runs stage recipes: `sparseml` (SparseML 1.8) or "
+                      "`llmcompressor` (llm-compressor 0.14); default: `target` in the "
+                      "configuration, else inferred from the recipe."),
+]
+
 # ---- output ----------------------------------------------------------------------------------
 
 ColorOption = Annotated[

@@ -13,7 +13,7 @@ from recipe_studio.cli.common import (
 )
 from recipe_studio.cli.options import (
     ColorOption, DiagnosticFormat, DiagnosticFormatOption, JobsOption, QuietOption,
-    StdinFilenameOption, VarOption, VarsOption,
+    StdinFilenameOption, TargetOption, VarOption, VarsOption,
 )
 
 
@@ -29,6 +29,7 @@ def validate(
     stdin_filename: StdinFilenameOption = None,
     color: ColorOption = None,
     jobs: JobsOption = None,
+    target: TargetOption = None,
 ) -> None:
     """Check recipes the way SparseML 1.8 loads them; report every problem at once.
 
@@ -40,6 +41,8 @@ def validate(
     from recipe_studio.read.load import load
 
     overrides = parse_overrides(var, vars_)
+    if target not in (None, "sparseml", "llmcompressor"):
+        raise usage_error(f"--target must be `sparseml` or `llmcompressor`, not `{target}`")
     if stdin_requested(paths, stdin_filename):
         recipe = load_stdin(stdin_filename, overrides)
         io_error = recipe.source is None and any(d.code == "RS001" for d in recipe.diagnostics)
@@ -60,7 +63,13 @@ def validate(
                 found.empty_dirs else typer.Exit(EXIT_USAGE)
 
         def check(path: str) -> FileResult:
-            recipe = load(path, overrides=overrides)
+            from pathlib import Path
+
+            from recipe_studio.lint.config import discover_config
+
+            cfg = None if target else discover_config(Path(path).resolve().parent)
+            recipe = load(path, overrides=overrides,
+                          target=target or (cfg.target if cfg is not None else None))
             return FileResult(path, recipe.diagnostics,
                               recipe.source.text if recipe.source else None,
                               recipe.source is None and any(d.code == "RS001"

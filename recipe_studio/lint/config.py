@@ -37,7 +37,7 @@ CONFIG_FILE = ".recipe-studio.toml"
 PYPROJECT = "pyproject.toml"
 
 _KEYS = ("select", "extend-select", "ignore", "severity", "per-file-ignores",
-         "steps-per-epoch", "rules")
+         "steps-per-epoch", "rules", "target")
 
 
 class ConfigError(Exception):
@@ -52,6 +52,8 @@ class LintConfig:
     severity: dict[str, Severity] = field(default_factory=dict)
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     steps_per_epoch: int | None = None
+    #: the library stage recipes are checked against (`sparseml` / `llmcompressor`)
+    target: str | None = None
     #: rule code -> validated options
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: file it came from (None: defaults / CLI only)
@@ -151,6 +153,10 @@ def parse_config(table: dict[str, Any], *, where: str, path: Path | None = None)
                     registry.check_selector(s, f"`per-file-ignores` in {where}")
                     registry.check_suppressible(s, f"`per-file-ignores` in {where}")
                 cfg.per_file_ignores[str(pattern)] = lst
+        elif norm == "target":
+            if value not in ("sparseml", "llmcompressor"):
+                raise ConfigError(f"`target` in {where} must be `sparseml` or `llmcompressor`")
+            cfg.target = value
         elif norm == "steps-per-epoch":
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ConfigError(f"`steps-per-epoch` in {where} must be a positive integer")

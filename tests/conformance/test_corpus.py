@@ -46,11 +46,13 @@ def test_finalized_modifiers_match_sparseml(e):
 
 @pytest.mark.parametrize("e", staged(), ids=lambda e: e["file"].split("/", 1)[1])
 def test_new_style_recipes_get_one_clear_diagnostic(e):
+    """Every stage recipe is read by the stage reader (recipe_studio.read.stage; its verdicts
+    are compared with the judges in tests/stage); the one with broken YAML gets RS004."""
     recipe = load(CORPUS / e["file"])
     codes = [d.code for d in recipe.errors]
-    assert codes in (["RS107"], ["RS004"]), [d.message for d in recipe.diagnostics]
-    if codes == ["RS107"]:
-        assert "not support" in recipe.errors[0].message
+    assert recipe.stage_recipe is not None or codes == ["RS004"], \
+        [d.message for d in recipe.diagnostics]
+    assert "RS107" not in [d.code for d in recipe.diagnostics]
 
 
 def test_variables_match_sparseml():

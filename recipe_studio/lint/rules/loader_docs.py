@@ -139,12 +139,51 @@ DOCS: dict[str, tuple[str, str, str]] = {
               "the part SparseML reads has no trace of a recipe (no `!...Modifier` tag, no "
               "`modifiers:` key); no recipe of the conformance corpus gets it.",
               "recipe-studio lint pyproject.toml", "recipe-studio lint recipes/pruning.yaml"),
+    "RS130": ("The library fails on the first unknown modifier name and loads nothing; a typo or "
+              "a modifier of the other library is the usual cause.",
+              "quant_stage:\n  quant_modifiers:\n    GPTQModifer: {scheme: W4A16}",
+              "quant_stage:\n  quant_modifiers:\n    GPTQModifier: {scheme: W4A16}"),
+    "RS131": ("llm-compressor refuses the recipe (`extra=\"forbid\"`); SparseML drops the field "
+              "silently, so the setting never takes effect (`percdamp` was renamed "
+              "`dampening_frac`).",
+              "sparse_stage:\n  sparse_modifiers:\n    SparseGPTModifier: {sparsity: 0.5, "
+              "percdamp: 0.01}",
+              "sparse_stage:\n  sparse_modifiers:\n    SparseGPTModifier: {sparsity: 0.5, "
+              "dampening_frac: 0.01}"),
+    "RS132": ("The modifier cannot be created without it, so the recipe does not load.",
+              "quant_stage:\n  quant_modifiers:\n    SmoothQuantModifier: {smoothing_strength: "
+              "0.8}  # SparseML 1.8 needs `mappings`",
+              "quant_stage:\n  quant_modifiers:\n    SmoothQuantModifier:\n      "
+              "smoothing_strength: 0.8\n      mappings: [[['re:.*q_proj'], 're:.*norm']]"),
+    "RS133": ("The library's recipe parser crashes with an exception that names neither the "
+              "key nor the line.", "quant_stage:\n  quant_modifiers:\n    GPTQModifier:",
+              "quant_stage:\n  quant_modifiers:\n    GPTQModifier: {scheme: W4A16}"),
+    "RS134": ("The recipe loads, but the modifiers under the key never run: nothing says so.",
+              "quant:\n  quant_modifiers:\n    GPTQModifier: {scheme: W4A16}",
+              "quant_stage:\n  quant_modifiers:\n    GPTQModifier: {scheme: W4A16}"),
+    "RS135": ("The two libraries accept different recipes; checking against the wrong one "
+              "reports problems that are not there or misses real ones.",
+              "recipe-studio validate recipe.yaml",
+              "recipe-studio validate --target llmcompressor recipe.yaml"),
+    "RS136": ("llm-compressor refuses the recipe before any model is loaded.",
+              "awq_stage:\n  awq_modifiers:\n    AWQModifier: {duo_scaling: true}",
+              "awq_stage:\n  awq_modifiers:\n    AWQModifier: {duo_scaling: true}\n    "
+              "QuantizationModifier: {scheme: W4A16}"),
+    "RS220": ("The modifier cannot be created with this value, so the recipe does not load.",
+              "quant_stage:\n  quant_modifiers:\n    GPTQModifier: {scheme: W4A17}",
+              "quant_stage:\n  quant_modifiers:\n    GPTQModifier: {scheme: W4A16}"),
+    "RS320": ("SparseML stops at the first failing expression with a bare Python error.",
+              "prune_stage:\n  prune_modifiers:\n    ConstantPruningModifier:\n      targets: "
+              "__ALL_PRUNABLE__\n      start: eval(warm_up_epochs)",
+              "warm_up_epochs: 2\nprune_stage:\n  prune_modifiers:\n    "
+              "ConstantPruningModifier:\n      targets: __ALL_PRUNABLE__\n      start: "
+              "eval(warm_up_epochs)"),
     "RS999": ("A bug in recipe-studio: the rest of the report may be incomplete.",
               "(any recipe)", "Report it with the recipe attached."),
 }
 
 #: loader codes whose diagnostics carry a fix
-FIXES = {"RS012": "always", "RS006": "sometimes", "RS101": "sometimes", "RS102": "sometimes", "RS105": "sometimes",
+FIXES = {"RS130": "sometimes", "RS131": "sometimes", "RS012": "always", "RS006": "sometimes", "RS101": "sometimes", "RS102": "sometimes", "RS105": "sometimes",
          "RS203": "sometimes", "RS205": "sometimes", "RS301": "sometimes",
          "RS303": "sometimes"}
 
@@ -161,6 +200,8 @@ FIX_SAFETY = {
              "field is already written.",
     "RS105": _RENAME + "Unsafe: the list's modifiers start to take effect.",
     "RS203": _RENAME + "Unsafe: another value is another behaviour.",
+    "RS130": _RENAME + "Unsafe: another modifier class is another behaviour.",
+    "RS131": _RENAME + "Unsafe: the field starts to take effect.",
     "RS205": _RENAME + "Unsafe: the token selects every (prunable) parameter.",
     "RS301": _RENAME + "Unsafe: another variable is another value (every use in that "
              "expression is renamed).",
