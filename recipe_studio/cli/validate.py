@@ -62,12 +62,17 @@ def validate(
             raise usage_error("no recipe files to check") if not found.missing and not \
                 found.empty_dirs else typer.Exit(EXIT_USAGE)
 
+        config_cache: dict = {}
+
         def check(path: str) -> FileResult:
+            import os
             from pathlib import Path
 
             from recipe_studio.lint.config import discover_config
 
-            cfg = None if target else discover_config(Path(path).resolve().parent)
+            # the same start as lint's (no symlink resolution: a loop is reported by load)
+            start = Path(os.path.dirname(os.path.abspath(path)))
+            cfg = None if target else discover_config(start, config_cache)
             recipe = load(path, overrides=overrides,
                           target=target or (cfg.target if cfg is not None else None))
             return FileResult(path, recipe.diagnostics,
