@@ -12,7 +12,7 @@ from typing import Any
 
 from recipe_studio.read.recipe import Recipe
 from recipe_studio.render.schedule_text import describe, fe, short, sparsity_value
-from recipe_studio.schedule.engine import Schedule, Series
+from recipe_studio.schedule.results import Schedule, Series
 
 FORMATS = ("png", "svg")
 INSTALL_HINT = "pip install 'recipe-studio[plot]'"

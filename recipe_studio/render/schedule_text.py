@@ -11,10 +11,9 @@ from __future__ import annotations
 import math
 from typing import IO, Any
 
+from recipe_studio.models.catalog import RAMP_PRUNERS
 from recipe_studio.read.recipe import ModifierEntry, Recipe
-from recipe_studio.schedule.engine import (
-    GRADUAL_PRUNERS, Event, ModifierTrack, Schedule,
-)
+from recipe_studio.schedule.results import Event, ModifierTrack, Schedule
 
 #: the widest chart, in characters (narrower when the terminal is)
 CHART = 50
@@ -93,7 +92,7 @@ def describe(entry: ModifierEntry, track: ModifierTrack, schedule: Schedule) -> 
     def get(name: str, default: Any = None) -> Any:
         return getattr(spec, name, a.get(name, default))
 
-    if t in GRADUAL_PRUNERS:
+    if t in RAMP_PRUNERS:
         final = get("final_sparsity")
         final_text = "|".join(fv(v) for v in final) if isinstance(final, dict) else fv(final)
         init = get("init_sparsity")
@@ -551,7 +550,7 @@ def _notes(console: Any, schedule: Schedule, entries: dict[int, ModifierEntry]) 
         for note in track.notes:
             lines.append(Text(f"note: #{track.index} {short(track.type)}: {note}", style="dim"))
     for track in schedule.tracks:
-        if track.type in GRADUAL_PRUNERS and track.end_epoch >= 0 and track.end_step is None \
+        if track.type in RAMP_PRUNERS and track.end_epoch >= 0 and track.end_step is None \
                 and not track.never_starts and track.crash is None:
             final = sparsity_value(track.sparsity.at(schedule.n_steps - 1)) \
                 if track.sparsity is not None else None
