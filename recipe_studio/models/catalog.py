@@ -161,8 +161,7 @@ class TagFamily(AbstractSet[str]):
 
     def _members(self) -> tuple[str, ...]:
         if self._tags is None:
-            own = [name for name in TAGS if name in self]
-            self._tags = tuple(own) + tuple(t for t in TAGS if t in self._plus and t not in own)
+            self._tags = tuple(name for name in TAGS if name in self)
         return self._tags
 
     def __iter__(self) -> Iterator[str]:
