@@ -16,6 +16,7 @@ from typing import Any
 
 from recipe_studio.models.base import FROM_PARAM_TOKEN
 from recipe_studio.models.catalog import QUANTIZATION, RAMP_PRUNERS
+from recipe_studio.numbers import epoch_whole, step_count
 from recipe_studio.read.recipe import ModifierEntry
 from recipe_studio.schedule.formulas import (
     EPS, cosine_warm_restarts, interpolate_value, lr_function_value,
@@ -211,13 +212,13 @@ class _Gradual(Pruner):
                          for f in self.finals)
         except ZeroDivisionError:
             raise Crash("ZeroDivisionError",
-                        f"`start_epoch` and `end_epoch` are both {_e(self.start)}: the sparsity "
-                        "ramp divides by `end_epoch - start_epoch` at its first update"
-                        ) from None
+                        f"`start_epoch` and `end_epoch` are both {epoch_whole(self.start)}: the "
+                        "sparsity ramp divides by `end_epoch - start_epoch` at its first "
+                        "update") from None
         except TypeError:
             raise Crash("TypeError",
-                        f"`end_epoch` {_e(self.end)} falls between steps ({self.spe} per "
-                        f"epoch): the end update at epoch {_e(t)} is past `end_epoch` and "
+                        f"`end_epoch` {epoch_whole(self.end)} falls between steps ({self.spe} per "
+                        f"epoch): the end update at epoch {epoch_whole(t)} is past `end_epoch` and "
                         "`inverse_cubic` of a negative number is complex "
                         "('<=' not supported between 'complex' and 'float')") from None
 
@@ -318,13 +319,13 @@ class _LRFunction(_ScheduledUpdate):
         except ZeroDivisionError:
             if self.func == "cyclic_linear":
                 raise Crash("ZeroDivisionError",
-                            f"`cycle_epochs` {_e(self.cycle)} with {step_count(self.spe)} per "
-                            "epoch gives a cycle of one step (or none): `cyclic_linear` divides "
-                            "by (cycle steps - 1)") from None
+                            f"`cycle_epochs` {epoch_whole(self.cycle)} with "
+                            f"{step_count(self.spe)} per epoch gives a cycle of one step (or "
+                            "none): `cyclic_linear` divides by (cycle steps - 1)") from None
             raise Crash("ZeroDivisionError",
-                        f"`end_epoch` {_e(self.end)} with `start_epoch` {_e(self.start)}: "
-                        f"`{self.func}` divides by `end_epoch - max(start_epoch, 0)`, which "
-                        "is 0") from None
+                        f"`end_epoch` {epoch_whole(self.end)} with `start_epoch` "
+                        f"{epoch_whole(self.start)}: `{self.func}` divides by "
+                        "`end_epoch - max(start_epoch, 0)`, which is 0") from None
         except TypeError as e:
             raise Crash("TypeError", f"`cycle_epochs` {self.cycle!r} is not a number ({e})") \
                 from None
@@ -397,11 +398,11 @@ class _LearningRate(_ScheduledUpdate):
             kw["milestones"] = [round((m - self.start) * spe) for m in milestones]
             for m in milestones:
                 if m <= self.start:
-                    raise Crash("ValueError", f"milestone {_e(m)} is not after `start_epoch` "
-                                              f"{_e(self.start)}")
+                    raise Crash("ValueError", f"milestone {epoch_whole(m)} is not after "
+                                              f"`start_epoch` {epoch_whole(self.start)}")
                 if m >= self.end and self.end >= 0.0:
-                    raise Crash("ValueError", f"milestone {_e(m)} is not before `end_epoch` "
-                                              f"{_e(self.end)}")
+                    raise Crash("ValueError", f"milestone {epoch_whole(m)} is not before "
+                                              f"`end_epoch` {epoch_whole(self.end)}")
         else:
             kw["eta_min"] = kw.pop("lr_min")
             kw["T_0"] = kw.pop("cycle_epochs")
@@ -469,9 +470,9 @@ class _LearningRate(_ScheduledUpdate):
                         self.scheduler.step()
                 except ZeroDivisionError:
                     raise Crash("ZeroDivisionError",
-                                f"`step_size` {_e(self.lr_kwargs.get('step_size'))} epochs "
-                                f"is 0 steps with {step_count(self.spe)} per epoch (integer "
-                                "modulo by zero)") from None
+                                f"`step_size` {epoch_whole(self.lr_kwargs.get('step_size'))} "
+                                f"epochs is 0 steps with {step_count(self.spe)} per epoch "
+                                "(integer modulo by zero)") from None
                 self.scheduler_steps = global_step
         else:
             self._cawr_step(t - self.start if self.start >= 0.0 else 0.0, opt)
@@ -575,14 +576,3 @@ NEEDS = {
     "PerLayerDistillationModifier": "does nothing unless the training script passes a "
                                     "`distillation_teacher`",
 }
-
-
-def step_count(n: int) -> str:
-    return f"{n} step{'s' if n != 1 else ''}"
-
-
-def _e(value: Any) -> str:
-    """An epoch for messages."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return f"{value:g}" if isinstance(value, float) else str(value)

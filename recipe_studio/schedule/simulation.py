@@ -34,8 +34,9 @@ from recipe_studio.models.base import ALL_PRUNABLE_TOKEN
 from recipe_studio.models.catalog import GMP_FAMILY, LEARNING_RATE
 from recipe_studio.read.recipe import ModifierEntry, Recipe
 from recipe_studio.schedule.formulas import step_epoch
+from recipe_studio.numbers import epoch_whole, step_count
 from recipe_studio.schedule.machines import (
-    NEEDS, Crash, Optimizer, Pruner, Scheduled, _e, make_machine, step_count,
+    NEEDS, Crash, Optimizer, Pruner, Scheduled, make_machine,
 )
 from recipe_studio.schedule.order import manager_order
 from recipe_studio.schedule.results import ModifierCrash, ModifierTrack, Schedule, Series
@@ -126,7 +127,7 @@ def _prepare(machines: list[Scheduled], n_steps: int) -> None:
         if machine.entry.type in NEEDS:
             track.notes.append(NEEDS[machine.entry.type])
         if track.never_starts:
-            track.notes.append(f"`start_epoch` {_e(machine.start)} is between -1 and 0: "
+            track.notes.append(f"`start_epoch` {epoch_whole(machine.start)} is between -1 and 0: "
                                "it never starts")
         if isinstance(machine, Pruner):
             track.target.length = n_steps  # type: ignore[union-attr]
