@@ -16,6 +16,7 @@ from recipe_studio.cli.common import (
 from recipe_studio.cli.options import (
     ColorOption, DiagnosticFormat, VarOption, VarsOption, format_option,
 )
+from recipe_studio.numbers import rounded_value
 
 
 class DiffFormat(str, enum.Enum):
@@ -60,30 +61,14 @@ def diff(
     raise typer.Exit(EXIT_OK if result.equivalent else EXIT_PROBLEMS)
 
 
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    if isinstance(value, tuple):
-        return "(" + ", ".join(_fmt(v) for v in value) + ")"
-    if isinstance(value, list):
-        return "[" + ", ".join(_fmt(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_fmt(k)}: {_fmt(v)}" for k, v in value.items()) + "}"
-    return str(value)
-
-
 def render_text(result: Any, name_a: str, name_b: str, out: IO[str]) -> None:
     """The schedule summary, then one line per difference."""
     from recipe_studio.diff.semantic import key_epochs
 
     sa, sb = result.summary_a, result.summary_b
     rows: list[tuple[str, str, str]] = [
-        ("total epochs", _fmt(sa.total_epochs), _fmt(sb.total_epochs)),
-        ("QAT start", _fmt(sa.qat_start), _fmt(sb.qat_start)),
+        ("total epochs", rounded_value(sa.total_epochs), rounded_value(sb.total_epochs)),
+        ("QAT start", rounded_value(sa.qat_start), rounded_value(sb.qat_start)),
     ]
     pairs = dict(result.pairs)
     back = {j: i for i, j in result.pairs}
@@ -91,8 +76,8 @@ def render_text(result: Any, name_a: str, name_b: str, out: IO[str]) -> None:
     for i, value in sa.final_sparsity.items():
         m = result.a.modifiers[i]
         j = pairs.get(i)
-        rows.append((f"final sparsity, {m.type} (line {m.line})", _fmt(value),
-                     _fmt(sb.final_sparsity.get(j)) if j is not None else "-"))
+        rows.append((f"final sparsity, {m.type} (line {m.line})", rounded_value(value),
+                     rounded_value(sb.final_sparsity.get(j)) if j is not None else "-"))
         if j is not None:
             shown.add(j)
     for j, value in sb.final_sparsity.items():
@@ -100,10 +85,12 @@ def render_text(result: Any, name_a: str, name_b: str, out: IO[str]) -> None:
             m = result.b.modifiers[j]
             i = back.get(j)
             rows.append((f"final sparsity, {m.type} (line {m.line})",
-                         _fmt(sa.final_sparsity.get(i)) if i is not None else "-", _fmt(value)))
+                         rounded_value(sa.final_sparsity.get(i)) if i is not None else "-",
+                         rounded_value(value)))
     for epoch in key_epochs(sa, sb):
-        rows.append((f"learning rate at epoch {epoch:g}", _fmt(sa.lr.get(epoch, _lr(sa, epoch))),
-                     _fmt(sb.lr.get(epoch, _lr(sb, epoch)))))
+        rows.append((f"learning rate at epoch {epoch:g}",
+                     rounded_value(sa.lr.get(epoch, _lr(sa, epoch))),
+                     rounded_value(sb.lr.get(epoch, _lr(sb, epoch)))))
     w0 = max(len(r[0]) for r in rows)
     w1 = max([len(name_a)] + [len(r[1]) for r in rows])
     out.write(f"{'schedule':<{w0}}  {name_a:<{w1}}  {name_b}\n")
@@ -125,13 +112,13 @@ def render_text(result: Any, name_a: str, name_b: str, out: IO[str]) -> None:
                 current = key
                 out.write(f"~ !{c.type}  (line {c.line_a} → line {c.line_b})\n")
             via = f"   (via `{c.via_variable}`)" if c.via_variable else ""
-            out.write(f"    {c.field}: {_fmt(c.a)} → {_fmt(c.b)}{via}\n")
+            out.write(f"    {c.field}: {rounded_value(c.a)} → {rounded_value(c.b)}{via}\n")
         else:
             current = None
             sign, line, values = (("-", c.line_a, c.a) if c.kind == "removed" else
                                   ("+", c.line_b, c.b))
             out.write(f"{sign} !{c.type}  ({c.kind}, line {line})\n")
-            fields = ", ".join(f"{k}: {_fmt(v)}" for k, v in (values or {}).items()
+            fields = ", ".join(f"{k}: {rounded_value(v)}" for k, v in (values or {}).items()
                                if k in ("start_epoch", "end_epoch", "params", "init_sparsity",
                                         "final_sparsity", "learning_rate", "init_lr",
                                         "lr_class", "lr_func"))

@@ -20,7 +20,7 @@ from recipe_studio.cli.options import (
 
 if TYPE_CHECKING:
     from recipe_studio.read.recipe import Recipe
-    from recipe_studio.schedule.engine import Schedule
+    from recipe_studio.schedule.results import Schedule
 
 #: kept for `plot`, which imported it from here
 StepsOption = StepsPerEpochOption
@@ -55,7 +55,7 @@ def load_schedule(path: str, var: list[str] | None, vars_: str | None,
 
     `path` may be `-` (standard input, named by `stdin_filename`)."""
     from recipe_studio.read.load import load
-    from recipe_studio.schedule.engine import ScheduleTooLong, simulate
+    from recipe_studio.schedule.simulation import ScheduleTooLong, simulate
 
     overrides = parse_overrides(var, vars_)
     if stdin_requested([path], stdin_filename):

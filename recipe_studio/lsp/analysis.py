@@ -144,7 +144,7 @@ class Analysis:
         if self.recipe is None:
             return None
         try:
-            from recipe_studio.schedule.engine import simulate
+            from recipe_studio.schedule.simulation import simulate
 
             return list(simulate(self.recipe, 1).phases())
         except Exception:  # no engine in this build, or a recipe it cannot simulate

@@ -24,7 +24,8 @@ from recipe_studio.lint import fix as fixes
 from recipe_studio.diagnostics import Diagnostic, Edit, Fix, Related, Span, sort_diagnostics
 from recipe_studio.read.evaluator import EvalError, UnknownName, eval_body, evaluate, names_in
 from recipe_studio.models import catalog
-from recipe_studio.models.base import PARAM_TOKENS, ModifierSpec, fmt, type_name
+from recipe_studio.models.base import PARAM_TOKENS, ModifierSpec, type_name
+from recipe_studio.numbers import as_written
 from recipe_studio.read.recipe import FieldPath, FieldSite, ModifierEntry, Recipe, Stage
 from recipe_studio.read.source import Source, SourceError, from_text, read_source
 from recipe_studio.read.variables import Override, Variable, eval_notes, resolve
@@ -181,7 +182,7 @@ class _Loader:
                     help="add a `modifiers:` list"))
             else:
                 self.add(codes.ROOT_NOT_MAPPING.diag(
-                    f"the recipe is the single value {fmt(root.value)}, not a mapping of "
+                    f"the recipe is the single value {as_written(root.value)}, not a mapping of "
                     "variables and modifier lists", self.first_line_span(root),
                     path=self.path, help="write `modifiers:` followed by a list of `- !Modifier`"))
         elif isinstance(root, YSeq):
@@ -226,7 +227,7 @@ class _Loader:
             span = site.value_span if site is not None else entry.tag_span
             self.add(codes.INVALID_TYPE.diag(
                 f"`!{entry.type}`: `submodules` must be a list of module names, got "
-                f"{fmt(entry.args.get('submodules'))}; SparseML's manager reads it to order this "
+                f"{as_written(entry.args.get('submodules'))}; SparseML's manager reads it to order this "
                 f"modifier against `!{other.type}` (same start and end epochs) and fails with "
                 f"{error}", span, path=self.path,
                 help="write a list, e.g. `submodules: [model]`, or leave the field out",
@@ -240,7 +241,7 @@ class _Loader:
         for key, pair in entries:
             if not isinstance(key, str):
                 self.add(codes.NON_STRING_KEY.diag(
-                    f"top-level key {fmt(key)} is {type_name(key)}; SparseML 1.8 crashes on "
+                    f"top-level key {as_written(key)} is {type_name(key)}; SparseML 1.8 crashes on "
                     "non-string top-level keys", self.node_span(pair.key), path=self.path,
                     help="quote the key or nest it under a variable"))
                 continue
@@ -532,7 +533,7 @@ class _Loader:
             return
         node = item.node
         what = ("a mapping without a `!Modifier` tag" if isinstance(node, YMap) else
-                f"the value {fmt(to_python(node))}" if isinstance(node, YScalar) else "a list")
+                f"the value {as_written(to_python(node))}" if isinstance(node, YScalar) else "a list")
         hint = "start the item with a tag such as `- !GMPruningModifier`"
         if isinstance(node, YMap) and len(node.pairs) == 1 and isinstance(node.pairs[0].key, YScalar):
             k = node.pairs[0].key.value
@@ -577,7 +578,7 @@ class _Loader:
                 entry.raw_args[key] = to_python(pair.value.node, self._py)
                 if not isinstance(key, str):
                     self.add(codes.INVALID_TYPE.diag(
-                        f"field name {fmt(key)} of `!{name}` is {type_name(key)}; field names "
+                        f"field name {as_written(key)} of `!{name}` is {type_name(key)}; field names "
                         "must be strings", self.node_span(pair.key), path=self.path))
                     failed.add((key,))
                     continue
@@ -915,14 +916,14 @@ def _translate(kind: str, err: Mapping[str, Any], path: FieldPath) -> str:
     value = err.get("input")
     ctx = err.get("ctx") or {}
     if kind == "literal_error":
-        return f"`{name}` must be one of {ctx.get('expected')}, got {fmt(value)}"
+        return f"`{name}` must be one of {ctx.get('expected')}, got {as_written(value)}"
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         bound = next(iter(ctx.values()), "?")
         rel = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<",
                "less_than_equal": "<="}[kind]
-        return f"`{name}` must be {rel} {bound}, got {fmt(value)}"
+        return f"`{name}` must be {rel} {bound}, got {as_written(value)}"
     expected = _EXPECTS.get(kind, "another type of value")
-    return f"`{name}` must be {expected}, got {type_name(value)} {fmt(value)}"
+    return f"`{name}` must be {expected}, got {type_name(value)} {as_written(value)}"
 
 
 def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -25,6 +25,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from recipe_studio.numbers import yaml_float
+
 if TYPE_CHECKING:
     from recipe_studio.diagnostics import Span
     from recipe_studio.read.source import Source
@@ -94,25 +96,6 @@ def clean_float(value: float, digits: int = 12) -> float:
     if not math.isfinite(value) or value == 0:
         return float(value)
     return float(f"{value:.{digits}g}")
-
-
-def yaml_float(value: float) -> str:
-    """A float as YAML 1.1 text that PyYAML reads back as the same float."""
-    if math.isnan(value):
-        return ".nan"
-    if math.isinf(value):
-        return ".inf" if value > 0 else "-.inf"
-    text = repr(float(value))
-    if "e" in text:
-        mant, exp = text.split("e")
-        if "." not in mant:
-            mant += ".0"
-        if exp[0] not in "+-":
-            exp = "+" + exp
-        return f"{mant}e{exp}"
-    if "." not in text:
-        text += ".0"
-    return text
 
 
 def yaml_number(value: float | int, *, integer: bool) -> str:

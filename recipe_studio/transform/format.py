@@ -34,8 +34,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from recipe_studio.diagnostics import Diagnostic
+from recipe_studio.numbers import yaml_float
 from recipe_studio.transform.edit import (
-    comment_texts, read_for_edit, restore_newlines, round_trip_yaml, yaml_float,
+    comment_texts, read_for_edit, restore_newlines, round_trip_yaml,
 )
 from recipe_studio.models import catalog
 

@@ -37,7 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from recipe_studio.transform.edit import yaml_float
+from recipe_studio.numbers import yaml_float
 
 Pruning = Literal["gmp", "global", "magnitude", "movement", "obs", "mfac", "acdc", "constant",
                   "none"]
@@ -171,11 +171,6 @@ class RecipeOptions:
         return self.init_lr / 100
 
 
-def _n(value: float) -> str:
-    """An epoch or rate as YAML text (floats keep a `.`: SparseML's epochs are floats)."""
-    return yaml_float(float(value))
-
-
 class _Writer:
     def __init__(self) -> None:
         self.lines: list[str] = []
@@ -222,9 +217,9 @@ def new_recipe(options: RecipeOptions) -> str:
 
     # ---- variables ---------------------------------------------------------------------
     w.comment("Training length")
-    w.line(f"num_epochs: {_n(o.epochs)}", "the whole run (SparseML's max_epochs)")
+    w.line(f"num_epochs: {yaml_float(o.epochs)}", "the whole run (SparseML's max_epochs)")
     if o.quantization:
-        w.line(f"qat_epochs: {_n(o.qat_length)}", "the last epochs: quantization-aware training")
+        w.line(f"qat_epochs: {yaml_float(o.qat_length)}", "the last epochs: quantization-aware training")
     if o.ramps:
         w.line(f"pruning_fraction: {o.pruning_fraction!r}",
                "share of the sparse phase spent pruning; the rest recovers")
@@ -242,7 +237,7 @@ def new_recipe(options: RecipeOptions) -> str:
             w.line(f"final_sparsity: {o.sparsity!r}", "sparsity reached when pruning ends")
             active = o.sparse_end * o.pruning_fraction
             freq = 1.0 if active > 20 else active / 20  # SparseML's recipe_template rule
-            w.line(f"pruning_update_frequency: {_n(round(freq, 6))}",
+            w.line(f"pruning_update_frequency: {yaml_float(round(freq, 6))}",
                    "epochs between two pruning steps")
             w.line(f"mask_type: {_mask_text(o.mask_type)}",
                    {"unstructured": "any weight can be pruned",
@@ -256,14 +251,14 @@ def new_recipe(options: RecipeOptions) -> str:
             w.line(f"  - {_quote(p)}")
         w.line()
     w.comment("Learning rate")
-    w.line(f"init_lr: {_n(o.init_lr)}", "learning rate at the start")
+    w.line(f"init_lr: {yaml_float(o.init_lr)}", "learning rate at the start")
     decays = o.lr_schedule in ("cosine", "linear")
     if decays:
-        w.line(f"final_lr: {_n(o.final)}", f"reached at the end of the {o.lr_schedule} decay")
+        w.line(f"final_lr: {yaml_float(o.final)}", f"reached at the end of the {o.lr_schedule} decay")
     if o.lr_schedule == "step":
         w.line("lr_gamma: 0.1", "factor applied at each step of the schedule")
     if o.quantization:
-        w.line(f"qat_lr: {_n(o.qat_lr)}", "for QAT: a hundredth of init_lr")
+        w.line(f"qat_lr: {yaml_float(o.qat_lr)}", "for QAT: a hundredth of init_lr")
     w.line()
     if o.distillation:
         w.comment("Distillation")
