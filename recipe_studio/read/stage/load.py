@@ -75,7 +75,21 @@ def is_stage_recipe(root: YNode | None) -> bool:
                 isinstance(k, str) and k.endswith("_modifiers") and isinstance(p.value.node, YMap)
                 for k, p in node.entries()):
             hit = True  # a stage without the suffix: reported as ignored
-    return hit
+    # a classic staged recipe (`x_stage: {y_modifiers: [- !Modifier ...]}`) is SparseML's
+    # classic form: any `!Modifier` tag in the first three levels makes it classic
+    return hit and not _has_tagged_node(root, depth=3)
+
+
+def _has_tagged_node(node: YNode, depth: int) -> bool:
+    if node.custom_tag is not None:
+        return True
+    if depth <= 0:
+        return False
+    if isinstance(node, YSeq):
+        return any(_has_tagged_node(i.node, depth - 1) for i in node.items)
+    if isinstance(node, YMap):
+        return any(_has_tagged_node(p.value.node, depth - 1) for p in node.pairs)
+    return False
 
 
 def dispatch(source: Source, doc: YamlDoc, *, target: str | None = None,
