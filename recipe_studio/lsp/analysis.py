@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from recipe_studio.diagnostics import Diagnostic, Severity, Span
+from recipe_studio.read import detect
 from recipe_studio.read.source import LineIndex, Source, SourceError, from_text
 
 if TYPE_CHECKING:
@@ -22,20 +23,18 @@ if TYPE_CHECKING:
     from recipe_studio.schedule.timeline import Timeline
     from recipe_studio.read.variables import Variable
 
-#: what recipe-studio's directory discovery takes for a recipe (discover.py), plus a
-#: modifier-list key, so that a recipe being started from scratch counts too
-_RECIPE_HINT = re.compile(r"!\w*Modifier|^\s*\w*Modifier:|Modifier: \{|^\w*modifiers\s*:",
-                          re.M)
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 CONFIG_NAMES = (".recipe-studio.toml", "pyproject.toml")
 
 
 def looks_like_recipe(text: str, path: str | None) -> bool:
-    """True for documents worth linting: recipes, and files named like one. Other YAML or
-    Markdown the editor opens (CI configs, READMEs) is left alone."""
+    """True for documents worth linting: recipes (what directory discovery takes for one,
+    :mod:`recipe_studio.read.detect`; a `modifiers:` key is enough, so that a recipe being
+    started from scratch counts too), and files named like one. Other YAML or Markdown the
+    editor opens (CI configs, READMEs) is left alone."""
     if path and "recipe" in os.path.basename(path).lower():
         return True
-    return bool(_RECIPE_HINT.search(text[:256 * 1024]))
+    return detect.looks_like_recipe(text)
 
 
 def within(span: Span | None, line: int, column: int) -> bool:
