@@ -12,11 +12,13 @@ from __future__ import annotations
 import bisect
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import IO, Literal
 
+from recipe_studio.diagnostics import Diagnostic, Edit, Fix, Span
+from recipe_studio.io import NotRegularFile, TooLarge, broken_link, read_regular
 from recipe_studio.read import codes
-from recipe_studio.diagnostics import Diagnostic, Span
 
 #: Recipes are a few KB; anything beyond this is not a recipe (and not worth parsing).
 MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -205,8 +207,6 @@ def read_file(path: str | os.PathLike[str], shown: str) -> bytes:
     directory, FIFO, device or socket is refused without being opened, and at most
     :data:`MAX_FILE_BYTES` are read. Raises :class:`SourceError`; the file-level ones
     (everything but the size) are I/O errors (exit 2)."""
-    from recipe_studio.io import NotRegularFile, TooLarge, broken_link, read_regular
-
     limit = MAX_FILE_BYTES
     try:
         return read_regular(path, limit)
@@ -303,8 +303,6 @@ def read_stdin(name: str | None = None, stream: IO[bytes] | None = None) -> Sour
     decides the form (`.md`: a Markdown recipe card); without it the text is YAML named
     `<stdin>`. Raises :class:`SourceError` like :func:`read_source`.
     """
-    import sys
-
     shown = name or STDIN_NAME
     try:
         data = (stream if stream is not None else sys.stdin.buffer).read(MAX_FILE_BYTES + 1)
@@ -333,8 +331,6 @@ _NEAR_DELIMITER = re.compile(
 
 def _no_front_matter(text: str, path: str | None) -> Diagnostic:
     """RS006 for a `.md` card; a near-miss delimiter gets "did you mean `---`?" and a fix."""
-    from recipe_studio.diagnostics import Edit, Fix
-
     lines = text.split("\n")
     offset = 0
     near: list[tuple[int, int, str]] = []  # (line index, offset, text) of near-miss lines

@@ -484,7 +484,12 @@ class _Composer:
         return j
 
     def _compose_document(self) -> YNode:
-        """Iterative composition: a stack of open containers."""
+        """Iterative composition: a stack of open containers.
+
+        One event loop, one branch per event kind, kept in one function on purpose (longer
+        than the project's ~80 lines): it is the hot path of every load, and the branches
+        share the stack and `attach`.
+        """
         loader = self.loader
         stack: list[tuple[YNode, list[Any]]] = []  # (container, pending key for maps)
         root: YNode | None = None
