@@ -168,7 +168,8 @@ class ModifierReader:
         """The value of a field written `eval(body)` (the text as written when it fails)."""
         ld = self.ld
         node = ref.node
-        value = node.value  # type: ignore[attr-defined]  (a scalar)
+        assert isinstance(node, YScalar)
+        value = node.value
         site.expression = body
         where = f"`{path_text(path)}` of `!{entry.type}`"
         if body in scope.other:
