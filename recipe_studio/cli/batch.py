@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from recipe_studio.diagnostics import Diagnostic
+from recipe_studio.read.source import LineIndex
 
 #: fewer files than this are checked in-process (forking costs more than it saves)
 MIN_FILES_PER_WORKER = 16
@@ -67,11 +68,7 @@ def _start_methods() -> list[str]:
 
 
 def lines_getter(text: str | None) -> Callable[[int], str] | None:
+    """The 1-based line getter source snippets are drawn with (the one line index)."""
     if text is None:
         return None
-    lines = text.split("\n")
-
-    def get(n: int) -> str:
-        return lines[n - 1] if 1 <= n <= len(lines) else ""
-
-    return get
+    return LineIndex(text).line_text

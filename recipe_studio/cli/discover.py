@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from recipe_studio.read.detect import HEAD_SIZE, head_looks_like_recipe
+
 RECIPE_SUFFIXES = (".yaml", ".yml", ".md")
 SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__",
              ".mypy_cache", ".pytest_cache", ".tox", ".ruff_cache", "build", "dist"}
-# what the corpus collection used to tell a recipe from other YAML/Markdown
-_LOOKS_LIKE_RECIPE = re.compile(rb"!\w*Modifier|^\s*\w*Modifier:|Modifier: \{", re.M)
 
 
 @dataclass
@@ -54,10 +53,10 @@ def _looks_like_recipe(path: Path) -> bool:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise NotRegularFile(path, st.st_mode)
-        head = os.read(fd, 256 * 1024)
+        head = os.read(fd, HEAD_SIZE)
     finally:
         os.close(fd)
-    return bool(_LOOKS_LIKE_RECIPE.search(head))
+    return head_looks_like_recipe(head)
 
 
 def _skip_reason(path: Path) -> str | None:

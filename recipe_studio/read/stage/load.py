@@ -24,11 +24,12 @@ from __future__ import annotations
 import difflib
 import json
 import os
+from dataclasses import replace
 from typing import Any
 
 from pydantic import ValidationError
 
-from recipe_studio.diagnostics import Diagnostic, Fix, Span, sort_diagnostics
+from recipe_studio.diagnostics import Diagnostic, Fix, Severity, Span, sort_diagnostics
 from recipe_studio.models import stage as stage_models
 from recipe_studio.read import codes
 from recipe_studio.read.recipe import Recipe
@@ -269,10 +270,6 @@ class _Reader:
         # both libraries keep a duplicate key's last value silently: a warning here (the
         # classic loader refuses differing values on purpose; a stage recipe's verdict is the
         # library's)
-        from dataclasses import replace
-
-        from recipe_studio.diagnostics import Severity
-
         self.diags.extend(replace(d, severity=Severity.WARNING)
                           if d.code == codes.DUPLICATE_KEY.code else d for d in doc.diagnostics)
         reason = "option"
@@ -737,8 +734,6 @@ class _Reader:
                                    self.src.start + site.key_offsets[1], name, close[0],
                                    safe=False, what="field")
         span = site.key_span if site is not None and site.key_span else mod.key_span
-        from recipe_studio.diagnostics import Severity
-
         self.add(codes.STAGE_UNKNOWN_FIELD, message, span, help=help_, fix=fix,
                  severity=Severity.WARNING if severity_warning else None)
 
