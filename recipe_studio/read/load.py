@@ -20,13 +20,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from recipe_studio.read import codes, partial, rewrite
-from recipe_studio.lint import fix as fixes
+from recipe_studio.read import fixes
 from recipe_studio.diagnostics import Diagnostic, Edit, Fix, Related, Span, sort_diagnostics
 from recipe_studio.read.evaluator import EvalError, UnknownName, eval_body, evaluate, names_in
 from recipe_studio.models import catalog
 from recipe_studio.models.base import PARAM_TOKENS, ModifierSpec, type_name
 from recipe_studio.numbers import as_written
 from recipe_studio.read.recipe import FieldPath, FieldSite, ModifierEntry, Recipe, Stage
+from recipe_studio.read.recipe import path_text as _path_text
 from recipe_studio.read.source import Source, SourceError, from_text, read_source
 from recipe_studio.read.variables import Override, Variable, eval_notes, resolve
 from recipe_studio.read.yamltree import YMap, YNode, YRef, YScalar, YSeq, parse_yaml, to_python
@@ -954,16 +955,6 @@ def _record_dependency_uses(variables: list[Variable], scope: Mapping[str, Varia
             target = scope.get(name)
             if target is not None and target is not v:
                 target.uses.append(v.value_span)
-
-
-def _path_text(path: FieldPath) -> str:
-    text = ""
-    for part in path:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += ("." if text else "") + str(part)
-    return text
 
 
 def _pair_node(top: list[tuple[str, Any]], name: str) -> YNode | None:
