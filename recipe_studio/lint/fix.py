@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from recipe_studio.diagnostics import Diagnostic, Edit, apply_edits
 # the did-you-mean renames are built while reading (the policy is below); the rules take
 # them from here
-from recipe_studio.read.fixes import rename_fix, rename_name_fix  # noqa: F401
+from recipe_studio.read.fixes import rename_fix, rename_name_fix
+
+__all__ = ["MAX_PASSES", "FixOutcome", "apply_fixes", "fix_text", "rename_fix",
+           "rename_name_fix", "unified_diff"]
 
 MAX_PASSES = 10
 
