@@ -41,7 +41,6 @@ def format_(
     from recipe_studio.lint.fix import unified_diff
     from recipe_studio.transform.format import FormatError, format_file, write
     from recipe_studio.io import write_error_message
-    from recipe_studio.read.source import read_source
 
     if stdin_requested(paths, stdin_filename):
         _format_stdin(stdin_filename, check=check, diff=diff)
@@ -71,9 +70,7 @@ def format_(
         if check:
             typer.echo(f"would reformat {path}")
         elif diff:
-            before = read_source(path).text
-            sys.stdout.write(unified_diff(path, before, result.text.lstrip("\ufeff")
-                                          .replace("\r\n", "\n").replace("\r", "\n")))
+            sys.stdout.write(unified_diff(path, result.before, result.after))
         else:
             try:
                 write(path, result.text, force=force)
@@ -103,26 +100,22 @@ def format_(
 def _format_stdin(name: str | None, *, check: bool, diff: bool) -> None:
     """`format -`: the formatted text on stdout (with --check nothing, with --diff a diff)."""
     from recipe_studio.lint.fix import unified_diff
-    from recipe_studio.transform.format import FormatError, format_text
+    from recipe_studio.transform.format import FormatError, format_source
     from recipe_studio.read.source import SourceError, read_stdin
 
     try:
         source = read_stdin(name)
     except SourceError as e:
         raise usage_error(f"{e.diagnostic.path}: {e.diagnostic.message}") from None
-    original = source.original
-    assert original is not None
     try:
-        new = format_text(original, path=source.path)
+        result = format_source(source)
     except FormatError as e:
         raise usage_error(f"cannot format {source.path}: {e.message}") from None
-    changed = new != original
     if check:
-        if changed:
+        if result.changed:
             typer.echo(f"would reformat {source.path}")
     elif diff:
-        sys.stdout.write(unified_diff(source.path or "-", source.text,
-                                      new.lstrip("\ufeff").replace("\r\n", "\n")))
+        sys.stdout.write(unified_diff(source.path or "-", result.before, result.after))
     else:
-        sys.stdout.write(new)
-    raise typer.Exit(EXIT_PROBLEMS if (check or diff) and changed else EXIT_OK)
+        sys.stdout.write(result.text)
+    raise typer.Exit(EXIT_PROBLEMS if (check or diff) and result.changed else EXIT_OK)

@@ -58,9 +58,8 @@ def scale(
                             round_decimals=round_, overrides=overrides)
     except ScaleError as e:
         if e.diagnostics:
-            from recipe_studio.read.load import load
-
-            recipe = load(path, overrides=overrides)
+            recipe = e.recipe  # as loaded for scaling: the file is read once
+            assert recipe is not None
             print_diagnostics(e.diagnostics, {recipe.path: recipe}, DiagnosticFormat.text,
                               stream=sys.stderr, color=color, summary=False)
             if any(d.code == "RS001" for d in e.diagnostics):
@@ -71,17 +70,13 @@ def scale(
     if diff:
         if not quiet:
             _summary(path, result)
-        from recipe_studio.read.source import read_source
-
-        before = read_source(path).text
-        sys.stdout.write(unified_diff(path, before, result.text.lstrip("\ufeff")
-                                      .replace("\r\n", "\n").replace("\r", "\n")))
+        sys.stdout.write(unified_diff(path, result.before, result.after))
         raise typer.Exit(EXIT_OK)
     target = path if in_place else output
     if target is None:
         if not quiet:
             _summary(path, result)
-        sys.stdout.write(result.text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))
+        sys.stdout.write(result.after)
         raise typer.Exit(EXIT_OK)
     if in_place and not result.changed:
         if not quiet:

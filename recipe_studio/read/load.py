@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from recipe_studio.read import codes, detect, rewrite
-from recipe_studio.lint import fix as fixes
+from recipe_studio.read import fixes
 from recipe_studio.diagnostics import Diagnostic, Fix, Span, sort_diagnostics
 from recipe_studio.read.document import METADATA_KEY, DocumentReader, manager_sort_diagnostics
 from recipe_studio.read.fields import DROPPED_FIELDS, is_modifier_node

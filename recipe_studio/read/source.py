@@ -111,15 +111,19 @@ class Source:
     newline: str = "\n"
     bom: bool = False
     notes: tuple[Diagnostic, ...] = ()
-    #: the file's exact text (its own newlines, mixed or CR-only, and its BOM) when read
-    #: from a file; edits are applied to it (:func:`recipe_studio.transform.edit.edit_original`)
-    original: str | None = field(default=None, repr=False, compare=False)
+    #: the exact text the Source was made from (its own newlines, mixed or CR-only, and its
+    #: BOM); edits are applied to it (:func:`recipe_studio.transform.edit.edit_original`).
+    #: A Source built directly gets `text` in its `newline` style, with `bom`.
+    original: str = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
     #: lines of :attr:`text` (built from it; never passed in)
     index: LineIndex = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.end < 0:
             object.__setattr__(self, "end", len(self.text))
+        if self.original is None:
+            text = self.text if self.newline == "\n" else self.text.replace("\n", self.newline)
+            object.__setattr__(self, "original", (BOM if self.bom else "") + text)
         object.__setattr__(self, "index", LineIndex(self.text))
 
     @property
@@ -167,8 +171,30 @@ def form_of(path: str | None) -> Form:
     return "yaml"
 
 
-def decode(data: bytes, path: str | None) -> tuple[str, bool, str]:
-    """Bytes → (text with `\\n` newlines, had BOM, original newline)."""
+#: the byte-order mark, as text
+BOM = "\ufeff"
+
+
+def normalize_newlines(text: str) -> str:
+    """`\\r\\n` and `\\r` as `\\n`."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def split_original(original: str) -> tuple[str, bool, str]:
+    """A file's own text → (the text the recipe core reads: no BOM, every line ending
+    `\\n`; whether it had a BOM; its newline: `\\r\\n` when a line ends so, else `\\n`).
+
+    The one place reading strips BOMs and line endings; writing puts them back in
+    :mod:`recipe_studio.transform.edit` (`edit_original`, `restore_newlines`)."""
+    newline = "\r\n" if "\r\n" in original else "\n"
+    text = normalize_newlines(original)
+    bom = text.startswith(BOM)
+    return (text[1:] if bom else text), bom, newline
+
+
+def decode(data: bytes, path: str | None) -> str:
+    """Bytes → the file's text as written (BOM and line endings kept; see
+    :func:`split_original`)."""
     if b"\x00" in data[:8192] or b"\x00" in data:
         nul = data.index(b"\x00")
         raise SourceError(codes.FILE_NOT_TEXT.diag(
@@ -186,20 +212,14 @@ def decode(data: bytes, path: str | None) -> tuple[str, bool, str]:
         raise SourceError(codes.FILE_NOT_TEXT.diag(
             f"the file is not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start})",
             Span.point(line, col), help="save the recipe as UTF-8", path=path)) from None
-    newline = "\r\n" if "\r\n" in text else "\n"
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text, bom, newline
+    return BOM + text if bom else text
 
 
 def read_source(path: str | os.PathLike[str], *, display: str | None = None) -> Source:
     """Read a recipe file. Raises :class:`SourceError` with a diagnostic on failure."""
     shown = display if display is not None else str(path)
     data = read_file(path, shown)
-    text, bom, newline = decode(data, shown)
-    source = from_text(text, path=shown, form=form_of(str(path)), bom=bom, newline=newline)
-    object.__setattr__(source, "original", data.decode("utf-8"))  # valid: decode() checked
-    return source
+    return from_text(decode(data, shown), path=shown, form=form_of(str(path)))
 
 
 def read_file(path: str | os.PathLike[str], shown: str) -> bytes:
@@ -245,19 +265,15 @@ def from_text(
     *,
     path: str | None = None,
     form: Form | None = None,
-    bom: bool = False,
-    newline: str = "\n",
 ) -> Source:
     """Locate the YAML part of a recipe text the way SparseML does.
 
     Raw text (``form="text"``, SparseML's "string containing a newline") gets the
     front-matter extraction when it matches and is used whole otherwise; `.md` must match.
+    `text` is kept as the Source's `original` (line endings and BOM as given).
     """
-    if "\r" in text:
-        newline = "\r\n" if "\r\n" in text else newline
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if text.startswith("\ufeff"):
-        text, bom = text[1:], True
+    original = text
+    text, bom, newline = split_original(text)
     form = form or form_of(path)
     notes: list[Diagnostic] = []
     if form == "yml":
@@ -269,7 +285,7 @@ def from_text(
         # SparseML searches the text as read, byte-order mark included: `^\s*---` does not
         # match on a first line that starts with one (the card then has no front matter)
         shift = 1 if bom else 0
-        m = FRONT_MATTER.search("\ufeff" + text if bom else text)
+        m = FRONT_MATTER.search(BOM + text if bom else text)
         if m:
             start, end = m.start(1) - shift, m.end(1) - shift
         elif form == "md" and bom and FRONT_MATTER.search(text):
@@ -284,7 +300,7 @@ def from_text(
             start = end = 0
             notes.append(_no_front_matter(text, path))
     return Source(path=path, text=text, form=form, start=start, end=end,
-                  newline=newline, bom=bom, notes=tuple(notes))
+                  newline=newline, bom=bom, notes=tuple(notes), original=original)
 
 
 def _lower_first(message: str) -> str:
@@ -315,11 +331,7 @@ def read_stdin(name: str | None = None, stream: IO[bytes] | None = None) -> Sour
             f"standard input holds more than {MAX_FILE_BYTES // (1024 * 1024)} MiB; recipes "
             "larger than that are not read",
             help="split the recipe or check that this is the right input", path=shown))
-    text, bom, newline = decode(data, shown)
-    source = from_text(text, path=shown, form=form_of(name) if name else "yaml", bom=bom,
-                       newline=newline)
-    object.__setattr__(source, "original", data.decode("utf-8"))  # valid: decode() checked
-    return source
+    return from_text(decode(data, shown), path=shown, form=form_of(name) if name else "yaml")
 
 
 #: lines that look like a front-matter delimiter but are not `---`/`+++`: `___`, `- - -`,

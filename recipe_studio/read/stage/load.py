@@ -299,7 +299,7 @@ class _Reader:
         self.diags.append(code.diag(message, span, path=self.src.path, **kw))
 
     def rename(self, node: YNode, old: str, new: str, what: str, safe: bool = False) -> Fix | None:
-        from recipe_studio.lint import fix as fixes
+        from recipe_studio.read import fixes
 
         return fixes.rename_fix(self.src.text, self.src.start + node.start,
                                 self.src.start + node.end, old, new, safe=safe, what=what)
@@ -728,7 +728,7 @@ class _Reader:
         fix = None
         if close and site is not None and site.key_offsets is not None and \
                 isinstance(name, str) and close[0] not in (mod.raw_args or {}):
-            from recipe_studio.lint import fix as fixes
+            from recipe_studio.read import fixes
 
             fix = fixes.rename_fix(self.src.text, self.src.start + site.key_offsets[0],
                                    self.src.start + site.key_offsets[1], name, close[0],
