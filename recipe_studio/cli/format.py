@@ -37,7 +37,7 @@ def format_(
     file cannot be read, formatted or written (read-only and hard-linked files are refused
     unless --force; symbolic links are written through to their target).
     """
-    from recipe_studio.cli.discover import discover
+    from recipe_studio.cli.discover import discover_reported
     from recipe_studio.lint.fix import unified_diff
     from recipe_studio.transform.format import FormatError, format_file, write
     from recipe_studio.io import write_error_message
@@ -45,16 +45,8 @@ def format_(
 
     if stdin_requested(paths, stdin_filename):
         _format_stdin(stdin_filename, check=check, diff=diff)
-    found = discover(paths)
-    failed = False
-    for path, reason in found.notes:  # skipped in a walked directory: not an error
-        typer.echo(f"recipe-studio: note: {path}: {reason}", err=True)
-    for path, reason in found.missing:
-        typer.echo(f"recipe-studio: error: {path}: {reason}", err=True)
-        failed = True
-    for d in found.empty_dirs:
-        typer.echo(f"recipe-studio: error: no recipe files under `{d}`", err=True)
-        failed = True
+    found = discover_reported(paths)
+    failed = found.failed
     changed, unchanged, unwritten = [], 0, 0
     for path in found.files:
         try:
