@@ -45,6 +45,8 @@ class RunOptions:
     diff: bool = False
     #: write read-only and hard-linked files too (`io.atomic_write_bytes`)
     force: bool = False
+    #: configurations found so far (`validate`'s discovery for `target`)
+    config_cache: dict = field(default_factory=dict, repr=False)
 
     @property
     def fixing(self) -> bool:
@@ -172,11 +174,14 @@ def _target(path: str, options: RunOptions) -> str | None:
         return options.target
     if options.settings is not None:
         return options.settings.config_for(path).target
+    import os
     from pathlib import Path
 
     from recipe_studio.lint.config import discover_config
 
-    config = discover_config(Path(path).resolve().parent)
+    # the same start as lint's (no symlink resolution: a loop is reported by load)
+    start = Path(os.path.dirname(os.path.abspath(path)))
+    config = discover_config(start, options.config_cache)
     return config.target if config is not None else None
 
 
