@@ -34,6 +34,27 @@ class Discovery:
     #: loops, dangling links, unreadable files): notes, not errors
     notes: list[tuple[str, str]] = field(default_factory=list)
 
+    @property
+    def failed(self) -> bool:
+        """A path given could not be used: an I/O error (exit 2), whatever the files say."""
+        return bool(self.missing or self.empty_dirs)
+
+
+def discover_reported(paths: Iterable[str | os.PathLike[str]]) -> Discovery:
+    """:func:`discover`, with what it skipped (notes) and could not use (errors) said on
+    stderr: the one wording of every command that walks directories."""
+    import typer
+
+    found = discover(paths)
+    for path, reason in found.notes:  # skipped in a walked directory: not an error
+        typer.echo(f"recipe-studio: note: {path}: {reason}", err=True)
+    for path, reason in found.missing:
+        typer.echo(f"recipe-studio: error: {path}: {reason}", err=True)
+    for d in found.empty_dirs:
+        typer.echo("recipe-studio: error: no recipe files (.yaml, .yml, .md mentioning a "
+                   f"modifier) under `{d}`", err=True)
+    return found
+
 
 def looks_like_recipe(path: Path) -> bool:
     """Whether a regular file mentions a modifier in its first 256 KiB (False for

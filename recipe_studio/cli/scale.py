@@ -12,7 +12,7 @@ from recipe_studio.cli.common import (
     EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, parse_overrides, print_diagnostics, usage_error,
 )
 from recipe_studio.cli.options import (
-    ColorOption, DiagnosticFormat, DiffOption, ForceOption, VarOption, VarsOption, epochs_option,
+    ColorOption, OutputFormat, DiffOption, ForceOption, VarOption, VarsOption, epochs_option,
     output_option, quiet_option,
 )
 
@@ -60,7 +60,7 @@ def scale(
         if e.diagnostics:
             recipe = e.recipe  # as loaded for scaling: the file is read once
             assert recipe is not None
-            print_diagnostics(e.diagnostics, {recipe.path: recipe}, DiagnosticFormat.text,
+            print_diagnostics(e.diagnostics, {recipe.path: recipe}, OutputFormat.text,
                               stream=sys.stderr, color=color, summary=False)
             if any(d.code == "RS001" for d in e.diagnostics):
                 raise typer.Exit(EXIT_USAGE) from None
