@@ -88,7 +88,8 @@ def lint(
     from recipe_studio.cli import batch
     from recipe_studio.read.codes import is_load_error
     from recipe_studio.cli.batch import FileResult
-    from recipe_studio.lint.config import ConfigError, load_config_file
+    from recipe_studio.lint.config import (ConfigError, check_selector, check_suppressible,
+                                            load_config_file)
     from recipe_studio.cli.discover import discover
     from recipe_studio.lint.fix import fix_text, unified_diff
     from recipe_studio.io import atomic_write, atomic_write_bytes, write_error_message
@@ -102,9 +103,9 @@ def lint(
                             isolated=isolated)
     try:
         for sel in [*(settings.select or []), *settings.extend_select, *settings.ignore]:
-            registry.check_selector(sel, "the command line")
+            check_selector(sel, "the command line")
         for sel in settings.ignore:
-            registry.check_suppressible(sel, "`--ignore`")
+            check_suppressible(sel, "`--ignore`")
         if config:
             settings.config = load_config_file(Path(config))
     except ConfigError as e:

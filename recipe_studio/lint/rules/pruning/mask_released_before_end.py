@@ -37,26 +37,8 @@ from recipe_studio import numbers
 from recipe_studio.diagnostics import Diagnostic, Severity
 from recipe_studio.lint.rules._base import Rule, RuleContext
 from recipe_studio.lint.rules._facts import (
-    GMP_TYPES, MASK_PRUNERS, attr, end, first_epoch, param_selection, selections_overlap,
-    valid_of,
+    GMP_TYPES, attr, covered_after, end, valid_of,
 )
-
-
-def covered_after(ctx: RuleContext, entry, at: float) -> bool:
-    """Another pruner keeps masks on these params from `at` to the end of training."""
-    train_end = ctx.timeline.training_end
-    mine = param_selection(entry)
-    for other in valid_of(ctx, MASK_PRUNERS):
-        if other is entry:
-            continue
-        e = end(other)
-        if other.type != "ConstantPruningModifier" and not attr(other, "leave_enabled", True):
-            continue
-        lasts = e == -1 or e >= train_end or (other.type != "ConstantPruningModifier")
-        if first_epoch(other) <= at + 1e-9 and lasts and \
-                selections_overlap(mine, param_selection(other)):
-            return True
-    return False
 
 
 def check(ctx: RuleContext) -> Iterator[Diagnostic]:

@@ -31,16 +31,14 @@ from collections.abc import Iterator
 from recipe_studio import numbers
 from recipe_studio.diagnostics import Diagnostic, Related, Severity
 from recipe_studio.lint.rules._base import Rule, RuleContext
-from recipe_studio.lint.rules._facts import GMP_TYPES, QAT_TYPE, attr, end, first_epoch, valid_of
-from recipe_studio.lint.rules.pruning.mask_released_before_end import covered_after
+from recipe_studio.lint.rules._facts import GMP_TYPES, attr, covered_after, end, qat_start, valid_of
 
 
 def check(ctx: RuleContext) -> Iterator[Diagnostic]:
-    qats = list(valid_of(ctx, QAT_TYPE))
-    if not qats:
+    qat = qat_start(ctx)
+    if qat is None:
         return
-    q = min(qats, key=first_epoch)
-    q_start = first_epoch(q)
+    q, q_start = qat
     for entry in valid_of(ctx, GMP_TYPES):
         if attr(entry, "leave_enabled", True):
             continue
