@@ -4,6 +4,9 @@
 Flags a recipe where a pruner removes its masks (`leave_enabled: false`) before or during the
 QAT phase and nothing (a `!ConstantPruningModifier`) holds the sparsity through QAT.
 
+`RS509` (mask-released-before-end), which flags the same `leave_enabled: false` in any
+recipe, stays silent in a recipe with QAT: one diagnostic for one problem.
+
 ## Why is this bad?
 QAT fine-tunes every weight; without a mask the pruned weights regrow and the exported model
 is quantized but dense — the size and speed you pruned for are lost in the last epochs.
