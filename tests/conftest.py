@@ -18,7 +18,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 #: environment variables: where the corpus is, and whether its absence is a failure
 CORPUS_ENV = "RECIPE_STUDIO_CORPUS"
@@ -128,15 +127,20 @@ def pytest_runtest_makereport(item, call):
             report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {CORPUS_REASON}")
 
 
+GOLDEN_DIR = Path(__file__).parent / "cli" / "golden"
+
+
 @pytest.fixture
 def golden(request):
-    """Compare text with tests/cli/golden/<name>.txt (rewrite it with --update-golden)."""
+    """Compare text with tests/cli/golden/<name>.txt; `--update-golden` (re)writes it. A
+    missing golden file is a failure, never written and then compared with itself."""
     update = request.config.getoption("--update-golden")
 
     def check(name: str, text: str) -> None:
-        path = Path(__file__).parent / "cli" / "golden" / f"{name}.txt"
-        if update or not path.exists():
+        path = GOLDEN_DIR / f"{name}.txt"
+        if update:
             path.write_text(text)
+        assert path.exists(), f"missing golden file {path}: run with --update-golden"
         assert text == path.read_text(), f"golden {path.name} differs (rerun with --update-golden)"
 
     return check

@@ -104,8 +104,8 @@ def _settings(select: Selectors, extend_select: Selectors, ignore: Selectors,
     usage error (exit 2)."""
     from pathlib import Path
 
-    from recipe_studio.lint import registry
-    from recipe_studio.lint.config import ConfigError, load_config_file
+    from recipe_studio.lint.config import (ConfigError, check_selector, check_suppressible,
+                                            load_config_file)
     from recipe_studio.lint.engine import LintSettings
 
     settings = LintSettings(select=_split(select), extend_select=_split(extend_select) or [],
@@ -113,9 +113,9 @@ def _settings(select: Selectors, extend_select: Selectors, ignore: Selectors,
                             isolated=isolated)
     try:
         for sel in [*(settings.select or []), *settings.extend_select, *settings.ignore]:
-            registry.check_selector(sel, "the command line")
+            check_selector(sel, "the command line")
         for sel in settings.ignore:
-            registry.check_suppressible(sel, "`--ignore`")
+            check_suppressible(sel, "`--ignore`")
         if config:
             settings.config = load_config_file(Path(config))
     except ConfigError as e:

@@ -29,9 +29,18 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recipe_studio.diagnostics import Severity
+from recipe_studio.io import NotRegularFile, read_regular
+from recipe_studio.lint.errors import ConfigError
+
+if TYPE_CHECKING:
+    from recipe_studio.lint.rules._base import Rule
+
+# `registry` (every rule module: a few hundred ms cold) is imported inside the functions that
+# check selectors, so that discovering a configuration (`show` reads `steps-per-epoch`) does
+# not load the rules; registry imports nothing of this module (no circle).
 
 CONFIG_FILE = ".recipe-studio.toml"
 PYPROJECT = "pyproject.toml"
@@ -39,9 +48,8 @@ PYPROJECT = "pyproject.toml"
 _KEYS = ("select", "extend-select", "ignore", "severity", "per-file-ignores",
          "steps-per-epoch", "rules", "target")
 
-
-class ConfigError(Exception):
-    """A configuration problem; the CLI reports it and exits 2."""
+__all__ = ["ConfigError", "LintConfig", "check_selector", "check_suppressible",
+           "discover_config", "load_config_file", "parse_config", "validate_options"]
 
 
 @dataclass
@@ -84,8 +92,6 @@ _CONFIG_LIMIT = 1 << 20
 
 def load_config_file(path: Path) -> LintConfig:
     """Read and validate one config file (a pyproject.toml or a .recipe-studio.toml)."""
-    from recipe_studio.io import NotRegularFile, read_regular
-
     try:  # a FIFO or device given as --config is refused unopened, never read forever
         data = tomllib.loads(read_regular(path, _CONFIG_LIMIT).decode("utf-8"))
     except FileNotFoundError:
@@ -122,9 +128,9 @@ def parse_config(table: dict[str, Any], *, where: str, path: Path | None = None)
         if norm in ("select", "extend-select", "ignore"):
             sels = _str_list(value, key, where)
             for s in sels:
-                registry.check_selector(s, f"`{key}` in {where}")
+                check_selector(s, f"`{key}` in {where}")
                 if norm == "ignore":
-                    registry.check_suppressible(s, f"`{key}` in {where}")
+                    check_suppressible(s, f"`{key}` in {where}")
             if norm == "select":
                 cfg.select = sels
             elif norm == "extend-select":
@@ -135,14 +141,14 @@ def parse_config(table: dict[str, Any], *, where: str, path: Path | None = None)
             if not isinstance(value, dict):
                 raise ConfigError(f"`severity` in {where} must be a table of rule = level")
             for sel, level in value.items():
-                registry.check_selector(sel, f"`severity` in {where}")
+                check_selector(sel, f"`severity` in {where}")
                 try:
                     cfg.severity[sel] = Severity(str(level).lower())
                 except ValueError:
                     raise ConfigError(f"severity `{level}` for `{sel}` in {where} must be "
                                       "error, warning or info") from None
                 if cfg.severity[sel] is not Severity.ERROR:
-                    registry.check_suppressible(sel, f"`severity` in {where}")
+                    check_suppressible(sel, f"`severity` in {where}")
         elif norm == "per-file-ignores":
             if not isinstance(value, dict):
                 raise ConfigError(f"`per-file-ignores` in {where} must be a table of "
@@ -150,8 +156,8 @@ def parse_config(table: dict[str, Any], *, where: str, path: Path | None = None)
             for pattern, sels in value.items():
                 lst = _str_list(sels, f"per-file-ignores.{pattern}", where)
                 for s in lst:
-                    registry.check_selector(s, f"`per-file-ignores` in {where}")
-                    registry.check_suppressible(s, f"`per-file-ignores` in {where}")
+                    check_selector(s, f"`per-file-ignores` in {where}")
+                    check_suppressible(s, f"`per-file-ignores` in {where}")
                 cfg.per_file_ignores[str(pattern)] = lst
         elif norm == "target":
             if value not in ("sparseml", "llmcompressor"):
@@ -167,10 +173,62 @@ def parse_config(table: dict[str, Any], *, where: str, path: Path | None = None)
             for sel, opts in value.items():
                 rule = registry.get(sel)
                 if rule is None:
-                    registry.check_selector(sel, f"`rules` in {where}")
+                    check_selector(sel, f"`rules` in {where}")
                     raise ConfigError(f"`rules.{sel}` in {where} must name one rule")
-                cfg.rule_options[rule.code] = registry.validate_options(rule, opts, where)
+                cfg.rule_options[rule.code] = validate_options(rule, opts, where)
     return cfg
+
+
+def check_selector(selector: str, where: str) -> None:
+    """Raise ConfigError for a selector that names nothing, with a did-you-mean."""
+    from recipe_studio.lint import registry
+
+    if registry.expand(selector):
+        return
+    close = registry.suggest(selector)
+    hint = f"; did you mean `{close}`?" if close else ""
+    raise ConfigError(f"unknown rule `{selector}` in {where}{hint}")
+
+
+def check_suppressible(selector: str, where: str) -> None:
+    """Raise ConfigError for a selector that can only ever hide load-level errors (an
+    `ignore`, `per-file-ignores` or `severity` entry, `--ignore`): those are always
+    reported, so the setting would silently do nothing."""
+    from recipe_studio.lint import registry
+
+    found = registry.only_load_errors(selector)
+    if found:
+        names = ", ".join(f"`{c}`" for c in found[:3]) + (" ..." if len(found) > 3 else "")
+        raise ConfigError(f"`{selector}` in {where} names only load errors ({names}): "
+                          "SparseML cannot load a recipe that has one, so they are always "
+                          "reported and cannot be ignored or downgraded; fix the recipe instead")
+
+
+def validate_options(rule: Rule, options: Any, where: str) -> dict[str, Any]:
+    """Check `[rules.<name>]` options against the rule's options model."""
+    from pydantic import ValidationError  # third party: loaded only when a rule has options
+
+    if not isinstance(options, dict):
+        raise ConfigError(f"options for `{rule.name}` in {where} must be a table")
+    if rule.options is None:
+        if options:
+            raise ConfigError(f"rule `{rule.name}` has no options (in {where})")
+        return {}
+    fields = list(rule.options.model_fields)
+    norm = {k.replace("-", "_"): v for k, v in options.items()}
+    for k in norm:
+        if k not in fields:
+            close = difflib.get_close_matches(k, fields, n=1, cutoff=0.6)
+            hint = f"; did you mean `{close[0].replace('_', '-')}`?" if close else \
+                f" (options: {', '.join(f.replace('_', '-') for f in fields)})"
+            raise ConfigError(f"unknown option `{k.replace('_', '-')}` for rule "
+                              f"`{rule.name}` in {where}{hint}")
+    try:
+        return rule.options.model_validate(norm).model_dump()
+    except ValidationError as e:
+        err = e.errors(include_url=False)[0]
+        raise ConfigError(f"option `{'.'.join(map(str, err['loc']))}` of rule `{rule.name}` in "
+                          f"{where}: {err['msg']}") from None
 
 
 def _str_list(value: Any, key: str, where: str) -> list[str]:

@@ -11,14 +11,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from recipe_studio.read import codes
-from recipe_studio.lint import suppress
-from recipe_studio.lint.config import LintConfig, discover_config
 from recipe_studio.diagnostics import Diagnostic, Severity, sort_diagnostics
+from recipe_studio.lint import registry, suppress
+from recipe_studio.lint.config import LintConfig, discover_config
+from recipe_studio.lint.rules._base import RuleContext
+from recipe_studio.lint.rules.style import invalid_suppression, unused_suppression
+from recipe_studio.read import codes
+from recipe_studio.read.load import load
 from recipe_studio.read.partial import UnknownFieldValue
 from recipe_studio.read.recipe import Recipe
-from recipe_studio.lint import registry
-from recipe_studio.lint.rules._base import RuleContext
 
 if TYPE_CHECKING:
     from recipe_studio.lint.modelinfo import ModelParams
@@ -143,8 +144,6 @@ def lint(
 ) -> LintResult:
     """Load (unless given a Recipe) and lint one recipe."""
     if not isinstance(recipe, Recipe):
-        from recipe_studio.read.load import load
-
         recipe = load(recipe, overrides=overrides, path=path)
     return LintResult(recipe, lint_recipe(recipe, settings))
 
@@ -170,15 +169,14 @@ def _apply_severity(diags: list[Diagnostic], cfg: LintConfig) -> list[Diagnostic
 
 def _suppression_diagnostics(recipe: Recipe, sups: Sequence[suppress.Suppression],
                              enabled: set[str]) -> list[Diagnostic]:
-    from recipe_studio.lint.rules.style import invalid_suppression, unused_suppression
-
     out = []
     for s in sups:
         for sel in s.selectors:
             codes_ = registry.expand(sel)
             if not codes_:
                 if invalid_suppression.RULE.code in enabled:
-                    out.append(invalid_suppression.diagnostic(recipe, s, sel))
+                    out.append(invalid_suppression.diagnostic(
+                        recipe, s, sel, registry.suggest(sel, rule_only=True)))
             elif sel in s.blocked or (sel not in s.used
                                       and codes_ <= codes.ALWAYS_LOAD_ERROR_CODES):
                 # aimed at a load error (or at codes that are only ever load errors)

@@ -1,10 +1,13 @@
-"""The one explicit table of rules (see the package docstring)."""
+"""The one explicit table of rules (see the package docstring), and what a selector names.
+
+Raises nothing: `suggest()` offers a did-you-mean and `only_load_errors()` the codes a
+selector could never hide; `config` turns them into `ConfigError`s.
+"""
 
 from __future__ import annotations
 
 import difflib
 import importlib
-from typing import Any
 
 from recipe_studio.read import codes
 from recipe_studio.diagnostics import Diagnostic
@@ -98,57 +101,23 @@ def matches(selector: str, diagnostic: Diagnostic) -> bool:
     return diagnostic.code in expand(selector)
 
 
-def check_selector(selector: str, where: str) -> None:
-    """Raise ConfigError for a selector that names nothing, with a did-you-mean."""
-    from recipe_studio.lint.config import ConfigError
-
-    if expand(selector):
-        return
-    candidates = [*BY_CODE, *BY_NAME, *FAMILIES]
-    close = difflib.get_close_matches(selector, candidates, n=1, cutoff=0.6)
+def suggest(selector: str, *, rule_only: bool = False) -> str | None:
+    """The did-you-mean for a selector that names nothing: the closest code, name or family
+    (also comparing the upper-cased selector with the codes); with `rule_only`, the closest
+    rule name or code as written (what a suppression comment and `recipe-studio rule` have
+    always proposed). None when nothing is close."""
+    if rule_only:
+        close = difflib.get_close_matches(selector, [*BY_NAME, *BY_CODE], n=1, cutoff=0.6)
+        return close[0] if close else None
+    close = difflib.get_close_matches(selector, [*BY_CODE, *BY_NAME, *FAMILIES], n=1,
+                                      cutoff=0.6)
     close = close or difflib.get_close_matches(selector.upper(), list(BY_CODE), n=1, cutoff=0.6)
-    hint = f"; did you mean `{close[0]}`?" if close else ""
-    raise ConfigError(f"unknown rule `{selector}` in {where}{hint}")
+    return close[0] if close else None
 
 
-def check_suppressible(selector: str, where: str) -> None:
-    """Raise ConfigError for a selector that can only ever hide load-level errors (an
-    `ignore`, `per-file-ignores` or `severity` entry, `--ignore`): those are always
-    reported, so the setting would silently do nothing."""
-    from recipe_studio.lint.config import ConfigError
-
+def only_load_errors(selector: str) -> list[str]:
+    """The codes of a selector that can only ever hide load-level errors (sorted), or [] when
+    it names something else too (or nothing): load errors are always reported, so an
+    `ignore`, `per-file-ignores` or `severity` entry like that would silently do nothing."""
     found = expand(selector)
-    if found and found <= codes.ALWAYS_LOAD_ERROR_CODES:
-        names = ", ".join(f"`{c}`" for c in sorted(found)[:3]) + (" ..." if len(found) > 3 else "")
-        raise ConfigError(f"`{selector}` in {where} names only load errors ({names}): "
-                          "SparseML cannot load a recipe that has one, so they are always "
-                          "reported and cannot be ignored or downgraded; fix the recipe instead")
-
-
-def validate_options(rule: Rule, options: Any, where: str) -> dict[str, Any]:
-    """Check `[rules.<name>]` options against the rule's options model."""
-    from pydantic import ValidationError
-
-    from recipe_studio.lint.config import ConfigError
-
-    if not isinstance(options, dict):
-        raise ConfigError(f"options for `{rule.name}` in {where} must be a table")
-    if rule.options is None:
-        if options:
-            raise ConfigError(f"rule `{rule.name}` has no options (in {where})")
-        return {}
-    fields = list(rule.options.model_fields)
-    norm = {k.replace("-", "_"): v for k, v in options.items()}
-    for k in norm:
-        if k not in fields:
-            close = difflib.get_close_matches(k, fields, n=1, cutoff=0.6)
-            hint = f"; did you mean `{close[0].replace('_', '-')}`?" if close else \
-                f" (options: {', '.join(f.replace('_', '-') for f in fields)})"
-            raise ConfigError(f"unknown option `{k.replace('_', '-')}` for rule "
-                              f"`{rule.name}` in {where}{hint}")
-    try:
-        return rule.options.model_validate(norm).model_dump()
-    except ValidationError as e:
-        err = e.errors(include_url=False)[0]
-        raise ConfigError(f"option `{'.'.join(map(str, err['loc']))}` of rule `{rule.name}` in "
-                          f"{where}: {err['msg']}") from None
+    return sorted(found) if found and found <= codes.ALWAYS_LOAD_ERROR_CODES else []

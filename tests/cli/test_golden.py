@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import GOLDEN_DIR, ROOT
 
 
 @pytest.fixture(autouse=True)
@@ -23,6 +23,7 @@ def test_validate_broken_text(cli, golden):
 
 def test_validate_broken_json(cli, golden):
     r = cli("validate", "examples/broken.yaml", "-f", "json")
+    assert r.code == 1
     golden("validate_broken_json", r.out)
 
 
@@ -69,3 +70,14 @@ def test_show_at_terminal_width(cli, golden, monkeypatch, width):
     r = cli("show", "examples/prune-quantize.yaml", "--steps-per-epoch", "2")
     assert r.code == 0
     golden(f"show_prune_quantize_{width}", r.out)
+
+
+def test_a_missing_golden_file_is_a_failure(golden, request):
+    """The fixture never writes a missing golden file and compares it with itself."""
+    if request.config.getoption("--update-golden"):
+        pytest.skip("--update-golden writes golden files")
+    path = GOLDEN_DIR / "never-written.txt"
+    assert not path.exists()
+    with pytest.raises(AssertionError, match="missing golden file"):
+        golden("never-written", "any text")
+    assert not path.exists()

@@ -33,8 +33,9 @@ pytestmark = [pytest.mark.sparseml, pytest.mark.slow,
               pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 MODELS = {m.__name__: m for m in catalog.MODELS}
-#: totals for the summary printed at the end (pytest -s shows it)
-TOTALS = {"cases": 0, "agree": 0}
+#: each model's grid compared once per session: name -> (cases, problems); test_grid and
+#: test_summary both read it, and either computes what is missing (never relies on the other)
+_GRID_RESULTS: dict[str, tuple[int, list[str]]] = {}
 
 
 def model_accepts(tag: str, args: dict[str, Any]) -> tuple[bool, str]:
@@ -72,18 +73,24 @@ def compare(sparseml, tag: str, cases: list[dict[str, Any]]) -> list[str]:
     for args in cases:
         expected, why = sparseml.load(tag, args)
         got, how = model_accepts(tag, args)
-        TOTALS["cases"] += 1
-        if expected == got:
-            TOTALS["agree"] += 1
-        else:
+        if expected != got:
             problems.append(f"{tag} {args!r}\n  sparseml: {expected} ({why[:200]})\n"
                             f"  model:    {got} ({how[:200]})")
     return problems
 
 
+def grid_result(sparseml, name: str) -> tuple[int, list[str]]:
+    """(number of cases, disagreements) of one model's grid, computed once per session."""
+    if name not in _GRID_RESULTS:
+        cases = grid(name)
+        _GRID_RESULTS[name] = (len(cases), compare(sparseml, BASES[name][0], cases))
+    return _GRID_RESULTS[name]
+
+
 @pytest.mark.parametrize("name", list(BASES))
 def test_grid(name, sparseml):
-    problems = compare(sparseml, BASES[name][0], grid(name))
+    n, problems = grid_result(sparseml, name)
+    assert n > 0
     assert not problems, "\n".join(problems[:20])
 
 
@@ -123,8 +130,15 @@ def test_random_combinations(sparseml, recipe):
     assert not problems, problems[0]
 
 
-def test_summary(capsys):
-    """Runs last in this module: the figures of the differential test."""
+def test_summary(sparseml, capsys):
+    """The figures of the whole grid (every model; pytest -s shows them). Run alone it
+    compares the grid itself; after test_grid it reuses that session's results."""
+    results = [grid_result(sparseml, name) for name in BASES]
+    cases = sum(n for n, _ in results)
+    problems = [p for _, ps in results for p in ps]
     with capsys.disabled():
-        print(f"\ndifferential: {TOTALS['cases']} cases, {TOTALS['agree']} agreements")
-    assert TOTALS["cases"] == 0 or TOTALS["cases"] == TOTALS["agree"]
+        print(f"\ndifferential: {len(BASES)} models, {cases} grid cases, "
+              f"{cases - len(problems)} agreements")
+    assert set(BASES) == set(MODELS) and cases == sum(len(grid(name)) for name in BASES)
+    assert cases > 0
+    assert not problems, f"{len(problems)} disagreements:\n" + "\n".join(problems[:20])

@@ -2,8 +2,11 @@
 
 A case gives a recipe (or raw bytes, a missing file, a padded file), optional settings
 (`steps_per_epoch`, `config`, `select`, `vars`, a `model` parameter list) and the expected
-`line:col CODE` list; `fixed` is the text after applying every fix (unsafe included), which
-must lint clean for the rule.
+`line:col CODE` list; `fixed` is the text after applying every fix (unsafe included): it
+must differ from the recipe and must not produce the case's code at all (`no_fix: true`
+says instead that no diagnostic of the case offers a fix). Every rule that
+offers a fix has at least one case with `fixed`. Each case is also linted with every rule
+selected: two rules must not report one problem (same position, same fix) twice.
 """
 
 from __future__ import annotations
@@ -105,6 +108,9 @@ def test_rule_case(case: RuleCase, tmp_path: Path) -> None:
     for d in found:
         assert d.message and "Traceback" not in d.message
         assert not d.message.endswith(".")
+    if case.data.get("no_fix"):
+        assert "fixed" not in case.data
+        assert found and all(d.fix is None for d in found), [d.short() for d in found if d.fix]
     if "fixed" in case.data:
         recipe, settings, overrides = ctx
         src = recipe.source
@@ -115,6 +121,36 @@ def test_rule_case(case: RuleCase, tmp_path: Path) -> None:
 
         out = fix_text(src.text, relint, unsafe=True)
         assert out.text == case.data["fixed"]
-        assert relint(out.text) == [] or all(d.fix is None for d in relint(out.text))
+        assert out.text != src.text, "`fixed` is the recipe itself: no fix was applied"
+        left = [d for d in relint(out.text) if d.code == case.code]
+        assert left == [], "the fixed text still fires the rule:\n" + "\n".join(
+            f"{d.short()} {d.message}" for d in left)
         again = fix_text(out.text, relint, unsafe=True)
         assert again.text == out.text  # idempotent
+
+
+FIXABLE = [r for r in registry.ALL_RULES if r.fix != "never"]
+
+
+@pytest.mark.parametrize("rule", FIXABLE, ids=lambda r: r.code)
+def test_fixable_rule_has_a_case_with_its_fixed_text(rule) -> None:
+    fixed = [c.name for c in CASES if c.code == rule.code and "fixed" in c.data]
+    assert fixed, f"{rule.code} ({rule.name}) offers a fix (`{rule.fix}`) but no case in " \
+                  f"tests/rules/cases/{rule.code}.yaml has `fixed`"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_one_diagnostic_per_problem(case: RuleCase, tmp_path: Path) -> None:
+    """With every rule selected (a case selects only its own rule by default), no two rules
+    report the same position with the same fix: that is one problem reported twice."""
+    every = RuleCase(case.code, case.name, case.rule, {**case.data, "select": ["ALL"]},
+                     case.model_text)
+    found, _ = run_case(every, tmp_path)
+    seen: dict[tuple[Any, ...], str] = {}
+    for d in found:
+        if d.fix is None:
+            continue
+        key = (d.span.line, d.span.column, tuple((e.start, e.end, e.text) for e in d.fix.edits))
+        other = seen.setdefault(key, d.code)
+        assert other == d.code, f"{other} and {d.code} both report {d.short()} with the " \
+                                f"same fix ({d.fix.message})"

@@ -14,11 +14,12 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from recipe_studio.diagnostics import Diagnostic, Edit, Fix, Related, Severity, Span
+from recipe_studio.lint.fix import rename_fix
+from recipe_studio.schedule.timeline import Timeline, timeline
 
 if TYPE_CHECKING:
     from recipe_studio.lint.modelinfo import ModelParams
     from recipe_studio.read.recipe import ModifierEntry, Recipe
-    from recipe_studio.schedule.timeline import Timeline
 
 Family = Literal["file", "structure", "values", "variables", "schedule", "pruning",
                  "quantization", "learning-rate", "model", "style"]
@@ -96,8 +97,6 @@ class RuleContext:
     def timeline(self) -> Timeline:
         """The schedule of the modifiers rules see (partial views whose start and end are
         known included)."""
-        from recipe_studio.schedule.timeline import timeline
-
         return timeline(self.recipe, entries=list(self.valid()))
 
     @property
@@ -140,8 +139,6 @@ class RuleContext:
                      what: str = "value") -> Fix | None:
         """A did-you-mean fix: the scalar `old` written at `path` becomes `new` (same
         quoting; unsafe, preferred in the language server)."""
-        from recipe_studio.lint.fix import rename_fix
-
         site = entry.fields.get(path)
         src = self.recipe.source
         if site is None or src is None or site.node is None or site.alias or \

@@ -95,3 +95,50 @@ def steps_grid(value: float, spe: int) -> bool:
     """True when an epoch value falls exactly on a step boundary."""
     x = value * spe
     return abs(x - round(x)) < 1e-9
+
+
+# -- masks: shared by the pruning rules and the quantization rules ------------------------
+
+def covered_after(ctx: RuleContext, entry: ModifierEntry, at: float) -> bool:
+    """Another pruner keeps masks on `entry`'s params from `at` to the end of training."""
+    train_end = ctx.timeline.training_end
+    mine = param_selection(entry)
+    for other in valid_of(ctx, MASK_PRUNERS):
+        if other is entry:
+            continue
+        e = end(other)
+        if other.type != "ConstantPruningModifier" and not attr(other, "leave_enabled", True):
+            continue
+        lasts = e == -1 or e >= train_end or (other.type != "ConstantPruningModifier")
+        if first_epoch(other) <= at + 1e-9 and lasts and \
+                selections_overlap(mine, param_selection(other)):
+            return True
+    return False
+
+
+def qat_start(ctx: RuleContext) -> tuple[ModifierEntry, float] | None:
+    """The QAT modifier that starts first and its first epoch, or None without QAT."""
+    qats = list(valid_of(ctx, QAT_TYPE))
+    if not qats:
+        return None
+    q = min(qats, key=first_epoch)
+    return q, first_epoch(q)
+
+
+# -- learning-rate modifiers ----------------------------------------------------------------
+
+def lr_param_groups(entry: ModifierEntry) -> set[int] | None:
+    """Param groups a learning-rate modifier writes (None = all). LearningRateModifier
+    writes all."""
+    if entry.type == "LearningRateModifier":
+        return None
+    g = attr(entry, "param_groups")
+    if not g or not isinstance(g, (list, tuple)):  # unchecked at load: anything may be here
+        return None
+    return {int(x) for x in g if isinstance(x, int)}
+
+
+def share_param_groups(a: ModifierEntry, b: ModifierEntry) -> bool:
+    """Two learning-rate modifiers write at least one common param group."""
+    ga, gb = lr_param_groups(a), lr_param_groups(b)
+    return ga is None or gb is None or bool(ga & gb)

@@ -29,8 +29,7 @@ from collections.abc import Iterator
 from recipe_studio import numbers
 from recipe_studio.diagnostics import Diagnostic, Related, Severity
 from recipe_studio.lint.rules._base import Rule, RuleContext
-from recipe_studio.lint.rules._facts import attr, first_epoch, valid_of
-from recipe_studio.lint.rules.learning_rate.overlapping_lr_modifiers import share_groups
+from recipe_studio.lint.rules._facts import attr, first_epoch, share_param_groups, valid_of
 
 
 def check(ctx: RuleContext) -> Iterator[Diagnostic]:
@@ -39,7 +38,7 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         for b in sets[i + 1:]:
             if (a.stage or "") != (b.stage or "") or first_epoch(a) != first_epoch(b):
                 continue
-            if not share_groups(a, b):
+            if not share_param_groups(a, b):
                 continue
             same = attr(a, "learning_rate") == attr(b, "learning_rate")
             yield ctx.diagnostic(

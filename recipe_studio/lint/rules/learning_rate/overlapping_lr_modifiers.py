@@ -32,24 +32,11 @@ from recipe_studio import numbers
 from recipe_studio.diagnostics import Diagnostic, Related, Severity
 from recipe_studio.read.recipe import ModifierEntry
 from recipe_studio.lint.rules._base import Rule, RuleContext
-from recipe_studio.lint.rules._facts import LR_TYPES, attr, end, first_epoch, valid_of
+from recipe_studio.lint.rules._facts import (
+    LR_TYPES, end, first_epoch, share_param_groups, valid_of,
+)
 
 RANGED = {"LearningRateFunctionModifier", "LearningRateModifier"}
-
-
-def groups(entry: ModifierEntry) -> set[int] | None:
-    """Param groups a modifier writes (None = all). LearningRateModifier writes all."""
-    if entry.type == "LearningRateModifier":
-        return None
-    g = attr(entry, "param_groups")
-    if not g or not isinstance(g, (list, tuple)):  # unchecked at load: anything may be here
-        return None
-    return {int(x) for x in g if isinstance(x, int)}
-
-
-def share_groups(a: ModifierEntry, b: ModifierEntry) -> bool:
-    ga, gb = groups(a), groups(b)
-    return ga is None or gb is None or bool(ga & gb)
 
 
 def window(entry: ModifierEntry, train_end: float) -> tuple[float, float]:
@@ -62,7 +49,7 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     lrs = list(valid_of(ctx, LR_TYPES))
     for i, a in enumerate(lrs):
         for b in lrs[i + 1:]:
-            if (a.stage or "") != (b.stage or "") or not share_groups(a, b):
+            if (a.stage or "") != (b.stage or "") or not share_param_groups(a, b):
                 continue
             if a.type in RANGED and b.type in RANGED:
                 a0, a1 = window(a, train_end)

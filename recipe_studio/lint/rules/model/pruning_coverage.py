@@ -28,7 +28,7 @@ from collections.abc import Iterator
 
 from recipe_studio.diagnostics import Diagnostic, Severity
 from recipe_studio.lint.rules._base import Rule, RuleContext
-from recipe_studio.lint.rules._facts import MASK_PRUNERS, attr, valid_of
+from recipe_studio.lint.rules._facts import MASK_PRUNERS, attr, param_selection, valid_of
 
 
 def check(ctx: RuleContext) -> Iterator[Diagnostic]:
@@ -45,7 +45,7 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     for p in pruners:
         final = attr(p, "final_sparsity", attr(p, "compression_sparsity",
                                                 attr(p, "forward_sparsity")))
-        for item in _selection(p):
+        for item in param_selection(p):
             for n in model.match(item):
                 if isinstance(final, dict):
                     for s, names in final.items():
@@ -73,12 +73,6 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         f"`{model.source}`{detail}",
         help=None if len(covered) == len(prunable) else
         "uncovered: " + ", ".join(f"`{n}`" for n in [x for x in prunable if x not in target][:5]))
-
-
-def _selection(entry):
-    from recipe_studio.lint.rules._facts import param_selection
-
-    return param_selection(entry)
 
 
 RULE = Rule(code="RS804", name="pruning-coverage", severity=Severity.INFO, doc=__doc__,

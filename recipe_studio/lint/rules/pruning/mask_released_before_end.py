@@ -5,6 +5,11 @@ Flags a pruner that lets go of its masks while training continues: a GMP-family 
 `leave_enabled: false`, or a `!ConstantPruningModifier` with an `end_epoch` before the end of
 training — unless another pruner keeps the same parameters masked afterwards.
 
+In a recipe that also runs QAT, a GMP-family pruner's `leave_enabled: false` is reported by
+`RS601` (qat-drops-sparsity) instead, not by both: it is the same cause on the same token
+with the same fix, and `RS601` names its consequence there (the quantized model comes out
+dense).
+
 ## Why is this bad?
 Once the mask is removed, the optimizer updates the pruned weights again; with momentum they
 regrow within a step and the sparsity you trained for is gone.
@@ -37,26 +42,8 @@ from recipe_studio import numbers
 from recipe_studio.diagnostics import Diagnostic, Severity
 from recipe_studio.lint.rules._base import Rule, RuleContext
 from recipe_studio.lint.rules._facts import (
-    GMP_TYPES, MASK_PRUNERS, attr, end, first_epoch, param_selection, selections_overlap,
-    valid_of,
+    GMP_TYPES, attr, covered_after, end, qat_start, valid_of,
 )
-
-
-def covered_after(ctx: RuleContext, entry, at: float) -> bool:
-    """Another pruner keeps masks on these params from `at` to the end of training."""
-    train_end = ctx.timeline.training_end
-    mine = param_selection(entry)
-    for other in valid_of(ctx, MASK_PRUNERS):
-        if other is entry:
-            continue
-        e = end(other)
-        if other.type != "ConstantPruningModifier" and not attr(other, "leave_enabled", True):
-            continue
-        lasts = e == -1 or e >= train_end or (other.type != "ConstantPruningModifier")
-        if first_epoch(other) <= at + 1e-9 and lasts and \
-                selections_overlap(mine, param_selection(other)):
-            return True
-    return False
 
 
 def check(ctx: RuleContext) -> Iterator[Diagnostic]:
@@ -67,6 +54,8 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         e = end(entry)
         if e == -1 or e >= train_end or covered_after(ctx, entry, e):
             continue
+        if qat_start(ctx) is not None:
+            continue  # RS601 reports this release (see the docstring): one problem, one diagnostic
         yield ctx.diagnostic(
             entry.value_span("leave_enabled"),
             f"`leave_enabled: false` removes the masks at epoch {numbers.epoch(e)}; pruned weights "

@@ -4,6 +4,9 @@
 Flags a recipe where a pruner removes its masks (`leave_enabled: false`) before or during the
 QAT phase and nothing (a `!ConstantPruningModifier`) holds the sparsity through QAT.
 
+`RS509` (mask-released-before-end), which flags the same `leave_enabled: false` in any
+recipe, stays silent in a recipe with QAT: one diagnostic for one problem.
+
 ## Why is this bad?
 QAT fine-tunes every weight; without a mask the pruned weights regrow and the exported model
 is quantized but dense — the size and speed you pruned for are lost in the last epochs.
@@ -31,16 +34,14 @@ from collections.abc import Iterator
 from recipe_studio import numbers
 from recipe_studio.diagnostics import Diagnostic, Related, Severity
 from recipe_studio.lint.rules._base import Rule, RuleContext
-from recipe_studio.lint.rules._facts import GMP_TYPES, QAT_TYPE, attr, end, first_epoch, valid_of
-from recipe_studio.lint.rules.pruning.mask_released_before_end import covered_after
+from recipe_studio.lint.rules._facts import GMP_TYPES, attr, covered_after, end, qat_start, valid_of
 
 
 def check(ctx: RuleContext) -> Iterator[Diagnostic]:
-    qats = list(valid_of(ctx, QAT_TYPE))
-    if not qats:
+    qat = qat_start(ctx)
+    if qat is None:
         return
-    q = min(qats, key=first_epoch)
-    q_start = first_epoch(q)
+    q, q_start = qat
     for entry in valid_of(ctx, GMP_TYPES):
         if attr(entry, "leave_enabled", True):
             continue

@@ -37,6 +37,7 @@ from typing import Any
 
 from recipe_studio.diagnostics import Diagnostic, Severity
 from recipe_studio.lint.rules._base import Rule, RuleContext
+from recipe_studio.models.pruning import RIGL_FORWARDED
 
 #: value SparseML uses instead, for the fields it forces (None: discarded, any value)
 FORCED: dict[str, Any] = {"update_frequency": -1.0, "end_epoch": -1.0,
@@ -69,8 +70,6 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
                 fix=ctx.delete_field(entry, name, f"remove `{name}`"))
         extra = getattr(spec, "model_extra", None) or {}
         for name in extra:
-            from recipe_studio.models.pruning import RIGL_FORWARDED
-
             if name in RIGL_FORWARDED:
                 continue  # RigL passes these on to its base class: they do change checks
             yield ctx.diagnostic(

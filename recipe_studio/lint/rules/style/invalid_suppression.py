@@ -35,31 +35,31 @@ Safe: removing an entry aimed at a load error (it can never suppress anything).
 
 from __future__ import annotations
 
-import difflib
 import re
 
 from recipe_studio.diagnostics import Diagnostic, Edit, Fix, Severity
-from recipe_studio.read.recipe import Recipe
 from recipe_studio.lint.rules._base import Rule
+from recipe_studio.lint.suppress import Suppression, removal_fix
+from recipe_studio.read.recipe import Recipe
 
 
-def diagnostic(recipe: Recipe, suppression, selector: str) -> Diagnostic:
-    from recipe_studio.lint import registry
-
-    close = difflib.get_close_matches(selector, [*registry.BY_NAME, *registry.BY_CODE], n=1,
-                                      cutoff=0.6)
+def diagnostic(recipe: Recipe, suppression: Suppression, selector: str,
+               suggestion: str | None) -> Diagnostic:
+    """`selector` names no rule; `suggestion` is the registry's did-you-mean (the engine
+    asks `registry.suggest`: a rule never imports the registry, which imports every rule)."""
     fix = None
-    if close and recipe.source is not None:
-        fix = _rename_selector(recipe, suppression, selector, close[0])
+    if suggestion and recipe.source is not None:
+        fix = _rename_selector(recipe, suppression, selector, suggestion)
     return Diagnostic(
         code=RULE.code, name=RULE.name, severity=RULE.severity,
         message=f"`{selector}` in a suppression comment is not a known rule",
         span=suppression.span, path=recipe.path,
-        help=f"did you mean `{close[0]}`?" if close else "run `recipe-studio rule` for the list",
+        help=f"did you mean `{suggestion}`?" if suggestion
+        else "run `recipe-studio rule` for the list",
         fix=fix)
 
 
-def load_error_diagnostic(recipe: Recipe, suppression, selector: str,
+def load_error_diagnostic(recipe: Recipe, suppression: Suppression, selector: str,
                           target: Diagnostic | None, *, removable: bool = True) -> Diagnostic:
     """`selector` matched a load-level error (`target`), or names only load-error codes.
     `removable`: the selector suppresses nothing else (its removal is the fix)."""
@@ -75,14 +75,12 @@ def load_error_diagnostic(recipe: Recipe, suppression, selector: str,
         message = (f"`{selector}` names only load errors, and load errors cannot be "
                    "suppressed: SparseML cannot load a recipe that has one")
         help_ = "fix the error instead, and remove it from the suppression comment"
-    from recipe_studio.lint.suppress import removal_fix
-
     return Diagnostic(code=RULE.code, name=RULE.name, severity=RULE.severity, message=message,
                       span=suppression.span, path=recipe.path, help=help_,
                       fix=removal_fix(recipe, suppression, selector) if removable else None)
 
 
-def _rename_selector(recipe: Recipe, suppression, selector: str, new: str) -> Fix | None:
+def _rename_selector(recipe: Recipe, suppression: Suppression, selector: str, new: str) -> Fix | None:
     src = recipe.source
     line = suppression.span.line
     text = src.line_text(line)

@@ -27,13 +27,12 @@ with other text after the directive.
 from __future__ import annotations
 
 from recipe_studio.diagnostics import Diagnostic, Severity
-from recipe_studio.read.recipe import Recipe
 from recipe_studio.lint.rules._base import Rule
+from recipe_studio.lint.suppress import Suppression, removal_fix
+from recipe_studio.read.recipe import Recipe
 
 
-def diagnostic(recipe: Recipe, suppression, selector: str) -> Diagnostic:
-    from recipe_studio.lint.suppress import removal_fix
-
+def diagnostic(recipe: Recipe, suppression: Suppression, selector: str) -> Diagnostic:
     return Diagnostic(
         code=RULE.code, name=RULE.name, severity=RULE.severity,
         message=f"`{selector}` is suppressed here but reports nothing",
