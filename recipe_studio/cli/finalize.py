@@ -11,11 +11,11 @@ import typer
 
 from recipe_studio.cli import app
 from recipe_studio.cli.common import (
-    EXIT_PROBLEMS, EXIT_USAGE, load_stdin, parse_overrides, print_diagnostics, stdin_requested,
+    EXIT_PROBLEMS, EXIT_USAGE, parse_overrides, print_diagnostics, stdin_requested,
 )
 from recipe_studio.cli.options import (
-    ColorOption, DiagnosticFormat, StdinFilenameOption, VarOption, VarsOption, format_option,
-    output_option,
+    ColorOption, DiagnosticFormat, StdinFilenameOption, TargetOption, VarOption, VarsOption,
+    format_option, output_option,
 )
 
 
@@ -35,6 +35,7 @@ def finalize(
     format: Annotated[FinalFormat, format_option()] = FinalFormat.yaml,
     stdin_filename: StdinFilenameOption = None,
     color: ColorOption = None,
+    target: TargetOption = None,
 ) -> None:
     """Resolve variables and eval(), expand anchors, and print the recipe SparseML will run.
 
@@ -42,14 +43,17 @@ def finalize(
     """
     from recipe_studio.transform.finalize import finalize_data, finalize_yaml
     from recipe_studio.io import atomic_write
-    from recipe_studio.read.load import load
+    from recipe_studio.cli.stage_support import load_with_target, no_overrides
     from recipe_studio.render import json_default
 
     overrides = parse_overrides(var, vars_)
-    if stdin_requested([path], stdin_filename):
-        recipe = load_stdin(stdin_filename, overrides)
-    else:
-        recipe = load(path, overrides=overrides)
+    recipe = load_with_target(path, overrides, target, stdin_requested([path], stdin_filename),
+                              stdin_filename)
+    if recipe.stage_recipe is not None:  # a stage recipe: transform/stage_finalize.py
+        from recipe_studio.transform import stage_finalize
+
+        no_overrides(recipe, overrides)
+        finalize_data, finalize_yaml = stage_finalize.finalize_data, stage_finalize.finalize_yaml
     if recipe.diagnostics:
         print_diagnostics(recipe.diagnostics, {recipe.path: recipe}, DiagnosticFormat.text,
                           stream=sys.stderr, color=color, summary=not recipe.ok)
