@@ -12,7 +12,7 @@ from recipe_studio.cli.common import (
     EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, stdin_requested, usage_error,
 )
 from recipe_studio.cli.options import (
-    DiffOption, ForceOption, StdinFilenameOption, quiet_option,
+    DiffOption, ForceOption, StdinFilenameOption, TargetOption, quiet_option,
 )
 
 
@@ -28,6 +28,7 @@ def format_(
     quiet: Annotated[bool, quiet_option("Print only errors.")] = False,
     force: ForceOption = False,
     stdin_filename: StdinFilenameOption = None,
+    target: TargetOption = None,
 ) -> None:
     """Canonical layout: 2-space indentation, fields in SparseML's order, float epochs.
 
@@ -35,7 +36,8 @@ def format_(
     when SparseML would read exactly the same recipe from the result. Exit 0 when done (or,
     with --check, nothing would change), 1 when --check finds files to reformat, 2 when a
     file cannot be read, formatted or written (read-only and hard-linked files are refused
-    unless --force; symbolic links are written through to their target).
+    unless --force; symbolic links are written through to their target). Stage recipes:
+    each modifier's arguments in the order of its model for the target library.
     """
     from recipe_studio.cli.discover import discover
     from recipe_studio.lint.fix import unified_diff
@@ -43,8 +45,11 @@ def format_(
     from recipe_studio.io import write_error_message
     from recipe_studio.read.source import read_source
 
+    from recipe_studio.cli.stage_support import check_target, target_for
+
+    check_target(target)
     if stdin_requested(paths, stdin_filename):
-        _format_stdin(stdin_filename, check=check, diff=diff)
+        _format_stdin(stdin_filename, check=check, diff=diff, target=target_for(None, target))
     found = discover(paths)
     failed = False
     for path, reason in found.notes:  # skipped in a walked directory: not an error
@@ -58,7 +63,7 @@ def format_(
     changed, unchanged, unwritten = [], 0, 0
     for path in found.files:
         try:
-            result = format_file(path)
+            result = format_file(path, target=target_for(path, target))
         except FormatError as e:
             typer.echo(f"recipe-studio: error: cannot format {path}: {e.message}", err=True)
             failed = True
@@ -100,7 +105,8 @@ def format_(
     raise typer.Exit(EXIT_PROBLEMS if (check or diff) and changed else EXIT_OK)
 
 
-def _format_stdin(name: str | None, *, check: bool, diff: bool) -> None:
+def _format_stdin(name: str | None, *, check: bool, diff: bool,
+                  target: str | None = None) -> None:
     """`format -`: the formatted text on stdout (with --check nothing, with --diff a diff)."""
     from recipe_studio.lint.fix import unified_diff
     from recipe_studio.transform.format import FormatError, format_text
@@ -113,7 +119,7 @@ def _format_stdin(name: str | None, *, check: bool, diff: bool) -> None:
     original = source.original
     assert original is not None
     try:
-        new = format_text(original, path=source.path)
+        new = format_text(original, path=source.path, target=target)
     except FormatError as e:
         raise usage_error(f"cannot format {source.path}: {e.message}") from None
     changed = new != original

@@ -10,6 +10,8 @@ from typing import Any, Sequence
 from recipe_studio.cli.common import usage_error
 
 TARGETS = ("sparseml", "llmcompressor")
+#: configurations found, by directory (one discovery per directory per run)
+_CONFIGS: dict = {}
 
 
 def check_target(target: str | None) -> None:
@@ -27,7 +29,7 @@ def target_for(path: str | None, target: str | None) -> str | None:
 
     start = Path(os.path.dirname(os.path.abspath(path))) if path else Path.cwd()
     try:
-        cfg = discover_config(start)
+        cfg = discover_config(start, _CONFIGS)
     except ConfigError as e:
         raise usage_error(str(e)) from None
     return cfg.target if cfg is not None else None

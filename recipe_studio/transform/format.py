@@ -54,11 +54,12 @@ class FormatResult:
     changed: bool
 
 
-def format_text(text: str, *, path: str | None = None) -> str:
+def format_text(text: str, *, path: str | None = None, target: str | None = None) -> str:
     """The recipe `text` in canonical layout (see the module docstring).
 
     Raises :class:`FormatError` when the YAML cannot be read or when formatting would
-    change what SparseML reads.
+    change what SparseML reads. A stage recipe goes to :mod:`.stage_format` (`target`: the
+    library whose modifier models order its arguments; None: the reader's inference).
     """
     from recipe_studio.read.source import SourceError, from_text
 
@@ -66,6 +67,10 @@ def format_text(text: str, *, path: str | None = None) -> str:
         source = from_text(text, path=path, form=None if path else "text")
     except SourceError as e:
         raise FormatError(e.diagnostic.message, [e.diagnostic]) from None
+    from recipe_studio.transform import stage_format
+
+    if stage_format.is_stage_text(source):
+        return stage_format.format_stage_text(text, path=path, target=target)
     yaml_part = source.yaml_text
     before = _document(source)
     duplicates = [d for d in _diagnostics(source)
@@ -96,7 +101,7 @@ def format_text(text: str, *, path: str | None = None) -> str:
     return restore_newlines(new_text, source, text)  # the file's own line endings
 
 
-def format_file(path: str) -> FormatResult:
+def format_file(path: str, *, target: str | None = None) -> FormatResult:
     """Format a recipe file (nothing is written; see :func:`write`)."""
     from recipe_studio.read.source import SourceError
 
@@ -104,7 +109,7 @@ def format_file(path: str) -> FormatResult:
         _source, original = read_for_edit(path)
     except SourceError as e:
         raise FormatError(e.diagnostic.message, [e.diagnostic]) from None
-    new = format_text(original, path=path)
+    new = format_text(original, path=path, target=target)
     return FormatResult(new, new != original)
 
 
