@@ -58,3 +58,64 @@ def no_overrides(recipe: Any, overrides: Sequence[Any]) -> None:
     if overrides and recipe.stage_recipe is not None:
         raise usage_error(f"{recipe.path}: --var/--vars apply to classic recipes only; a stage "
                           "recipe's variables are its top-level keys (SparseML 1.8)")
+
+
+def show_stages(recipe: Any, overrides: Sequence[Any], format: str, color: bool | None) -> None:
+    """`show` for a stage recipe (render/stages.py); always ends the command: 0, or 1 when the
+    recipe has errors (printed, as for a classic recipe), 2 when it cannot be read."""
+    import sys
+
+    import typer
+
+    from recipe_studio.cli.common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, print_diagnostics
+    from recipe_studio.cli.options import DiagnosticFormat
+    from recipe_studio.render import stages
+
+    no_overrides(recipe, overrides)
+    if not recipe.ok:
+        print_diagnostics(recipe.errors, {recipe.path: recipe}, DiagnosticFormat.text,
+                          stream=sys.stderr, color=color)
+        raise typer.Exit(EXIT_USAGE if recipe.source is None else EXIT_PROBLEMS)
+    if format == "json":
+        stages.write_json(recipe, sys.stdout)
+    else:
+        stages.render_text(recipe, sys.stdout)
+    raise typer.Exit(EXIT_OK)
+
+
+def diff_stages(ra: Any, rb: Any, name_a: str, name_b: str, overrides: Sequence[Any],
+                format: str, color: bool | None) -> None:
+    """`diff` when either recipe is a stage recipe (diff/stages.py); always ends the command:
+    0 equivalent, 1 different, 2 when they cannot be compared."""
+    import json
+    import sys
+
+    import typer
+
+    from recipe_studio.cli.common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, print_diagnostics
+    from recipe_studio.cli.options import DiagnosticFormat
+    from recipe_studio.diff.stages import DiffError, diff_stage_recipes, render_text
+
+    for r in (ra, rb):
+        no_overrides(r, overrides)
+    if ra.stage_recipe is not None and rb.stage_recipe is not None and \
+            ra.stage_recipe.target != rb.stage_recipe.target:
+        # one library for both: the first recipe's (its inference, when nothing was told)
+        from recipe_studio.read.load import load
+
+        rb = load(rb.source, target=ra.stage_recipe.target) if rb.source is not None else rb
+    try:
+        result = diff_stage_recipes(ra, rb)
+    except DiffError as e:
+        recipe = e.recipe
+        if recipe is not None and recipe.errors:
+            print_diagnostics(recipe.errors, {recipe.path: recipe}, DiagnosticFormat.text,
+                              stream=sys.stderr, color=color, summary=False)
+        typer.echo(f"recipe-studio: cannot compare: {e.message}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    if format == "json":
+        json.dump(result.to_dict(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        render_text(result, name_a, name_b, sys.stdout)
+    raise typer.Exit(EXIT_OK if result.equivalent else EXIT_PROBLEMS)
