@@ -3,6 +3,7 @@ expected.json, and each judge loads it into the same modifiers as the original."
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -90,6 +91,24 @@ def test_listed_stages_stay_listed():
     assert [s["group"] for s in structure(doc)] == ["first", "second"]
 
 
+def test_finalize_cli(cli, tmp_path):
+    src = tmp_path / "r.yaml"
+    src.write_text(HANDMADE_SPARSEML, encoding="utf-8")
+    r = cli("finalize", str(src))
+    assert r.code == 0, r.err
+    assert yaml.safe_load(r.out)["training_stage"]["pruning_modifiers"][
+        "ConstantPruningModifier"]["end"] == 3.0
+    r = cli("finalize", str(src), "-f", "json", "--target", "sparseml")
+    assert r.code == 0 and json.loads(r.out)["stages"][0]["modifiers"][0]["args"][
+        "sparsity"] == 0.5
+    r = cli("finalize", str(src), "--target", "llmcompressor")  # eval() is SparseML's
+    assert r.code == 1 and r.out == "" and "RS220" in r.err
+    r = cli("finalize", str(src), "--var", "sparsity=0.7")
+    assert r.code == 2 and "--var" in r.err
+    r = cli("finalize", str(src), "--target", "deepsparse")
+    assert r.code == 2 and "--target must be" in r.err
+
+
 @pytest.mark.corpus
 def test_finalize_agrees_with_expected_json():
     """Every staged recipe SparseML parses and evaluates: the finalized text's stages, groups,
@@ -128,7 +147,8 @@ def _created(verdict) -> list:
 @pytest.mark.parametrize("library", ["sparseml", "llmcompressor"])
 def test_finalized_corpus_reloads_in_its_judge(library, tmp_path):
     """Every corpus stage recipe written for `library` that its judge accepts: finalized for
-    that library, the judge creates the same modifiers (classes and every field) from it."""
+    that library, and formatted, the judge creates the same modifiers (classes and every
+    field) from it."""
     from recipe_studio.judges import judge
     from tests.judges.conftest import require
 
@@ -136,14 +156,22 @@ def test_finalized_corpus_reloads_in_its_judge(library, tmp_path):
     root, corpus = _corpus()
     files = [p for p in corpus.staged_files(root)
              if corpus.intended_target(p.name) == library]
+    from recipe_studio.transform.format import format_text
+
     finalized: dict[Path, Path] = {}
+    formatted: dict[Path, Path] = {}
     for i, p in enumerate(files):
         recipe = load(p, target=library)
         if recipe.ok:
             out = tmp_path / f"final-{i:03d}.yaml"
             out.write_text(finalize_yaml(recipe), encoding="utf-8")
             finalized[p] = out
-    verdicts = judge(library, files + list(finalized.values()), timeout=120)
+            out = tmp_path / f"format-{i:03d}{p.suffix}"
+            out.write_text(format_text(p.read_text(encoding="utf-8"), path=str(p),
+                                       target=library), encoding="utf-8")
+            formatted[p] = out
+    verdicts = judge(library, files + list(finalized.values()) + list(formatted.values()),
+                     timeout=120)
     by_path = {Path(v.path): v for v in verdicts}
     accepted = [p for p in files if by_path[p.resolve()].ok]
     same = 0
@@ -152,6 +180,8 @@ def test_finalized_corpus_reloads_in_its_judge(library, tmp_path):
         original, final = by_path[p.resolve()], by_path[finalized[p].resolve()]
         assert final.ok, (p.name, final.error_message)
         assert _created(final) == _created(original), p.name
+        pretty = by_path[formatted[p].resolve()]
+        assert pretty.ok and _created(pretty) == _created(original), p.name
         same += 1
     # the figures of docs/stage-recipes-judges.md's attribution table
     assert same == {"sparseml": 95, "llmcompressor": 52}[library]

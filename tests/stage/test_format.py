@@ -101,3 +101,14 @@ def test_corpus_round_trip(target):
     # the one file with tab indentation that PyYAML (and so both libraries) cannot read
     assert done == 196 and [n for n, _ in refused] == [
         "mcx-sparseml__my_recipes__quantize__dense_w8_smoothquant.yaml"]
+
+
+def test_format_cli(cli, tmp_path):
+    src = tmp_path / "r.yaml"
+    src.write_text(RECIPE, encoding="utf-8")
+    r = cli("format", "--check", str(src), "--target", "llmcompressor")
+    assert r.code == 1 and "would reformat" in r.out
+    r = cli("format", str(src), "--target", "llmcompressor")
+    assert r.code == 0 and src.read_text(encoding="utf-8") == EXPECTED
+    r = cli("format", "--check", str(src), "--target", "llmcompressor")
+    assert r.code == 0
