@@ -41,7 +41,6 @@ def finalize(
 
     Refuses (exit 1, nothing written) when the recipe has errors.
     """
-    from recipe_studio.transform.finalize import finalize_data, finalize_yaml
     from recipe_studio.io import atomic_write
     from recipe_studio.cli.stage_support import load_with_target, no_overrides
     from recipe_studio.render import json_default
@@ -50,10 +49,11 @@ def finalize(
     recipe = load_with_target(path, overrides, target, stdin_requested([path], stdin_filename),
                               stdin_filename)
     if recipe.stage_recipe is not None:  # a stage recipe: transform/stage_finalize.py
-        from recipe_studio.transform import stage_finalize
+        from recipe_studio.transform.stage_finalize import finalize_data, finalize_yaml
 
         no_overrides(recipe, overrides)
-        finalize_data, finalize_yaml = stage_finalize.finalize_data, stage_finalize.finalize_yaml
+    else:
+        from recipe_studio.transform.finalize import finalize_data, finalize_yaml
     if recipe.diagnostics:
         print_diagnostics(recipe.diagnostics, {recipe.path: recipe}, DiagnosticFormat.text,
                           stream=sys.stderr, color=color, summary=not recipe.ok)
