@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -48,13 +49,45 @@ class Span:
 START = Span(1, 1, 1, 1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Edit:
-    """Replace the text between two 0-based character offsets of the file."""
+    """Replace the text between two 0-based character offsets of the file by `text`.
+
+    The one edit type: fixes carry them, and `lint --fix`, the language server, `scale`
+    and `format` apply them with :func:`apply_edits` (to a file's own bytes, line endings
+    and BOM, through :func:`recipe_studio.transform.edit.edit_original_text`).
+    """
 
     start: int
     end: int
     text: str
+
+
+class EditConflict(ValueError):
+    """Two edits overlap, or one lies outside the text (a bug in the caller)."""
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    """`text` with disjoint `edits` applied (an edit given twice applies once).
+
+    Insertions at the same offset apply in (start, end, text) order. Raises
+    :class:`EditConflict` when two edits overlap or one lies outside the text.
+    """
+    ordered = sorted(set(edits))
+    for a, b in zip(ordered, ordered[1:]):
+        if b.start < a.end:
+            raise EditConflict(f"overlapping edits at offsets {a.start}-{a.end} and "
+                               f"{b.start}-{b.end}")
+    out: list[str] = []
+    pos = 0
+    for e in ordered:
+        if e.start < pos or e.end > len(text) or e.start > e.end:
+            raise EditConflict(f"edit {e.start}-{e.end} is outside the text")
+        out.append(text[pos:e.start])
+        out.append(e.text)
+        pos = e.end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 @dataclass(frozen=True)

@@ -27,17 +27,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from recipe_studio.models.catalog import RAMP_PRUNERS, UNSTRUCTURED_GMP
 from recipe_studio.read.recipe import ModifierEntry, Recipe
 from recipe_studio.schedule.formulas import gmp_target, lr_function_value, step_epoch
 
-#: pruners whose mask size follows the GMP target exactly (unstructured masks)
-PREDICTED_PRUNERS = ("GMPruningModifier", "MagnitudePruningModifier",
-                     "GlobalMagnitudePruningModifier", "MovementPruningModifier")
+#: pruners whose mask size follows the GMP target exactly: the GMP family without
+#: Structured pruning (whose filter/channel masks remove whole rows, so the zeros are not
+#: the target times the size); the catalogue's UNSTRUCTURED_GMP
+PREDICTED_PRUNERS = UNSTRUCTURED_GMP
 #: every mask-based pruner SparseML exposes `module_masks` for (measured, maybe not predicted)
-MASK_PRUNERS = PREDICTED_PRUNERS + (
-    "StructuredPruningModifier", "MFACPruningModifier", "OBSPruningModifier",
-    "RigLPruningModifier", "ConstantPruningModifier", "ACDCPruningModifier",
-    "TopKASTPruningModifier", "LayerPruningModifier")
+MASK_PRUNERS = RAMP_PRUNERS.plus("RigLPruningModifier", "ConstantPruningModifier",
+                                 "ACDCPruningModifier", "TopKASTPruningModifier",
+                                 "LayerPruningModifier")
 FROM_PARAM = "__FROM_PARAM__"
 
 

@@ -3,7 +3,8 @@
 Each file is independent, so `validate` and `lint` on a directory fan out to worker
 processes (fork start method, so workers inherit the already-imported modules and start in
 milliseconds). Workers send back only diagnostics and the source text (for snippets), never
-the parse trees. Below a handful of files, or on one core, everything runs in-process.
+the parse trees (`lint.run.FileResult`). Below a handful of files, or on one core,
+everything runs in-process.
 """
 
 from __future__ import annotations
@@ -11,22 +12,12 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import Any
 
-from recipe_studio.diagnostics import Diagnostic
+from recipe_studio.read.source import LineIndex
 
 #: fewer files than this are checked in-process (forking costs more than it saves)
 MIN_FILES_PER_WORKER = 16
-
-
-@dataclass
-class FileResult:
-    path: str
-    diagnostics: list[Diagnostic]
-    #: the file's text (for source snippets), None when it could not be read
-    text: str | None
-    #: the file could not be read at all (missing, a directory): an I/O error
-    io_error: bool = False
 
 
 def jobs_for(n_files: int, requested: int | None = None) -> int:
@@ -36,9 +27,10 @@ def jobs_for(n_files: int, requested: int | None = None) -> int:
     return max(1, min(cpus or 1, n_files // MIN_FILES_PER_WORKER))
 
 
-def run(paths: Sequence[str], check: Callable[[str], FileResult], *, jobs: int | None = None
-        ) -> list[FileResult]:
-    """`check` every path, in parallel when worthwhile; results in the order of `paths`."""
+def run(paths: Sequence[str], check: Callable[[str], Any], *, jobs: int | None = None
+        ) -> list[Any]:
+    """`check` every path, in parallel when worthwhile; results (picklable: they come back
+    from the workers) in the order of `paths`."""
     n = jobs_for(len(paths), jobs)
     if n <= 1 or sys.platform == "win32" or "fork" not in _start_methods():
         return [check(p) for p in paths]
@@ -52,10 +44,10 @@ def run(paths: Sequence[str], check: Callable[[str], FileResult], *, jobs: int |
         return pool.map(_run_one, paths, chunksize=chunk)
 
 
-_CHECK: Callable[[str], FileResult] | None = None
+_CHECK: Callable[[str], Any] | None = None
 
 
-def _run_one(path: str) -> FileResult:
+def _run_one(path: str) -> Any:
     assert _CHECK is not None
     return _CHECK(path)
 
@@ -67,11 +59,7 @@ def _start_methods() -> list[str]:
 
 
 def lines_getter(text: str | None) -> Callable[[int], str] | None:
+    """The 1-based line getter source snippets are drawn with (the one line index)."""
     if text is None:
         return None
-    lines = text.split("\n")
-
-    def get(n: int) -> str:
-        return lines[n - 1] if 1 <= n <= len(lines) else ""
-
-    return get
+    return LineIndex(text).line_text

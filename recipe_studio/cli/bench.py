@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import enum
-import json
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 
 from recipe_studio.cli import app
 from recipe_studio.cli.common import EXIT_OK, EXIT_PROBLEMS, usage_error
-from recipe_studio.cli.options import ColorOption, format_option, quiet_option
-
-if TYPE_CHECKING:
-    from recipe_studio.bridge.benchmark import BenchReport
-
-
-class BenchFormat(str, enum.Enum):
-    text = "text"
-    json = "json"
+from recipe_studio.cli.options import ColorOption, OutputFormat, format_option, quiet_option
 
 
 def _split(values: list[str] | None, default: tuple[str, ...]) -> list[str]:
@@ -49,7 +39,8 @@ def bench(
         "--threads", metavar="N", min=1,
         help="Threads (onnxruntime) or cores (DeepSparse) per engine, at least 1. Default: "
              "the engine's own.")] = None,
-    format: Annotated[BenchFormat, format_option()] = BenchFormat.text,
+    format: Annotated[Literal[OutputFormat.text, OutputFormat.json],
+                      format_option()] = OutputFormat.text,
     quiet: Annotated[bool, quiet_option(
         "Show no progress while measuring (shown only when standard error is a terminal)."
     )] = False,
@@ -101,10 +92,9 @@ def bench(
                          f"{str(e).strip().splitlines()[0] if str(e).strip() else e}\n")
         raise typer.Exit(EXIT_PROBLEMS) from None
     assert report is not None
-    if format is BenchFormat.json:
-        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
-    else:
-        render_text(report, color=color)
+    from recipe_studio.render.bench import RENDERERS
+
+    RENDERERS[format.value](report, sys.stdout, color=color)
     skipped = any(r.skipped for r in report.results)
     raise typer.Exit(EXIT_PROBLEMS if skipped else EXIT_OK)
 
@@ -140,37 +130,3 @@ def progress_display(total: int, *, quiet: bool, color: bool | None
 
     with progress:
         yield step
-
-
-def render_text(report: BenchReport, *, color: bool | None = None, stream=None) -> None:
-    """The latency table, then DeepSparse's speed-up over onnxruntime per batch size."""
-    from rich.table import Table
-
-    from recipe_studio.render.console import make_console
-
-    console = make_console(stream or sys.stdout, color)
-    m = report.machine
-    isa = f", DeepSparse ISA {m['deepsparse_isa']}" if m.get("deepsparse_isa") else ""
-    vnni = f", VNNI {'yes' if m['vnni'] else 'no'}" if m.get("vnni") is not None else ""
-    console.print(f"{report.model}  ({m.get('cpu_count')} CPUs{isa}{vnni})")
-    table = Table(show_edge=False, pad_edge=False, box=None)
-    for col, justify in (("engine", "left"), ("batch", "right"), ("median ms", "right"),
-                         ("p90 ms", "right"), ("items/s", "right"), ("setup s", "right")):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
-    for r in report.results:
-        if r.skipped:
-            table.add_row(r.engine, str(r.batch_size), "-", "-", "-", "-")
-            continue
-        table.add_row(r.engine, str(r.batch_size), f"{r.median_ms:.3f}", f"{r.p90_ms:.3f}",
-                      f"{r.throughput:,.0f}", f"{r.setup_s:.2f}")
-    console.print(table)
-    for r in report.results:
-        if r.skipped:
-            console.print(f"skipped {r.engine} at batch {r.batch_size}: {r.skipped}")
-    for bs in sorted({r.batch_size for r in report.results}):
-        ort, ds = report.get("onnxruntime", bs), report.get("deepsparse", bs)
-        if ort and ds and ort.median_ms and ds.median_ms:
-            ratio = ort.median_ms / ds.median_ms
-            factor, word = (ratio, "faster") if ratio >= 1 else (1 / ratio, "slower")
-            console.print(f"batch {bs}: DeepSparse is {factor:.2f}x {word} than onnxruntime "
-                          "(median latency)")

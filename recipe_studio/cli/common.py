@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-# the shared options live in options.py; these names stay importable from here
-from recipe_studio.cli.options import (  # noqa: F401
-    ColorOption, DiagnosticFormat, JobsOption, VarOption, VarsOption,
-)
+from recipe_studio.cli.options import OutputFormat
+# the exit codes are the library's (0 clean, 1 problems, 2 usage or I/O); every command
+# takes them from here
+from recipe_studio.lint.run import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE  # noqa: F401
 
 if TYPE_CHECKING:
     from recipe_studio.diagnostics import Diagnostic
     from recipe_studio.read.variables import Override
-
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
 def usage_error(message: str) -> typer.Exit:
@@ -42,8 +40,8 @@ def parse_overrides(var: Sequence[str] | None, vars_: str | None) -> list[Overri
 
 def print_diagnostics(
     diagnostics: Sequence[Diagnostic],
-    texts: dict[str | None, Any],
-    fmt: DiagnosticFormat,
+    texts: Mapping[str | None, Any],
+    fmt: str = OutputFormat.text,
     *,
     stream=None,
     color: bool | None = None,
@@ -52,49 +50,27 @@ def print_diagnostics(
     quiet: bool = False,
     rules: Iterable[Any] | None = None,
 ) -> None:
-    """Report diagnostics in one of the diagnostic formats.
+    """Report diagnostics in the output format `fmt`, with the renderer the table
+    (:data:`recipe_studio.render.report.RENDERERS`) has for it.
 
-    The human formats (text, concise) end with the summary line; with `quiet` they print
-    only that line. The machine formats (json, github, sarif) always print everything.
+    `texts` maps each path to its text (or its Recipe), for the text format's snippets;
     `rules` (default: every rule) are the rule metadata SARIF carries.
     """
-    stream = stream or sys.stdout
-    if fmt is DiagnosticFormat.json:
-        from recipe_studio.render import render_json
+    from recipe_studio.render.report import Report, render_report
 
-        render_json(diagnostics, stream)
-        return
-    if fmt is DiagnosticFormat.github:
-        from recipe_studio.render.ci import render_github
+    report = Report(diagnostics, lines_of=_lines_of(texts), files_checked=files_checked,
+                    summary=summary, quiet=quiet, color=color, rules=rules)
+    render_report(fmt, report, stream or sys.stdout)
 
-        render_github(diagnostics, stream)
-        return
-    if fmt is DiagnosticFormat.sarif:
-        from recipe_studio import __version__
-        from recipe_studio.render.ci import render_sarif
 
-        if rules is None:
-            from recipe_studio.lint.registry import ALL_RULES as rules
-        render_sarif(diagnostics, stream, rules, version=__version__)
-        return
-    if quiet:
-        from recipe_studio.render.text import summary_line
-
-        if summary:
-            stream.write(summary_line(diagnostics, files_checked) + "\n")
-        return
-    if fmt is DiagnosticFormat.concise:
-        from recipe_studio.render.text import render_concise
-
-        render_concise(diagnostics, stream, summary=summary, files_checked=files_checked)
-        return
-    from recipe_studio.cli.batch import lines_getter
-    from recipe_studio.render.text import render
-
+def _lines_of(texts: Mapping[str | None, Any]) -> Callable[[str | None], Any]:
+    """path → a line getter for its text (made on first use); None when the text is unknown."""
     getters: dict[str | None, object] = {}
 
     def lines_of(path: str | None):
         if path not in getters:
+            from recipe_studio.cli.batch import lines_getter
+
             value = texts.get(path)
             source = getattr(value, "source", None)  # a Recipe is accepted too
             if source is not None:
@@ -102,8 +78,7 @@ def print_diagnostics(
             getters[path] = lines_getter(value if isinstance(value, str) else None)
         return getters[path]
 
-    render(diagnostics, stream, lines_of=lines_of, color=color, files_checked=files_checked,
-           summary=summary)
+    return lines_of
 
 
 def stdin_requested(paths: Sequence[str], stdin_filename: str | None) -> bool:

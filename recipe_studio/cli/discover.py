@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from recipe_studio.read.detect import HEAD_SIZE, head_looks_like_recipe
+
 RECIPE_SUFFIXES = (".yaml", ".yml", ".md")
 SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__",
              ".mypy_cache", ".pytest_cache", ".tox", ".ruff_cache", "build", "dist"}
-# what the corpus collection used to tell a recipe from other YAML/Markdown
-_LOOKS_LIKE_RECIPE = re.compile(rb"!\w*Modifier|^\s*\w*Modifier:|Modifier: \{", re.M)
 
 
 @dataclass
@@ -34,6 +33,27 @@ class Discovery:
     #: files skipped in walked directories, with the reason (special files, symbolic link
     #: loops, dangling links, unreadable files): notes, not errors
     notes: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        """A path given could not be used: an I/O error (exit 2), whatever the files say."""
+        return bool(self.missing or self.empty_dirs)
+
+
+def discover_reported(paths: Iterable[str | os.PathLike[str]]) -> Discovery:
+    """:func:`discover`, with what it skipped (notes) and could not use (errors) said on
+    stderr: the one wording of every command that walks directories."""
+    import typer
+
+    found = discover(paths)
+    for path, reason in found.notes:  # skipped in a walked directory: not an error
+        typer.echo(f"recipe-studio: note: {path}: {reason}", err=True)
+    for path, reason in found.missing:
+        typer.echo(f"recipe-studio: error: {path}: {reason}", err=True)
+    for d in found.empty_dirs:
+        typer.echo("recipe-studio: error: no recipe files (.yaml, .yml, .md mentioning a "
+                   f"modifier) under `{d}`", err=True)
+    return found
 
 
 def looks_like_recipe(path: Path) -> bool:
@@ -54,10 +74,10 @@ def _looks_like_recipe(path: Path) -> bool:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise NotRegularFile(path, st.st_mode)
-        head = os.read(fd, 256 * 1024)
+        head = os.read(fd, HEAD_SIZE)
     finally:
         os.close(fd)
-    return bool(_LOOKS_LIKE_RECIPE.search(head))
+    return head_looks_like_recipe(head)
 
 
 def _skip_reason(path: Path) -> str | None:

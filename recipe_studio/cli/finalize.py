@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import enum
-import json
 import sys
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Literal, Optional
 
 import typer
 
@@ -14,14 +12,12 @@ from recipe_studio.cli.common import (
     EXIT_PROBLEMS, EXIT_USAGE, parse_overrides, print_diagnostics, stdin_requested,
 )
 from recipe_studio.cli.options import (
-    ColorOption, DiagnosticFormat, StdinFilenameOption, TargetOption, VarOption, VarsOption,
+    ColorOption, OutputFormat, StdinFilenameOption, TargetOption, VarOption, VarsOption,
     format_option, output_option,
 )
 
-
-class FinalFormat(str, enum.Enum):
-    yaml = "yaml"
-    json = "json"
+if TYPE_CHECKING:
+    from recipe_studio.read.recipe import Recipe
 
 
 @app.command()
@@ -32,7 +28,8 @@ def finalize(
     vars_: VarsOption = None,
     output: Annotated[Optional[str], output_option(
         "Write the recipe to this file (atomically) instead of standard output.")] = None,
-    format: Annotated[FinalFormat, format_option()] = FinalFormat.yaml,
+    format: Annotated[Literal[OutputFormat.yaml, OutputFormat.json],
+                      format_option()] = OutputFormat.yaml,
     stdin_filename: StdinFilenameOption = None,
     color: ColorOption = None,
     target: TargetOption = None,
@@ -41,30 +38,24 @@ def finalize(
 
     Refuses (exit 1, nothing written) when the recipe has errors.
     """
+    from recipe_studio.cli.stage_support import STAGE_FINALIZERS, load_with_target, no_overrides
     from recipe_studio.io import atomic_write
-    from recipe_studio.cli.stage_support import load_with_target, no_overrides
-    from recipe_studio.render import json_default
 
     overrides = parse_overrides(var, vars_)
     recipe = load_with_target(path, overrides, target, stdin_requested([path], stdin_filename),
                               stdin_filename)
+    renderers = RENDERERS
     if recipe.stage_recipe is not None:  # a stage recipe: transform/stage_finalize.py
-        from recipe_studio.transform.stage_finalize import finalize_data, finalize_yaml
-
         no_overrides(recipe, overrides)
-    else:
-        from recipe_studio.transform.finalize import finalize_data, finalize_yaml
+        renderers = STAGE_FINALIZERS
     if recipe.diagnostics:
-        print_diagnostics(recipe.diagnostics, {recipe.path: recipe}, DiagnosticFormat.text,
+        print_diagnostics(recipe.diagnostics, {recipe.path: recipe}, OutputFormat.text,
                           stream=sys.stderr, color=color, summary=not recipe.ok)
     if recipe.source is None and any(d.code == "RS001" for d in recipe.diagnostics):
         raise typer.Exit(EXIT_USAGE)
     if not recipe.ok:
         raise typer.Exit(EXIT_PROBLEMS)
-    if format is FinalFormat.json:
-        text = json.dumps(finalize_data(recipe), indent=2, default=json_default) + "\n"
-    else:
-        text = finalize_yaml(recipe)
+    text = renderers[format](recipe)
     if output:
         try:
             atomic_write(output, text)
@@ -75,3 +66,22 @@ def finalize(
         typer.echo(f"wrote {output}", err=True)
     else:
         sys.stdout.write(text)
+
+
+def _yaml(recipe: Recipe) -> str:
+    from recipe_studio.transform.finalize import finalize_yaml
+
+    return finalize_yaml(recipe)
+
+
+def _json(recipe: Recipe) -> str:
+    import json
+
+    from recipe_studio.render import json_default
+    from recipe_studio.transform.finalize import finalize_data
+
+    return json.dumps(finalize_data(recipe), indent=2, default=json_default) + "\n"
+
+
+#: `--format` → the finalized recipe's text
+RENDERERS = {OutputFormat.yaml: _yaml, OutputFormat.json: _json}

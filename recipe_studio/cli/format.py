@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from recipe_studio.cli import app
 from recipe_studio.cli.common import (
-    EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, stdin_requested, usage_error,
+    EXIT_OK, EXIT_PROBLEMS, stdin_requested, usage_error,
 )
 from recipe_studio.cli.options import (
     DiffOption, ForceOption, StdinFilenameOption, TargetOption, quiet_option,
 )
+
+if TYPE_CHECKING:
+    from recipe_studio.transform.format_files import FileOutcome, FormatMode, FormatRun
 
 
 @app.command("format")
@@ -39,96 +42,73 @@ def format_(
     unless --force; symbolic links are written through to their target). Stage recipes:
     each modifier's arguments in the order of its model for the target library.
     """
-    from recipe_studio.cli.discover import discover
-    from recipe_studio.lint.fix import unified_diff
-    from recipe_studio.transform.format import FormatError, format_file, write
-    from recipe_studio.io import write_error_message
-    from recipe_studio.read.source import read_source
+    from recipe_studio.cli.discover import discover_reported
+    from recipe_studio.transform.format_files import FormatMode, format_files
 
     from recipe_studio.cli.stage_support import check_target, target_for
 
     check_target(target)
     if stdin_requested(paths, stdin_filename):
         _format_stdin(stdin_filename, check=check, diff=diff, target=target_for(None, target))
-    found = discover(paths)
-    failed = False
-    for path, reason in found.notes:  # skipped in a walked directory: not an error
-        typer.echo(f"recipe-studio: note: {path}: {reason}", err=True)
-    for path, reason in found.missing:
-        typer.echo(f"recipe-studio: error: {path}: {reason}", err=True)
-        failed = True
-    for d in found.empty_dirs:
-        typer.echo(f"recipe-studio: error: no recipe files under `{d}`", err=True)
-        failed = True
-    changed, unchanged, unwritten = [], 0, 0
-    for path in found.files:
-        try:
-            result = format_file(path, target=target_for(path, target))
-        except FormatError as e:
-            typer.echo(f"recipe-studio: error: cannot format {path}: {e.message}", err=True)
-            failed = True
-            continue
-        if not result.changed:
-            unchanged += 1
-            continue
-        if check or diff:
-            changed.append(path)
-        if check:
-            typer.echo(f"would reformat {path}")
-        elif diff:
-            before = read_source(path).text
-            sys.stdout.write(unified_diff(path, before, result.text.lstrip("\ufeff")
-                                          .replace("\r\n", "\n").replace("\r", "\n")))
-        else:
-            try:
-                write(path, result.text, force=force)
-            except OSError as e:  # not counted as reformatted: nothing was written
-                typer.echo("recipe-studio: error: "
-                           + write_error_message(path, e, force_option="--force"), err=True)
-                failed = True
-                unwritten += 1
-                continue
-            changed.append(path)
-            if not quiet:
-                typer.echo(f"reformatted {path}", err=True)
+    found = discover_reported(paths)
+    mode = FormatMode.CHECK if check else FormatMode.DIFF if diff else FormatMode.WRITE
+    run = format_files(found.files, mode, force=force,
+                       on_file=lambda outcome: _say(outcome, mode, quiet),
+                       target_of=lambda path: target_for(path, target))
     if not quiet:
-        verb = "would be reformatted" if check or diff else "reformatted"
-        n = len(changed)
-        # the files that could not be read, formatted or written are counted too, so that
-        # the counts add up to the files checked
-        broken = len(found.files) - n - unchanged - unwritten
-        typer.echo(f"{n} file{'s' if n != 1 else ''} {verb}, {unchanged} already formatted"
-                   + (f", {broken} could not be formatted" if broken else "")
-                   + (f", {unwritten} could not be written" if unwritten else ""), err=True)
-    if failed:
-        raise typer.Exit(EXIT_USAGE)
-    raise typer.Exit(EXIT_PROBLEMS if (check or diff) and changed else EXIT_OK)
+        _summary(run)
+    raise typer.Exit(run.exit_code(discovery_failed=found.failed))
+
+
+def _say(outcome: FileOutcome, mode: FormatMode, quiet: bool) -> None:
+    """What happened to a file, as soon as it is done."""
+    from recipe_studio.transform.format_files import FormatMode
+
+    if outcome.error:
+        typer.echo(f"recipe-studio: error: {outcome.error}", err=True)
+    elif outcome.status != "changed":
+        return
+    elif outcome.diff is not None:
+        sys.stdout.write(outcome.diff)
+    elif mode is FormatMode.CHECK:
+        typer.echo(f"would reformat {outcome.path}")
+    elif mode is FormatMode.WRITE and not quiet:
+        typer.echo(f"reformatted {outcome.path}", err=True)
+
+
+def _summary(run: FormatRun) -> None:
+    """`2 files reformatted, 1 already formatted`: the files that could not be read,
+    formatted or written are counted too, so that the counts add up to the files checked."""
+    from recipe_studio.transform.format_files import FormatMode
+
+    verb = "reformatted" if run.mode is FormatMode.WRITE else "would be reformatted"
+    n, unchanged = run.count("changed"), run.count("unchanged")
+    broken, unwritten = run.count("unformattable"), run.count("unwritten")
+    typer.echo(f"{n} file{'s' if n != 1 else ''} {verb}, {unchanged} already formatted"
+               + (f", {broken} could not be formatted" if broken else "")
+               + (f", {unwritten} could not be written" if unwritten else ""), err=True)
 
 
 def _format_stdin(name: str | None, *, check: bool, diff: bool,
                   target: str | None = None) -> None:
     """`format -`: the formatted text on stdout (with --check nothing, with --diff a diff)."""
     from recipe_studio.lint.fix import unified_diff
-    from recipe_studio.transform.format import FormatError, format_text
+    from recipe_studio.transform.format import FormatError, format_source
     from recipe_studio.read.source import SourceError, read_stdin
 
     try:
         source = read_stdin(name)
     except SourceError as e:
         raise usage_error(f"{e.diagnostic.path}: {e.diagnostic.message}") from None
-    original = source.original
-    assert original is not None
     try:
-        new = format_text(original, path=source.path, target=target)
+        result = format_source(source, target=target)
     except FormatError as e:
         raise usage_error(f"cannot format {source.path}: {e.message}") from None
-    changed = new != original
     if check:
-        if changed:
+        if result.changed:
             typer.echo(f"would reformat {source.path}")
     elif diff:
-        sys.stdout.write(unified_diff(source.path or "-", source.text,
-                                      new.lstrip("\ufeff").replace("\r\n", "\n")))
+        sys.stdout.write(unified_diff(source.path or "-", result.before, result.after))
     else:
-        sys.stdout.write(new)
-    raise typer.Exit(EXIT_PROBLEMS if (check or diff) and changed else EXIT_OK)
+        sys.stdout.write(result.text)
+    raise typer.Exit(EXIT_PROBLEMS if (check or diff) and result.changed else EXIT_OK)

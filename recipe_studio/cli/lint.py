@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import io
 import sys
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from recipe_studio.cli import app
 from recipe_studio.cli.common import (
-    EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, load_stdin, parse_overrides, print_diagnostics,
-    stdin_requested, usage_error,
+    EXIT_USAGE, load_stdin, parse_overrides, print_diagnostics, stdin_requested, usage_error,
 )
 from recipe_studio.cli.options import (
-    STDIN, ColorOption, DiagnosticFormat, DiagnosticFormatOption, DiffOption, JobsOption,
+    STDIN, ColorOption, DiagnosticFormatOption, DiffOption, JobsOption, OutputFormat,
     QuietOption, StdinFilenameOption, StepsPerEpochOption, TargetOption, VarOption,
     VarsOption, model_option, output_option,
 )
 
-#: kept for imports from before the formats were shared with `validate`
-LintFormat = DiagnosticFormat
+if TYPE_CHECKING:
+    from recipe_studio.lint.engine import LintSettings
+    from recipe_studio.lint.run import FileResult, RunOptions, RunResult
 
 Selectors = Optional[list[str]]
 
@@ -45,7 +45,7 @@ def lint(
     extend_select: Annotated[Selectors, _selectors(
         "--extend-select", "Add these rules to the selection")] = None,
     ignore: Annotated[Selectors, _selectors("--ignore", "Skip these rules")] = None,
-    format: DiagnosticFormatOption = DiagnosticFormat.text,
+    format: DiagnosticFormatOption = OutputFormat.text,
     quiet: QuietOption = False,
     fix: Annotated[bool, typer.Option("--fix", help="Apply safe fixes in place.")] = False,
     force: Annotated[bool, typer.Option(
@@ -83,20 +83,31 @@ def lint(
     errors are always reported and always exit 1, also with --exit-zero, --ignore,
     --select, configuration and suppression comments.
     """
+    from recipe_studio.lint.run import RunOptions
+
+    options = RunOptions(overrides=parse_overrides(var, vars_), target=target, fix=fix,
+                         unsafe_fixes=unsafe_fixes, diff=diff, force=force,
+                         settings=_settings(select, extend_select, ignore, steps_per_epoch,
+                                            isolated, config, model))
+    result = _run(paths, options, stdin_filename, jobs)
+    if diff:
+        sys.stdout.write("".join(result.diffs))
+    else:
+        _report(result, format, output=output, color=color, quiet=quiet)
+    raise typer.Exit(result.exit_code(strict=strict, exit_zero=exit_zero))
+
+
+def _settings(select: Selectors, extend_select: Selectors, ignore: Selectors,
+              steps_per_epoch: int | None, isolated: bool, config: str | None,
+              model: str | None) -> LintSettings:
+    """The rule selection, configuration and model of the command line; a bad one is a
+    usage error (exit 2)."""
     from pathlib import Path
 
-    from recipe_studio.cli import batch
-    from recipe_studio.read.codes import is_load_error
-    from recipe_studio.cli.batch import FileResult
-    from recipe_studio.lint.config import ConfigError, load_config_file
-    from recipe_studio.cli.discover import discover
-    from recipe_studio.lint.fix import fix_text, unified_diff
-    from recipe_studio.io import atomic_write, atomic_write_bytes, write_error_message
-    from recipe_studio.lint.engine import LintSettings, lint_recipe
-    from recipe_studio.read.load import load
     from recipe_studio.lint import registry
+    from recipe_studio.lint.config import ConfigError, load_config_file
+    from recipe_studio.lint.engine import LintSettings
 
-    overrides = parse_overrides(var, vars_)
     settings = LintSettings(select=_split(select), extend_select=_split(extend_select) or [],
                             ignore=_split(ignore) or [], steps_per_epoch=steps_per_epoch,
                             isolated=isolated)
@@ -116,94 +127,61 @@ def lint(
             settings.model = read_model(model)
         except ModelError as e:
             raise usage_error(str(e)) from None
+    return settings
 
-    stdin_recipe = None
+
+def _run(paths: list[str], options: RunOptions, stdin_filename: str | None,
+         jobs: int | None) -> RunResult:
+    """Discover the files (or read standard input) and check them; exit 2 when there is
+    nothing to check or the configuration is broken."""
+    from functools import partial
+
+    from recipe_studio.cli import batch
+    from recipe_studio.cli.discover import Discovery, discover_reported
+    from recipe_studio.lint.config import ConfigError
+    from recipe_studio.lint.run import check_files
+
+    stdin = None
     if stdin_requested(paths, stdin_filename):
-        if fix:
+        if options.fix:
             raise usage_error("`--fix` writes files; for standard input use `--diff`")
-        from recipe_studio.cli.discover import Discovery
-
-        stdin_recipe = load_stdin(stdin_filename, overrides)
+        stdin = load_stdin(stdin_filename, options.overrides)
         found = Discovery(files=[STDIN])
     else:
-        found = discover(paths)
-        for path, reason in found.notes:  # skipped in a walked directory: not an error
-            typer.echo(f"recipe-studio: note: {path}: {reason}", err=True)
-    for path, reason in found.missing:
-        typer.echo(f"recipe-studio: error: {path}: {reason}", err=True)
-    for d in found.empty_dirs:
-        typer.echo(f"recipe-studio: error: no recipe files under `{d}`", err=True)
+        found = discover_reported(paths)
     if not found.files:
         raise typer.Exit(EXIT_USAGE)
-    io_error = bool(found.missing or found.empty_dirs)
-
-    diffs: list[str] = []
-
-    def relint_text(text: str, src):
-        from recipe_studio.read.source import from_text
-
-        return lint_recipe(load(from_text(text, path=src.path, form=src.form),
-                                overrides=overrides), settings)
-
-    def check(path: str) -> FileResult:
-        recipe = stdin_recipe if path == STDIN else load(
-            path, overrides=overrides, target=target or settings.config_for(path).target)
-        path = recipe.path or path
-        if recipe.source is None:
-            return FileResult(path, lint_recipe(recipe, settings), None,
-                              any(d.code == "RS001" for d in recipe.diagnostics))
-        if fix or diff:
-            src = recipe.source
-            outcome = fix_text(src.text, lambda t: relint_text(t, src), unsafe=unsafe_fixes,
-                               original=src.original)
-            if outcome.changed:
-                if diff:
-                    diffs.append(unified_diff(path, src.text, outcome.text))
-                else:
-                    try:  # the file's own bytes outside the fixes (line endings, BOM)
-                        atomic_write_bytes(path, (outcome.original or outcome.text)
-                                           .encode("utf-8"), force=force)
-                    except OSError as e:  # nothing written: say which file and why
-                        typer.echo("recipe-studio: error: "
-                                   + write_error_message(path, e, force_option="--force"),
-                                   err=True)
-                        return FileResult(path, lint_recipe(recipe, settings), src.text, True)
-                    typer.echo(f"fixed {len(outcome.applied)} problem"
-                               f"{'s' if len(outcome.applied) != 1 else ''} in {path}", err=True)
-                    recipe = load(path, overrides=overrides)
-        return FileResult(path, lint_recipe(recipe, settings),
-                          recipe.source.text if recipe.source else None)
-
     try:
-        # fixing writes files and collects diffs in this process: no workers then
-        results = batch.run(found.files, check, jobs=1 if (fix or diff) else jobs)
+        return check_files(found.files, options, stdin=stdin, discovery_failed=found.failed,
+                           map_files=partial(batch.run, jobs=jobs), on_fixed=_say_fixed)
     except ConfigError as e:
         raise usage_error(str(e)) from None
     except OSError as e:
         raise usage_error(f"cannot write: {e.strerror or e}") from None
-    diagnostics = [d for r in results for d in r.diagnostics]
-    io_error = io_error or any(r.io_error for r in results)
-    texts = {r.path: r.text for r in results}
 
-    load_errors = any(is_load_error(d) for d in diagnostics)
-    if diff:
-        sys.stdout.write("".join(diffs))
-        if io_error:
-            raise typer.Exit(EXIT_USAGE)
-        raise typer.Exit(EXIT_PROBLEMS if diffs or load_errors else EXIT_OK)
-    # a report for a file is written whole (atomically), never in part
+
+def _say_fixed(r: FileResult) -> None:
+    """What --fix did to a file, as soon as it is done."""
+    if r.write_error:
+        typer.echo(f"recipe-studio: error: {r.write_error}", err=True)
+    elif r.fixed:
+        typer.echo(f"fixed {r.fixed} problem{'s' if r.fixed != 1 else ''} in {r.path}",
+                   err=True)
+
+
+def _report(result: RunResult, format: OutputFormat, *, output: str | None,
+            color: bool | None, quiet: bool) -> None:
+    """The diagnostics in `format`, on stdout or written whole (atomically) to `output`."""
+    from recipe_studio.lint.registry import ALL_RULES
+
     stream = io.StringIO() if output else sys.stdout
-    print_diagnostics(diagnostics, texts, format, stream=stream,
+    print_diagnostics(result.diagnostics, result.texts, format, stream=stream,
                       color=color if output is None else False,
-                      files_checked=len(found.files), quiet=quiet, rules=registry.ALL_RULES)
+                      files_checked=result.files_checked, quiet=quiet, rules=ALL_RULES)
     if output:
+        from recipe_studio.io import atomic_write
+
         try:
             atomic_write(output, stream.getvalue())
         except OSError as e:
             raise usage_error(f"cannot write `{output}`: {e.strerror or e}") from None
-    if io_error:
-        raise typer.Exit(EXIT_USAGE)
-    if exit_zero:  # rule findings only: a recipe SparseML cannot load is never a pass
-        raise typer.Exit(EXIT_PROBLEMS if load_errors else EXIT_OK)
-    failing = diagnostics if strict else [d for d in diagnostics if d.severity.value == "error"]
-    raise typer.Exit(EXIT_PROBLEMS if failing else EXIT_OK)

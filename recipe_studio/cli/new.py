@@ -63,31 +63,12 @@ def new(
 
     Without -o the recipe is printed. Exit 0 on success, 2 for invalid options.
     """
-    from recipe_studio.io import atomic_write
-    from recipe_studio.lint.engine import LintSettings, lint_recipe
-    from recipe_studio.read.load import load
     from recipe_studio.transform.new import (
-        TARGETS, NewError, RecipeOptions, as_markdown, new_recipe, prunable_params,
+        NewError, RecipeOptions, as_markdown, new_recipe,
     )
 
-    if target is not None:
-        if target not in TARGETS:
-            raise usage_error("--target must be vnni or tensorrt")
-        wanted = TARGETS[target]
-        if mask_type not in ("unstructured", wanted):
-            raise usage_error(f"--target {target} needs --mask-type {wanted}, not {mask_type}")
-        mask_type = wanted
-    params = source = None
-    if model is not None:
-        from recipe_studio.lint.modelinfo import ModelError
-
-        try:
-            params, source = prunable_params(model)
-        except ModelError as e:
-            raise usage_error(str(e)) from None
-        if not params:
-            raise usage_error(f"`{model}` has no prunable weights (2-D or larger `.weight` "
-                              "tensors)")
+    mask_type = _mask_type(target, mask_type)  # checked before the model is read
+    params, source = _model_params(model)
     options = RecipeOptions(
         pruning=pruning, sparsity=sparsity, quantization=quantization, epochs=epochs,
         pruning_fraction=pruning_fraction, lr_schedule=lr_schedule, init_lr=init_lr,
@@ -101,21 +82,61 @@ def new(
     name = Path(output).name if output else "recipe.yaml"
     if output and output.lower().endswith(".md"):
         text = as_markdown(text, options, name)
-    # a template bug must never hand out a recipe that does not load or lint clean
+    _lint_clean_or_exit(text, name)
+    if output is None:
+        sys.stdout.write(text)
+        raise typer.Exit(EXIT_OK)
+    from recipe_studio.io import atomic_write
+
+    try:
+        atomic_write(output, text)
+    except OSError as e:
+        raise usage_error(f"cannot write `{output}`: {e.strerror or e}") from None
+    typer.echo(f"wrote {output}", err=True)
+
+
+def _mask_type(target: str | None, mask_type: str) -> str:
+    """The mask type `--target` implies (a usage error when --mask-type says otherwise)."""
+    if target is None:
+        return mask_type
+    from recipe_studio.transform.new import TARGETS
+
+    if target not in TARGETS:
+        raise usage_error("--target must be vnni or tensorrt")
+    wanted = TARGETS[target]
+    if mask_type not in ("unstructured", wanted):
+        raise usage_error(f"--target {target} needs --mask-type {wanted}, not {mask_type}")
+    return wanted
+
+
+def _model_params(model: str | None) -> tuple[Any, Any]:
+    """The prunable parameter names of `--model` and the file they came from."""
+    if model is None:
+        return None, None
+    from recipe_studio.lint.modelinfo import ModelError
+    from recipe_studio.transform.new import prunable_params
+
+    try:
+        params, source = prunable_params(model)
+    except ModelError as e:
+        raise usage_error(str(e)) from None
+    if not params:
+        raise usage_error(f"`{model}` has no prunable weights (2-D or larger `.weight` "
+                          "tensors)")
+    return params, source
+
+
+def _lint_clean_or_exit(text: str, name: str) -> None:
+    """A template bug must never hand out a recipe that does not load or lint clean."""
+    from recipe_studio.lint.engine import LintSettings, lint_recipe
+    from recipe_studio.read.load import load
+
     found = lint_recipe(load(text, path=name), LintSettings(isolated=True))
     if found:
         for d in found:
             typer.echo(f"recipe-studio: internal error: the generated recipe has "
                        f"{d.code} {d.message}", err=True)
         raise typer.Exit(EXIT_PROBLEMS)
-    if output is None:
-        sys.stdout.write(text)
-        raise typer.Exit(EXIT_OK)
-    try:
-        atomic_write(output, text)
-    except OSError as e:
-        raise usage_error(f"cannot write `{output}`: {e.strerror or e}") from None
-    typer.echo(f"wrote {output}", err=True)
 
 
 def _command(ctx: Any) -> str:

@@ -2,7 +2,9 @@
 
 * `-q/--quiet`: less output (never anything else);
 * `-o/--output FILE`: where the result goes;
-* `-f/--format`: for diagnostics always the same names (:class:`DiagnosticFormat`);
+* `-f/--format`: one vocabulary of format names (:class:`OutputFormat`); each command
+  declares the members it accepts as a `Literal` of them (diagnostics always
+  :data:`DiagnosticFormat`: text, concise, json, github, sarif);
 * `--stdin-filename NAME`: the name of the recipe read from `-` (standard input).
 
 Help texts are written for people: the value's name is in the metavar (`N`, `FILE`), the
@@ -12,19 +14,28 @@ range in words, and a list option says whether it is repeated or comma-separated
 from __future__ import annotations
 
 import enum
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 
 
-class DiagnosticFormat(str, enum.Enum):
-    """How `validate` and `lint` report diagnostics (the same names for both)."""
+class OutputFormat(str, enum.Enum):
+    """Every `--format` name of every command. A command accepts a subset, written as a
+    `Literal` of members (typer lists, checks and reports exactly those, in that order)."""
 
     text = "text"
     concise = "concise"
     json = "json"
     github = "github"
     sarif = "sarif"
+    yaml = "yaml"
+    markdown = "markdown"
+
+
+#: how `validate` and `lint` report diagnostics (the same names for both); the renderers
+#: are `recipe_studio.render.report.RENDERERS`
+DiagnosticFormat = Literal[OutputFormat.text, OutputFormat.concise, OutputFormat.json,
+                           OutputFormat.github, OutputFormat.sarif]
 
 
 DIAGNOSTIC_FORMAT_HELP = ("text (the source with carets), concise (one `path:line:col` line "
@@ -89,7 +100,8 @@ DiagnosticFormatOption = Annotated[
 
 
 def format_option(help: str = "Output format.") -> typer.models.OptionInfo:
-    """`-f/--format` for the commands whose output is not diagnostics (text, json, yaml)."""
+    """`-f/--format` for the commands whose output is not diagnostics; the annotation is a
+    `Literal` of the :class:`OutputFormat` members the command accepts."""
     return typer.Option("--format", "-f", help=help)
 
 

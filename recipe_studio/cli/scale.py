@@ -12,7 +12,7 @@ from recipe_studio.cli.common import (
     EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, parse_overrides, print_diagnostics, usage_error,
 )
 from recipe_studio.cli.options import (
-    ColorOption, DiagnosticFormat, DiffOption, ForceOption, VarOption, VarsOption, epochs_option,
+    ColorOption, OutputFormat, DiffOption, ForceOption, VarOption, VarsOption, epochs_option,
     output_option, quiet_option,
 )
 
@@ -58,10 +58,9 @@ def scale(
                             round_decimals=round_, overrides=overrides)
     except ScaleError as e:
         if e.diagnostics:
-            from recipe_studio.read.load import load
-
-            recipe = load(path, overrides=overrides)
-            print_diagnostics(e.diagnostics, {recipe.path: recipe}, DiagnosticFormat.text,
+            recipe = e.recipe  # as loaded for scaling: the file is read once
+            assert recipe is not None
+            print_diagnostics(e.diagnostics, {recipe.path: recipe}, OutputFormat.text,
                               stream=sys.stderr, color=color, summary=False)
             if any(d.code == "RS001" for d in e.diagnostics):
                 raise typer.Exit(EXIT_USAGE) from None
@@ -71,17 +70,13 @@ def scale(
     if diff:
         if not quiet:
             _summary(path, result)
-        from recipe_studio.read.source import read_source
-
-        before = read_source(path).text
-        sys.stdout.write(unified_diff(path, before, result.text.lstrip("\ufeff")
-                                      .replace("\r\n", "\n").replace("\r", "\n")))
+        sys.stdout.write(unified_diff(path, result.before, result.after))
         raise typer.Exit(EXIT_OK)
     target = path if in_place else output
     if target is None:
         if not quiet:
             _summary(path, result)
-        sys.stdout.write(result.text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))
+        sys.stdout.write(result.after)
         raise typer.Exit(EXIT_OK)
     if in_place and not result.changed:
         if not quiet:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import enum
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import IO, TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -14,21 +13,16 @@ from recipe_studio.cli.common import (
     usage_error,
 )
 from recipe_studio.cli.options import (
-    ColorOption, DiagnosticFormat, StdinFilenameOption, StepsPerEpochOption, TargetOption,
+    ColorOption, OutputFormat, StdinFilenameOption, StepsPerEpochOption, TargetOption,
     VarOption, VarsOption, format_option,
 )
 
 if TYPE_CHECKING:
     from recipe_studio.read.recipe import Recipe
-    from recipe_studio.schedule.engine import Schedule
+    from recipe_studio.schedule.results import Schedule
 
 #: kept for `plot`, which imported it from here
 StepsOption = StepsPerEpochOption
-
-
-class ShowFormat(str, enum.Enum):
-    text = "text"
-    json = "json"
 
 
 def steps_per_epoch_for(path: str, given: int | None) -> tuple[int, str]:
@@ -56,7 +50,7 @@ def load_schedule(path: str, var: list[str] | None, vars_: str | None,
 
     `path` may be `-` (standard input, named by `stdin_filename`); `recipe`: already loaded."""
     from recipe_studio.read.load import load
-    from recipe_studio.schedule.engine import ScheduleTooLong, simulate
+    from recipe_studio.schedule.simulation import ScheduleTooLong, simulate
 
     overrides = parse_overrides(var, vars_)
     if recipe is not None:
@@ -68,7 +62,7 @@ def load_schedule(path: str, var: list[str] | None, vars_: str | None,
         recipe = load(path, overrides=overrides)
     if not recipe.ok:
         errors = recipe.errors
-        print_diagnostics(errors, {recipe.path: recipe}, DiagnosticFormat.text,
+        print_diagnostics(errors, {recipe.path: recipe}, OutputFormat.text,
                           stream=sys.stderr, color=color)
         code = EXIT_USAGE if recipe.source is None else EXIT_PROBLEMS
         raise typer.Exit(code)
@@ -85,7 +79,8 @@ def show(
     path: Annotated[str, typer.Argument(
         metavar="PATH", help="The recipe file, or `-` for standard input.")],
     steps_per_epoch: StepsPerEpochOption = None,
-    format: Annotated[ShowFormat, format_option()] = ShowFormat.text,
+    format: Annotated[Literal[OutputFormat.text, OutputFormat.json],
+                      format_option()] = OutputFormat.text,
     var: VarOption = None,
     vars_: VarsOption = None,
     stdin_filename: StdinFilenameOption = None,
@@ -101,7 +96,6 @@ def show(
     Exit 0, or 1 when the recipe has errors or will crash SparseML during training.
     """
     from recipe_studio.cli.stage_support import load_with_target, show_stages
-    from recipe_studio.render.schedule_text import render_text, schedule_json, write_json
 
     loaded = load_with_target(path, parse_overrides(var, vars_), target,
                               stdin_requested([path], stdin_filename), stdin_filename)
@@ -109,14 +103,30 @@ def show(
         show_stages(loaded, parse_overrides(var, vars_), format.value, color)
     recipe, schedule, note = load_schedule(path, var, vars_, steps_per_epoch, color,
                                            stdin_filename, recipe=loaded)
-    path = recipe.path or path
-    if format is ShowFormat.json:
-        write_json(schedule_json(schedule), sys.stdout)
-        for crash in schedule.crashes:
-            typer.echo(f"recipe-studio: error: {path}:{crash.line}: {crash.type} makes "
-                       f"SparseML raise {crash.exception} at step {crash.step}: "
-                       f"{crash.message}", err=True)
-    else:
-        render_text(schedule, recipe, sys.stdout, path=path, spe_note=note, color=color)
+    RENDERERS[format](schedule, recipe, sys.stdout, path=recipe.path or path, note=note,
+                      color=color)
     if schedule.crashes:
         raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _text(schedule: Schedule, recipe: Recipe, out: IO[str], *, path: str, note: str,
+          color: bool | None) -> None:
+    from recipe_studio.render.schedule_text import render_text
+
+    render_text(schedule, recipe, out, path=path, spe_note=note, color=color)
+
+
+def _json(schedule: Schedule, recipe: Recipe, out: IO[str], *, path: str, note: str,
+          color: bool | None) -> None:
+    """The schedule as JSON; its crashes are errors on stderr (the text form shows them)."""
+    from recipe_studio.render.schedule_text import schedule_json, write_json
+
+    write_json(schedule_json(schedule), out)
+    for crash in schedule.crashes:
+        typer.echo(f"recipe-studio: error: {path}:{crash.line}: {crash.type} makes "
+                   f"SparseML raise {crash.exception} at step {crash.step}: "
+                   f"{crash.message}", err=True)
+
+
+#: `--format` → renderer
+RENDERERS = {OutputFormat.text: _text, OutputFormat.json: _json}

@@ -68,12 +68,12 @@ def show_stages(recipe: Any, overrides: Sequence[Any], format: str, color: bool 
     import typer
 
     from recipe_studio.cli.common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, print_diagnostics
-    from recipe_studio.cli.options import DiagnosticFormat
+    from recipe_studio.cli.options import OutputFormat
     from recipe_studio.render import stages
 
     no_overrides(recipe, overrides)
     if not recipe.ok:
-        print_diagnostics(recipe.errors, {recipe.path: recipe}, DiagnosticFormat.text,
+        print_diagnostics(recipe.errors, {recipe.path: recipe}, OutputFormat.text,
                           stream=sys.stderr, color=color)
         raise typer.Exit(EXIT_USAGE if recipe.source is None else EXIT_PROBLEMS)
     if format == "json":
@@ -93,7 +93,7 @@ def diff_stages(ra: Any, rb: Any, name_a: str, name_b: str, overrides: Sequence[
     import typer
 
     from recipe_studio.cli.common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, print_diagnostics
-    from recipe_studio.cli.options import DiagnosticFormat
+    from recipe_studio.cli.options import OutputFormat
     from recipe_studio.diff.stages import DiffError, diff_stage_recipes, render_text
 
     for r in (ra, rb):
@@ -109,7 +109,7 @@ def diff_stages(ra: Any, rb: Any, name_a: str, name_b: str, overrides: Sequence[
     except DiffError as e:
         recipe = e.recipe
         if recipe is not None and recipe.errors:
-            print_diagnostics(recipe.errors, {recipe.path: recipe}, DiagnosticFormat.text,
+            print_diagnostics(recipe.errors, {recipe.path: recipe}, OutputFormat.text,
                               stream=sys.stderr, color=color, summary=False)
         typer.echo(f"recipe-studio: cannot compare: {e.message}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
@@ -119,3 +119,28 @@ def diff_stages(ra: Any, rb: Any, name_a: str, name_b: str, overrides: Sequence[
     else:
         render_text(result, name_a, name_b, sys.stdout)
     raise typer.Exit(EXIT_OK if result.equivalent else EXIT_PROBLEMS)
+
+
+def _final_yaml(recipe: Any) -> str:
+    from recipe_studio.transform.stage_finalize import finalize_yaml
+
+    return finalize_yaml(recipe)
+
+
+def _final_json(recipe: Any) -> str:
+    import json
+
+    from recipe_studio.render import json_default
+    from recipe_studio.transform.stage_finalize import finalize_data
+
+    return json.dumps(finalize_data(recipe), indent=2, default=json_default) + "\n"
+
+
+def _finalizers() -> dict:
+    from recipe_studio.cli.options import OutputFormat
+
+    return {OutputFormat.yaml: _final_yaml, OutputFormat.json: _final_json}
+
+
+#: `finalize --format` → the finalized stage recipe's text
+STAGE_FINALIZERS = _finalizers()

@@ -17,7 +17,7 @@ from recipe_studio.cli.common import (
     EXIT_PROBLEMS, EXIT_USAGE, parse_overrides, print_diagnostics, usage_error,
 )
 from recipe_studio.cli.options import (
-    ColorOption, DiagnosticFormat, VarOption, VarsOption, epochs_option, output_option,
+    ColorOption, OutputFormat, VarOption, VarsOption, epochs_option, output_option,
     quiet_option,
 )
 
@@ -110,7 +110,7 @@ def _print_recipe_error(e: Any, path: str, color: bool | None, main_rank: bool) 
         recipe = load(path)
     if e.diagnostics:
         print_diagnostics(e.diagnostics, {recipe.path: recipe, None: recipe},
-                          DiagnosticFormat.text, stream=sys.stderr, color=color)
+                          OutputFormat.text, stream=sys.stderr, color=color)
     sys.stderr.write(f"recipe-studio: {e.message}; nothing was trained\n")
 
 

@@ -340,7 +340,7 @@ def summarize(recipe: Recipe) -> Summary:
     qat = [i.start for i in tl.intervals if i.type == "QuantizationModifier" and i.start > -1]
     summary.qat_start = min(qat) if qat else None
     try:
-        from recipe_studio.schedule.engine import simulate
+        from recipe_studio.schedule.simulation import simulate
 
         total = max(tl.max_epochs, 1)
         spe = max(1, min(20, 100_000 // total))

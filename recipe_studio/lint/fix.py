@@ -9,11 +9,16 @@ nothing.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from recipe_studio.diagnostics import Diagnostic, Edit, Fix
+from recipe_studio.diagnostics import Diagnostic, Edit, apply_edits
+# the did-you-mean renames are built while reading (the policy is below); the rules take
+# them from here
+from recipe_studio.read.fixes import rename_fix, rename_name_fix
+
+__all__ = ["MAX_PASSES", "FixOutcome", "apply_fixes", "fix_text", "rename_fix",
+           "rename_name_fix", "unified_diff"]
 
 MAX_PASSES = 10
 
@@ -31,10 +36,11 @@ class FixOutcome:
         return bool(self.applied)
 
 
-def apply_edits(text: str, diagnostics: Sequence[Diagnostic], *, unsafe: bool = False
+def apply_fixes(text: str, diagnostics: Sequence[Diagnostic], *, unsafe: bool = False
                 ) -> tuple[str, list[Diagnostic]]:
-    """Apply the (non-overlapping) fixes of one lint pass; returns new text and what applied."""
-    chosen: list[tuple[Diagnostic, tuple[Edit, ...]]] = []
+    """Apply the fixes of one lint pass that do not overlap an earlier one (and lie inside
+    the text); returns the new text and the diagnostics whose fixes applied."""
+    chosen: list[Diagnostic] = []
     taken: list[tuple[int, int]] = []
     for d in diagnostics:
         if d.fix is None or (not d.fix.safe and not unsafe) or not d.fix.edits:
@@ -44,13 +50,13 @@ def apply_edits(text: str, diagnostics: Sequence[Diagnostic], *, unsafe: bool = 
             continue
         if any(e.start < 0 or e.end > len(text) or e.start > e.end for e in edits):
             continue
-        chosen.append((d, edits))
+        chosen.append(d)
         taken.extend((e.start, e.end) for e in edits)
-    all_edits = sorted((e for _, es in chosen for e in es), key=lambda e: (e.start, e.end),
-                       reverse=True)
-    for e in all_edits:
-        text = text[: e.start] + e.text + text[e.end:]
-    return text, [d for d, _ in chosen]
+    return apply_edits(text, _edits_of(chosen)), chosen
+
+
+def _edits_of(diagnostics: Sequence[Diagnostic]) -> list[Edit]:
+    return [e for d in diagnostics if d.fix is not None for e in d.fix.edits]
 
 
 def _overlaps(a0: int, a1: int, b0: int, b1: int) -> bool:
@@ -67,17 +73,16 @@ def fix_text(text: str, relint: Callable[[str], Sequence[Diagnostic]], *,
     endings and BOM, `Source.original`) every pass's edits are applied to it as well, so
     the bytes no fix touches are written back unchanged.
     """
-    from recipe_studio.transform.edit import TextEdit, edit_original_text
+    from recipe_studio.transform.edit import edit_original_text
 
     applied: list[Diagnostic] = []
     for _ in range(MAX_PASSES):
         diagnostics = relint(text)
-        new, done = apply_edits(text, diagnostics, unsafe=unsafe)
+        new, done = apply_fixes(text, diagnostics, unsafe=unsafe)
         if not done or new == text:
             break
         if original is not None:
-            original = edit_original_text(original, text, [
-                TextEdit(e.start, e.end, e.text) for d in done for e in d.fix.edits])
+            original = edit_original_text(original, text, _edits_of(done))
         applied.extend(done)
         text = new
     return FixOutcome(text, applied, original)
@@ -103,58 +108,6 @@ def unified_diff(path: str, before: str, after: str) -> str:
 #   variable, value, list or rule means a different behaviour, so `lint --fix` applies them
 #   only with `--unsafe-fixes`.
 # * RS308 unknown `--var` override: no fix (the typo is on the command line).
-
-_FLOW_OR_COMMENT = re.compile(r"[,\[\]{}#]|: |^[\s'\"!&*|>%@`-]|\s$")
-
-
-def reads_as_plain_string(text: str) -> bool:
-    """Whether `text`, written as a plain YAML scalar, reads back (YAML 1.1, as SparseML
-    reads it) as that same string, also inside a flow collection."""
-    import yaml
-
-    if not text or _FLOW_OR_COMMENT.search(text) or "\n" in text:
-        return False
-    try:
-        return yaml.safe_load(text) == text
-    except yaml.YAMLError:
-        return False
-
-
-def render_like(written: str, new: str) -> str | None:
-    """`new` as a YAML scalar in the style `written` was (plain, 'single' or "double"
-    quoted), reading back as the string `new`; None when no simple form holds it."""
-    if written[:1] in ("'", '"'):
-        quote = written[0]
-        if quote in new or "\\" in new or "\n" in new:
-            return None
-        return f"{quote}{new}{quote}"
-    if reads_as_plain_string(new):
-        return new
-    return None if "'" in new or "\n" in new else f"'{new}'"
-
-
-def rename_fix(text: str, start: int, end: int, old: str, new: str, *, safe: bool,
-               what: str = "") -> Fix | None:
-    """A fix replacing the scalar `old` written at `text[start:end]` (plain or quoted) by
-    `new`, in the same style; None when the text there is not simply `old`."""
-    written = text[start:end]
-    if written not in (old, f"'{old}'", f'"{old}"'):
-        return None
-    rendered = render_like(written, new)
-    if rendered is None:
-        return None
-    label = f"{what} " if what else ""
-    return Fix(f"rename {label}`{old}` to `{new}`", (Edit(start, end, rendered),), safe,
-               preferred=True)
-
-
-def rename_name_fix(text: str, start: int, end: int, old: str, new: str, *,
-                    what: str = "variable") -> Fix | None:
-    """A fix renaming every use of the name `old` inside the `eval(...)` written at
-    `text[start:end]` (unsafe: another name is another value)."""
-    body = text[start:end]
-    edits = tuple(Edit(start + m.start(), start + m.end(), new)
-                  for m in re.finditer(rf"(?<![\w.]){re.escape(old)}(?![\w])", body))
-    if not edits or "eval(" not in body:
-        return None
-    return Fix(f"rename {what} `{old}` to `{new}`", edits, safe=False, preferred=True)
+#
+# The fixes themselves are built where the misspelling is found, mostly while reading:
+# `recipe_studio.read.fixes` (`rename_fix`, `rename_name_fix`).

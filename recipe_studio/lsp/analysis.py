@@ -14,7 +14,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from recipe_studio.diagnostics import Diagnostic, Severity, Span
-from recipe_studio.read.source import Source, SourceError, from_text
+from recipe_studio.read import detect
+from recipe_studio.read.source import LineIndex, Source, SourceError, from_text
 
 if TYPE_CHECKING:
     from recipe_studio.models.base import ModifierSpec
@@ -22,20 +23,18 @@ if TYPE_CHECKING:
     from recipe_studio.schedule.timeline import Timeline
     from recipe_studio.read.variables import Variable
 
-#: what recipe-studio's directory discovery takes for a recipe (discover.py), plus a
-#: modifier-list key, so that a recipe being started from scratch counts too
-_RECIPE_HINT = re.compile(r"!\w*Modifier|^\s*\w*Modifier:|Modifier: \{|^\w*modifiers\s*:",
-                          re.M)
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 CONFIG_NAMES = (".recipe-studio.toml", "pyproject.toml")
 
 
 def looks_like_recipe(text: str, path: str | None) -> bool:
-    """True for documents worth linting: recipes, and files named like one. Other YAML or
-    Markdown the editor opens (CI configs, READMEs) is left alone."""
+    """True for documents worth linting: recipes (what directory discovery takes for one,
+    :mod:`recipe_studio.read.detect`; a `modifiers:` key is enough, so that a recipe being
+    started from scratch counts too), and files named like one. Other YAML or Markdown the
+    editor opens (CI configs, READMEs) is left alone."""
     if path and "recipe" in os.path.basename(path).lower():
         return True
-    return bool(_RECIPE_HINT.search(text[:256 * 1024]))
+    return detect.looks_like_recipe(text)
 
 
 def within(span: Span | None, line: int, column: int) -> bool:
@@ -75,35 +74,30 @@ class Analysis:
         return self.text.replace("\r\n", "\n").replace("\r", "\n")
 
     @cached_property
-    def lines(self) -> list[str]:
-        return self.normalized.split("\n")
+    def index(self) -> LineIndex:
+        """The line index of :attr:`normalized` (the Source's own when there is one)."""
+        if self.source is not None:
+            return self.source.index
+        return LineIndex(self.normalized)
 
-    @cached_property
-    def _line_starts(self) -> list[int]:
-        starts = [0]
-        for line in self.lines[:-1]:
-            starts.append(starts[-1] + len(line) + 1)
-        return starts
+    @property
+    def lines(self) -> list[str]:
+        return self.index.lines
 
     def line_text(self, line: int) -> str:
         """A 1-based line without its newline ('' beyond the end)."""
-        return self.lines[line - 1] if 1 <= line <= len(self.lines) else ""
+        return self.index.line_text(line)
 
     def offset(self, line: int, column: int) -> int:
         """0-based offset in :attr:`normalized` of a 1-based position."""
-        line = max(1, min(line, len(self.lines)))
-        return min(self._line_starts[line - 1] + max(column, 1) - 1, len(self.normalized))
+        return self.index.offset(line, column)
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of an offset in :attr:`normalized`."""
-        import bisect
-
-        offset = max(0, min(offset, len(self.normalized)))
-        i = bisect.bisect_right(self._line_starts, offset) - 1
-        return i + 1, offset - self._line_starts[i] + 1
+        return self.index.position(offset)
 
     def span_of(self, start: int, end: int) -> Span:
-        """Span of two offsets of :attr:`normalized` (end exclusive)."""
+        """Span of two offsets of :attr:`normalized` (end exclusive; may be empty)."""
         a, b = self.position(start), self.position(end)
         return Span(a[0], a[1], b[0], b[1])
 
@@ -144,7 +138,7 @@ class Analysis:
         if self.recipe is None:
             return None
         try:
-            from recipe_studio.schedule.engine import simulate
+            from recipe_studio.schedule.simulation import simulate
 
             return list(simulate(self.recipe, 1).phases())
         except Exception:  # no engine in this build, or a recipe it cannot simulate

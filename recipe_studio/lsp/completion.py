@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from recipe_studio.lsp.analysis import Analysis
+from recipe_studio.numbers import yaml_value
 
 if TYPE_CHECKING:
     from recipe_studio.models.base import ModifierSpec
@@ -285,9 +286,8 @@ def _fields(tag: str, written: set[str], replace: int) -> list[Item]:
         if info.is_required():
             detail = "required"
         else:
-            from recipe_studio.lsp.hover import show
 
-            detail = f"default {show(info.get_default(call_default_factory=True))}"
+            detail = f"default {yaml_value(info.get_default(call_default_factory=True))}"
         items.append(Item(label=name, kind="field", replace=replace, insert=f"{name}: ",
                           detail=detail, documentation=info.description,
                           sort=("0" if info.is_required() else "1") + name))
@@ -301,9 +301,8 @@ def _values(tag: str, key: str, replace: int) -> list[Item]:
     prop = _definitions()[model.__name__]["properties"].get(key, {})
     items = []
     for i, value in enumerate(_choices(prop)):
-        from recipe_studio.lsp.hover import show
 
-        text = show(value)
+        text = yaml_value(value)
         items.append(Item(label=text, kind="value", replace=replace, insert=text,
                           detail=f"{key} of {model.tag}", sort=f"0{i:03d}"))
     items.append(Item(label="eval(...)", kind="snippet", replace=replace,
@@ -313,7 +312,6 @@ def _values(tag: str, key: str, replace: int) -> list[Item]:
 
 
 def _variables(analysis: Analysis, line: int, replace: int) -> list[Item]:
-    from recipe_studio.lsp.hover import show
 
     items: dict[str, Item] = {}
     for var in analysis.variables():
@@ -324,7 +322,7 @@ def _variables(analysis: Analysis, line: int, replace: int) -> list[Item]:
         numeric = isinstance(var.value, (int, float)) and not isinstance(var.value, bool)
         scope = f"stage {var.stage}" if var.stage else "variable"
         items[var.name] = Item(label=var.name, kind="variable", replace=replace,
-                               insert=var.name, detail=f"{scope} = {show(var.value)}",
+                               insert=var.name, detail=f"{scope} = {yaml_value(var.value)}",
                                sort=("0" if numeric else "1") + var.name)
     if not items:  # the recipe does not load yet: top-level keys as written
         for n, text in enumerate(analysis.lines, start=1):

@@ -11,11 +11,12 @@
 from __future__ import annotations
 
 import inspect
-import math
 from typing import TYPE_CHECKING, Any
 
+from recipe_studio import numbers
 from recipe_studio.diagnostics import Span
 from recipe_studio.lsp.analysis import Analysis
+from recipe_studio.numbers import yaml_value
 
 if TYPE_CHECKING:
     from recipe_studio.models.base import ModifierSpec
@@ -29,24 +30,6 @@ _FAMILY_LABEL = {
     "thinning": "thinning", "quantization": "quantization (QAT)",
     "distillation": "distillation",
 }
-
-
-def show(value: Any) -> str:
-    """A value as YAML would print it (short)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if math.isfinite(value) and value.is_integer() and abs(value) < 1e16:
-            return f"{value:.1f}"
-        return repr(value)
-    text = repr(value) if not isinstance(value, str) else value
-    return text if len(text) <= 120 else text[:117] + "..."
-
-
-def epoch(value: float) -> str:
-    return f"{value:g}" if math.isfinite(value) else str(value)
 
 
 def model_doc(model: type[ModifierSpec]) -> str:
@@ -111,7 +94,7 @@ def modifier_markdown(analysis: Analysis, entry: ModifierEntry) -> str:
         shown = []
         for n in optional:
             default = model.model_fields[n].get_default(call_default_factory=True)
-            shown.append(f"`{n}` ({show(default)})")
+            shown.append(f"`{n}` ({yaml_value(default)})")
         parts.append("**Optional:** " + ", ".join(shown))
     return "\n\n".join(p for p in parts if p)
 
@@ -125,14 +108,14 @@ def _interval_text(analysis: Analysis, interval: Interval) -> str:
     tl = analysis.timeline
     assert tl is not None
     if interval.never_starts:
-        return (f"never: `start_epoch` {epoch(interval.start)} lies between -1 and 0, so "
+        return (f"never: `start_epoch` {numbers.epoch(interval.start)} lies between -1 and 0, so "
                 "the modifier never starts")
-    start = "the first step" if interval.start == -1 else f"epoch {epoch(interval.start)}"
+    start = "the first step" if interval.start == -1 else f"epoch {numbers.epoch(interval.start)}"
     if interval.open_ended:
         text = f"from {start} to the end of training"
     else:
-        text = f"from {start} to epoch {epoch(interval.end)}"
-    return text + f" (training ends at epoch {epoch(tl.training_end)})"
+        text = f"from {start} to epoch {numbers.epoch(interval.end)}"
+    return text + f" (training ends at epoch {numbers.epoch(tl.training_end)})"
 
 
 # -- fields ------------------------------------------------------------------------------
@@ -156,7 +139,7 @@ def field_markdown(analysis: Analysis, entry: ModifierEntry, path: tuple[Any, ..
         if info.is_required():
             status = "required"
         else:
-            status = f"default `{show(info.get_default(call_default_factory=True))}`"
+            status = f"default `{yaml_value(info.get_default(call_default_factory=True))}`"
         parts.append(f"**`{name}`** — {owner} field, {status}")
         if info.description:
             parts.append(info.description)
@@ -185,18 +168,18 @@ def value_text(analysis: Analysis, entry: ModifierEntry, path: tuple[Any, ...],
             value = None
             break
     if site.expression is not None:
-        text = f"**Value:** `eval({site.expression})` = `{show(value)}`"
+        text = f"**Value:** `eval({site.expression})` = `{yaml_value(value)}`"
     elif site.alias is not None:
-        text = f"**Value:** `*{site.alias}` = `{show(value)}`"
+        text = f"**Value:** `*{site.alias}` = `{yaml_value(value)}`"
     else:
-        text = f"**Value:** `{show(value)}`"
+        text = f"**Value:** `{yaml_value(value)}`"
     names = [n for n in site.variables if analysis.variable_named(n) is not None]
     if names:
         vals = []
         for n in names:
             var = analysis.variable_named(n)
             assert var is not None
-            vals.append(f"`{n}` = `{show(var.value)}` (line {var.key_span.line})")
+            vals.append(f"`{n}` = `{yaml_value(var.value)}` (line {var.key_span.line})")
         text += "  \nfrom " + ", ".join(vals)
     return text
 
@@ -214,13 +197,13 @@ def phase_text(analysis: Analysis, value: float, field: str = "start_epoch") -> 
             return "-1: never ends (runs to the end of training)"
         return "-1: from the first step of training"
     if -1 < value < 0:
-        return f"{epoch(value)} is between -1 and 0: the modifier never starts"
+        return f"{numbers.epoch(value)} is between -1 and 0: the modifier never starts"
     intervals = [i for i in tl.intervals if not i.never_starts
                  and i.type != "EpochRangeModifier"]
     if value > end:
         longer = (f"; SparseML trains for {tl.max_epochs} epochs (its `max_epochs`), so "
                   "this lengthens training" if tl.max_epochs > end else "")
-        return f"after the end of training (epoch {epoch(end)}){longer}"
+        return f"after the end of training (epoch {numbers.epoch(end)}){longer}"
     bounds = sorted({0.0, end, *(i.first_epoch for i in intervals),
                      *(i.last_epoch(end) for i in intervals)})
     lower = max((b for b in bounds if b <= value), default=0.0)
@@ -239,12 +222,12 @@ def phase_text(analysis: Analysis, value: float, field: str = "start_epoch") -> 
         if phase.start <= value < phase.end or phase.start == value == phase.end:
             named = phase
     if value == end:
-        where = f"the end of training (epoch {epoch(end)})"
+        where = f"the end of training (epoch {numbers.epoch(end)})"
     elif named is not None:
-        where = (f"{named.name} (epochs {epoch(named.start)}–{epoch(named.end)} of "
-                 f"{epoch(end)})")
+        where = (f"{named.name} (epochs {numbers.epoch(named.start)}–"
+                 f"{numbers.epoch(named.end)} of {numbers.epoch(end)})")
     else:
-        where = f"epochs {epoch(lower)}–{epoch(upper)} of {epoch(end)}"
+        where = f"epochs {numbers.epoch(lower)}–{numbers.epoch(upper)} of {numbers.epoch(end)}"
     if not active:
         return f"{where}: no modifier is active"
     names = ", ".join(f"`{i.type}` ({_short_interval(i, end)})" for i in active)
@@ -252,8 +235,8 @@ def phase_text(analysis: Analysis, value: float, field: str = "start_epoch") -> 
 
 
 def _short_interval(i: Interval, end: float) -> str:
-    start = "start" if i.start == -1 else epoch(i.start)
-    stop = "end" if i.open_ended else epoch(i.end)
+    start = "start" if i.start == -1 else numbers.epoch(i.start)
+    stop = "end" if i.open_ended else numbers.epoch(i.end)
     return f"{start}–{stop}"
 
 
@@ -263,9 +246,9 @@ def variable_markdown(analysis: Analysis, var: Variable) -> str:
     where = f" of stage `{var.stage}`" if var.stage else ""
     parts = [f"**`{var.name}`** — recipe variable{where} (line {var.key_span.line})"]
     if var.expression is not None:
-        parts.append(f"`eval({var.expression})` = `{show(var.value)}`")
+        parts.append(f"`eval({var.expression})` = `{yaml_value(var.value)}`")
     else:
-        parts.append(f"`{show(var.value)}`")
+        parts.append(f"`{yaml_value(var.value)}`")
     if var.overridden:
         parts.append("Overridden on the command line.")
     if var.failed:
@@ -282,6 +265,6 @@ def anchor_markdown(analysis: Analysis, name: str) -> str:
     if analysis.recipe is not None and analysis.recipe.doc is not None:
         node = analysis.recipe.doc.anchors.get(name)
     uses = len(analysis.alias_uses(name))
-    value = show(to_python(node)) if node is not None else "?"
+    value = yaml_value(to_python(node)) if node is not None else "?"
     return (f"**`&{name}`** — YAML anchor = `{value}`\n\n"
             f"Used by {uses} alias{'es' if uses != 1 else ''}.")

@@ -28,6 +28,8 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
 from pydantic_core import PydanticCustomError
 
+from recipe_studio.numbers import as_written, number_or_repr
+
 Family = Literal[
     "training", "learning_rate", "weight_decay", "params", "pruning", "thinning",
     "quantization", "distillation",
@@ -69,17 +71,6 @@ def rs_error(kind: str, message: str, *, field: str | None = None, **ctx: Any) -
     return PydanticCustomError(kind, safe, context)
 
 
-def fmt(value: Any) -> str:
-    """A value as the user wrote it, for messages."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
-        return f"{value:.1f}"
-    if isinstance(value, str):
-        return f"'{value}'"
-    return repr(value)
-
-
 def type_name(value: Any) -> str:
     """The YAML-ish name of a value's type, for messages."""
     if value is None:
@@ -113,7 +104,7 @@ def py_float(value: Any, name: str) -> float:
         try:
             return float(value)
         except ValueError:
-            raise rs_error(TYPE, f"`{name}` must be a number, got {fmt(value)}") from None
+            raise rs_error(TYPE, f"`{name}` must be a number, got {as_written(value)}") from None
     raise rs_error(TYPE, f"`{name}` must be a number, got {type_name(value)}")
 
 
@@ -131,7 +122,7 @@ def strict_float(value: Any, name: str, cls: str) -> float:
         except ValueError:
             pass
     raise rs_error(TYPE, f"`{name}` must be a float for {cls}, got {type_name(value)} "
-                         f"{fmt(value)}{hint}")
+                         f"{as_written(value)}{hint}")
 
 
 def truthy(value: Any) -> bool:
@@ -162,9 +153,9 @@ def validate_str_iterable(value: Any, name: str, cls: str) -> str | list[Any]:
     if isinstance(value, str):
         if value.upper() in PARAM_TOKENS:
             return value.upper()
-        raise rs_error(PARAMS, f"`{name}` is the string {fmt(value)}; SparseML accepts only "
-                               f"`{ALL_TOKEN}`, `{ALL_PRUNABLE_TOKEN}` or a list of names and "
-                               "`re:` patterns", value=value, tokens=list(PARAM_TOKENS))
+        raise rs_error(PARAMS, f"`{name}` is the string {as_written(value)}; SparseML accepts "
+                               f"only `{ALL_TOKEN}`, `{ALL_PRUNABLE_TOKEN}` or a list of names "
+                               "and `re:` patterns", value=value, tokens=list(PARAM_TOKENS))
     if isinstance(value, Iterable) and not isinstance(value, bytes):
         return flatten(value)
     raise rs_error(TYPE, f"`{name}` must be a list of parameter names or a token for {cls}, "
@@ -273,14 +264,6 @@ class ModifierSpec(BaseModel):
         return float(getattr(self, "start_epoch", -1.0))
 
 
-def fmt_num(value: Any) -> str:
-    """A number for messages (`{:g}`, safe for huge integers)."""
-    try:
-        return format(value, "g")
-    except (OverflowError, TypeError, ValueError):
-        return repr(value)
-
-
 def check_schedule_values(tag: str, start: float, end: Any, rule: str, *,
                           min_start: float = -1.0, min_end: float = -1.0) -> None:
     """BaseScheduled.validate_schedule on plain values (raises rs_error).
@@ -288,15 +271,16 @@ def check_schedule_values(tag: str, start: float, end: Any, rule: str, *,
     `rule` is an :data:`EndRule`, or "none" for an end comparator SparseML does not know
     (no ordering check). `end` is only read for rules that check it.
     """
-    s, e = fmt_num(start), None
+    s, e = number_or_repr(start), None
     if start < min_start:
-        raise rs_error(SCHEDULE, f"`start_epoch` {s} must be at least {fmt_num(min_start)} "
-                                 f"for {tag} (-1 means \"from the first step\")",
+        raise rs_error(SCHEDULE, f"`start_epoch` {s} must be at least "
+                                 f"{number_or_repr(min_start)} for {tag} (-1 means \"from the "
+                                 "first step\")",
                        field="start_epoch")
     if rule == "forced_neg1":
         return  # the given end_epoch is discarded (it may be any value)
     end = float(end)
-    e = fmt_num(end)
+    e = number_or_repr(end)
     if rule == "must_neg1":
         if end != -1:
             raise rs_error(SCHEDULE, f"`end_epoch` must be -1 for {tag}, got {e} "
@@ -307,7 +291,7 @@ def check_schedule_values(tag: str, start: float, end: Any, rule: str, *,
         raise rs_error(SCHEDULE, f"`end_epoch` must be a number for {tag}, got nan",
                        field="end_epoch")
     if end < min_end:
-        what = "at least 0" if min_end == 0 else f"at least {fmt_num(min_end)}"
+        what = "at least 0" if min_end == 0 else f"at least {number_or_repr(min_end)}"
         raise rs_error(SCHEDULE, f"`end_epoch` must be {what} for {tag}, got {e}",
                        field="end_epoch")
     if rule == "ge_or_neg1" and end != -1 and end < start:
@@ -338,7 +322,7 @@ def check_update_frequency(model: ModifierSpec) -> None:
     freq = getattr(model, "update_frequency")
     if freq < -1:
         raise rs_error(SCHEDULE, f"`update_frequency` must be at least -1 for {model.tag} "
-                                 f"(-1 or 0 means every step), got {fmt_num(freq)}",
+                                 f"(-1 or 0 means every step), got {number_or_repr(freq)}",
                        field="update_frequency")
 
 
@@ -383,7 +367,7 @@ def describe(value: Any) -> str:
     if isinstance(value, (list, dict)):
         text = repr(value)
         return f"{type_name(value)} {text if len(text) <= 60 else text[:57] + '...'}"
-    return f"{type_name(value)} {fmt(value)}"
+    return f"{type_name(value)} {as_written(value)}"
 
 
 def numeric_string_hint(value: Any, *, float_only: bool = False) -> str:
@@ -434,7 +418,7 @@ def param_list(value: Any, name: str) -> str | list[Any]:
     if isinstance(value, str):
         if value.upper() in PARAM_TOKENS:
             return value.upper()
-        shown = f"the string {fmt(value)}" if value else "an empty string"
+        shown = f"the string {as_written(value)}" if value else "an empty string"
         raise rs_error(PARAMS, f"`{name}` is {shown}; SparseML accepts only `{ALL_TOKEN}`, "
                                f"`{ALL_PRUNABLE_TOKEN}` or a list of names and `re:` patterns",
                        value=value, tokens=list(PARAM_TOKENS))

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
-
 import importlib
+from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from recipe_studio.models.base import ModifierSpec
@@ -125,3 +125,95 @@ def other_form_fields(model: type[ModifierSpec]) -> dict[str, str]:
         return {name: "a field of the legacy QuantizationModifier" for name in
                 sorted(LEGACY_ONLY_FIELDS)}
     return {}
+
+
+# ---- modifier families, derived from the model classes ----------------------------------
+
+class TagFamily(AbstractSet[str]):
+    """The catalogue tags whose model class passes `test`, in catalogue order.
+
+    Every member's model lives in one family module (`module`), so asking whether a tag of
+    another module belongs is answered from the table alone; a tag of the module loads its
+    class (which the loader has already imported for any modifier it validated). Nothing
+    is imported until a member is asked about: a rule or the schedule can test
+    `entry.type in GMP_FAMILY` without loading the pruning models for a recipe that has
+    no pruner. Iterating (or `len`) imports the module.
+    """
+
+    def __init__(self, module: str, test: Callable[[type[ModifierSpec]], bool],
+                 plus: Iterable[str] = ()) -> None:
+        self._module = module
+        self._test = test
+        #: tags added by :meth:`plus` (any module)
+        self._plus = frozenset(plus)
+        self._tags: tuple[str, ...] | None = None
+        self._known: dict[str, bool] = {}
+
+    def __contains__(self, tag: object) -> bool:
+        if tag in self._plus:
+            return True
+        if not isinstance(tag, str) or _MODULE_OF.get(tag) != self._module or tag == _LEGACY:
+            return False
+        known = self._known.get(tag)
+        if known is None:
+            known = self._known[tag] = self._test(_load(tag))
+        return known
+
+    def _members(self) -> tuple[str, ...]:
+        if self._tags is None:
+            self._tags = tuple(name for name in TAGS if name in self)
+        return self._tags
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._members())
+
+    def __len__(self) -> int:
+        return len(self._members())
+
+    @classmethod
+    def _from_iterable(cls, it: Iterable[str]) -> frozenset[str]:  # type: ignore[override]
+        # `family | {...}` and friends give plain frozensets (they import the module)
+        return frozenset(it)
+
+    def plus(self, *tags: str) -> TagFamily:
+        """This family and `tags`, still computed lazily."""
+        return TagFamily(self._module, self._test, self._plus | set(tags))
+
+    def __repr__(self) -> str:
+        return f"TagFamily({', '.join(self)})"
+
+
+def _is_gmp(model: type[ModifierSpec]) -> bool:
+    from recipe_studio.models.pruning import GMPFamilySpec
+
+    return issubclass(model, GMPFamilySpec)
+
+
+def _ramps(model: type[ModifierSpec]) -> bool:
+    from recipe_studio.models.pruning import PrunerSpec
+
+    return issubclass(model, PrunerSpec) and \
+        "init_sparsity" in model.model_fields and "final_sparsity" in model.model_fields
+
+
+def _unstructured_gmp(model: type[ModifierSpec]) -> bool:
+    return _is_gmp(model) and model.model_fields["mask_type"].default == "unstructured"
+
+
+#: SparseML's GMPruningModifier and its subclasses (GMPruning, Magnitude, GlobalMagnitude,
+#: Movement, Structured): the models derived from `GMPFamilySpec`, which carry SparseML's
+#: GMP value checks (`init_sparsity` in [0, 1], `final_sparsity` in (0, 1), end >= start
+#: or -1)
+GMP_FAMILY = TagFamily("pruning", _is_gmp)
+#: pruners whose target ramps from `init_sparsity` to `final_sparsity` (sparseml-recipes.md
+#: §6.1): the GMP family plus MFAC and OBS, which share SparseML's gradual pruning schedule
+#: without its value checks (RigL shares the base class but holds `final_sparsity`)
+RAMP_PRUNERS = TagFamily("pruning", _ramps)
+#: the GMP family members whose mask is unstructured by default (all but Structured, which
+#: removes whole filters or channels): the number of zeros they leave is the GMP target
+#: times the param size, so it can be predicted without running them
+UNSTRUCTURED_GMP = TagFamily("pruning", _unstructured_gmp)
+#: SetLearningRate, LearningRateFunction and LearningRate (family `learning_rate`)
+LEARNING_RATE = TagFamily("learning_rate", lambda model: model.family == "learning_rate")
+#: the QuantizationModifier tag (either of its two classes)
+QUANTIZATION = TagFamily("quantization", lambda model: model.family == "quantization")

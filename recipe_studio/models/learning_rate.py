@@ -14,9 +14,10 @@ from pydantic import BeforeValidator, Field, ValidationInfo, model_validator
 
 from recipe_studio.models.base import (
     CAST_FLOAT, CHOICE, RANGE, TYPE, EndRule, Family, FloatArg, ScheduledSpec, StrBoolArg, Unchecked,
-    choice_validator, describe, epoch_field, fmt, ignored_field, py_float, rs_error,
+    choice_validator, describe, epoch_field, ignored_field, py_float, rs_error,
     str_bool_field, unchecked_field,
 )
+from recipe_studio.numbers import as_written
 
 LR_FUNCS = ("linear", "cosine", "cyclic_linear")
 LR_CLASSES = ("StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingWarmRestarts")
@@ -50,9 +51,9 @@ def positive_lr(value: Any, name: str) -> float:
             from None
     if too_small:
         raise rs_error(RANGE, f"`{name}` must be greater than 0 (and at most 1), got "
-                              f"{fmt(value)}")
+                              f"{as_written(value)}")
     if too_large:
-        raise rs_error(RANGE, f"`{name}` must be at most 1, got {fmt(value)}")
+        raise rs_error(RANGE, f"`{name}` must be at most 1, got {as_written(value)}")
     return float(value)
 
 
@@ -67,7 +68,7 @@ def unit_lr(value: Any, name: str) -> float:
         raise rs_error(TYPE, f"`{name}` must be a number in [0, 1], got {describe(value)}") \
             from None
     if out_of_range:
-        raise rs_error(RANGE, f"`{name}` must be within [0, 1], got {fmt(value)}")
+        raise rs_error(RANGE, f"`{name}` must be within [0, 1], got {as_written(value)}")
     return float(value)
 
 
@@ -88,7 +89,7 @@ def _floor_epoch_arg(value: Any, info: ValidationInfo) -> float:
         raise rs_error(TYPE, f"`{name}` must be a YAML number for LearningRateModifier, got "
                              f"{describe(value)} (SparseML calls `math.floor` on it)")
     if not math.isfinite(converted):
-        raise rs_error(RANGE, f"`{name}` must be a finite number, got {fmt(value)}")
+        raise rs_error(RANGE, f"`{name}` must be a finite number, got {as_written(value)}")
     return converted
 
 

@@ -26,9 +26,10 @@ from recipe_studio.models.base import (
     ALL_PRUNABLE_TOKEN, CAST_BOOL, CAST_FLOAT, CAST_INT, FROM_PARAM_TOKEN, PARAMS, RANGE, TYPE, UNKNOWN, BoolArg, EndRule,
     Family, FloatArg, ModifierSpec, NumArg, ParamsArg, ScheduledSpec, Unchecked,
     check_schedule_values, check_update_frequency, choice_validator, describe, epoch_field,
-    fmt, ignored_field, numeric_string_hint, param_list, py_float, real_number, rs_error,
+    ignored_field, numeric_string_hint, param_list, py_float, real_number, rs_error,
     truthy, unchecked_field,
 )
+from recipe_studio.numbers import as_written
 
 INTER_FUNCS = ("linear", "cubic", "inverse_cubic")
 
@@ -85,7 +86,7 @@ def dict_final_sparsities(value: dict[Any, Any], name: str = "final_sparsity") -
     out: list[Any] = []
     for key, group in value.items():
         if not isinstance(group, Iterable):
-            raise rs_error(TYPE, f"`{name}` maps {fmt(key)} to {describe(group)}; each "
+            raise rs_error(TYPE, f"`{name}` maps {as_written(key)} to {describe(group)}; each "
                                  "sparsity must map to a list of parameter names")
         out.extend(key for _ in group)
     return out
@@ -122,7 +123,7 @@ def gmp_final_sparsity(value: Any, name: str = "final_sparsity") -> Any:
                                  f"{describe(sparsity)}") from None
         if not ok:
             raise rs_error(RANGE, f"`{name}` must be strictly between 0 and 1, got "
-                                  f"{fmt(sparsity)}" + (" (1.0 would remove every weight)"
+                                  f"{as_written(sparsity)}" + (" (1.0 would remove every weight)"
                                                        if sparsity == 1 else ""))
     return value
 
@@ -147,7 +148,7 @@ def gmp_init_sparsity(value: Any, name: str = "init_sparsity") -> Any:
         raise rs_error(TYPE, f"`{name}` must be a float in [0, 1] or `{FROM_PARAM_TOKEN}`, "
                              f"got {describe(value)}{hint}")
     if not 0.0 <= value <= 1.0:
-        raise rs_error(RANGE, f"`{name}` must be within [0, 1], got {fmt(value)}")
+        raise rs_error(RANGE, f"`{name}` must be within [0, 1], got {as_written(value)}")
     return value
 
 
@@ -168,7 +169,7 @@ def _acdc_int_arg(value: Any, info: ValidationInfo) -> int:
     name = info.field_name or "value"
     if isinstance(value, float) and not value.is_integer():
         raise rs_error(RANGE, f"`{name}` must be a whole number of epochs for "
-                              f"ACDCPruningModifier, got {fmt(value)}")
+                              f"ACDCPruningModifier, got {as_written(value)}")
     try:
         result = int(value)
     except (TypeError, ValueError):
@@ -427,7 +428,7 @@ class OBSPruningModifier(_SecondOrderPrunerSpec):
                                field="fisher_block_size") from None
             if rest != 0:
                 raise rs_error(RANGE, "`fisher_block_size` must be divisible by 4 with "
-                                      f"`mask_type: block4`, got {fmt(size)}",
+                                      f"`mask_type: block4`, got {as_written(size)}",
                                field="fisher_block_size")
         return self
 
@@ -533,7 +534,7 @@ class RigLPruningModifier(GradualPrunerSpec):
         if too_small:
             if "min_frequency" in extra:
                 raise rs_error(RANGE, f"`update_frequency` must be at least `min_frequency` "
-                                      f"{fmt(minimum)}, got {fmt(freq)}",
+                                      f"{as_written(minimum)}, got {as_written(freq)}",
                                field="update_frequency")
             check_update_frequency(self)
         if truthy(extra.get("allow_reintroduction", False)) and self.momentum_buffer_reset:

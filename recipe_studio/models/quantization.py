@@ -18,8 +18,9 @@ from pydantic import (
 
 from recipe_studio.models.base import (
     CHOICE, SCHEDULE, TYPE, BoolArg, EndRule, Family, FloatArg, ScheduledSpec, Unchecked,
-    describe, epoch_field, fmt, fmt_num, py_float, real_number, rs_error, unchecked_field,
+    describe, epoch_field, py_float, real_number, rs_error, unchecked_field,
 )
+from recipe_studio.numbers import as_written, number_or_repr
 
 SCHEME_ALIASES = ("default", "deepsparse", "tensorrt")
 
@@ -206,7 +207,8 @@ class QuantizationSpec(ScheduledSpec):
             value = getattr(self, name)
             if value is not None and value < start:
                 raise rs_error(SCHEDULE, f"`{name}` must be at least `start_epoch` "
-                                         f"{fmt_num(start)}, got {fmt(value)}", field=name)
+                                         f"{number_or_repr(start)}, got {as_written(value)}",
+                               field=name)
         return self
 
 

@@ -29,9 +29,11 @@ from __future__ import annotations
 import copy
 import inspect
 import json
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from recipe_studio.models import catalog
+from recipe_studio.models.catalog import GMP_FAMILY
 from recipe_studio.models.base import ALL_PRUNABLE_TOKEN, ALL_TOKEN, ModifierSpec
 
 #: where the generated files live, relative to the repository root
@@ -51,17 +53,13 @@ _TRUTHY = frozenset({"_bool_arg"})
 #: validators of `params`-like fields: a token string or a list of names
 _PARAMS_VALIDATORS = frozenset({"_params_arg", "_prunable_params_arg"})
 
-_GMP_FAMILY = ("GMPruningModifier", "MagnitudePruningModifier",
-               "GlobalMagnitudePruningModifier", "MovementPruningModifier",
-               "StructuredPruningModifier")
-
 #: ranges SparseML checks (at load unless the field is an `x-expects` field), by
 #: (model names or "*", field) → bounds applied to the field's numeric branch
-_BOUNDS: list[tuple[tuple[str, ...] | str, str, dict[str, Any]]] = [
+_BOUNDS: list[tuple[AbstractSet[str] | str, str, dict[str, Any]]] = [
     ("*", "start_epoch", {"minimum": -1}),
     ("*", "update_frequency", {"minimum": -1}),
-    (_GMP_FAMILY, "init_sparsity", {"minimum": 0, "maximum": 1}),
-    (_GMP_FAMILY, "final_sparsity", {"exclusiveMinimum": 0, "exclusiveMaximum": 1}),
+    (GMP_FAMILY, "init_sparsity", {"minimum": 0, "maximum": 1}),
+    (GMP_FAMILY, "final_sparsity", {"exclusiveMinimum": 0, "exclusiveMaximum": 1}),
     (("LearningRateFunctionModifier",), "init_lr", {"minimum": 0, "maximum": 1}),
     (("LearningRateFunctionModifier",), "final_lr", {"minimum": 0, "maximum": 1}),
     (("LearningRateModifier",), "init_lr", {"exclusiveMinimum": 0, "maximum": 1}),

@@ -8,8 +8,9 @@ from pydantic import BeforeValidator, Field
 
 from recipe_studio.models.base import (
     RANGE, TYPE, BoolArg, EndRule, Family, FloatArg, ScheduledSpec, Unchecked,
-    choice_validator, describe, epoch_field, fmt, ignored_field, rs_error,
+    choice_validator, describe, epoch_field, ignored_field, rs_error,
 )
+from recipe_studio.numbers import as_written
 
 
 def check_dependency_map(value: Any) -> dict[str, Any]:
@@ -39,7 +40,7 @@ def check_update_epochs(value: Any) -> list[Any] | None:
         raise rs_error(TYPE, "`update_epochs` must be a list of epochs (numbers), got "
                              f"{describe(value)}") from None
     if repeated:
-        raise rs_error(RANGE, f"`update_epochs` values may not repeat, got {fmt(value)}")
+        raise rs_error(RANGE, f"`update_epochs` values may not repeat, got {as_written(value)}")
     try:
         ordered = sorted(value)
     except TypeError:
@@ -47,7 +48,7 @@ def check_update_epochs(value: Any) -> list[Any] | None:
                              f"{describe(value)}") from None
     if ordered != value:
         raise rs_error(RANGE, f"`update_epochs` must be sorted in increasing order, got "
-                              f"{fmt(value)}")
+                              f"{as_written(value)}")
     return value
 
 

@@ -25,6 +25,17 @@ M = TypeVar("M", bound=ModifierSpec)
 FieldPath = tuple[Any, ...]
 
 
+def path_text(path: FieldPath) -> str:
+    """A field path as it is written in messages: `lr_kwargs.milestones[1]`."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text
+
+
 class FieldSite:
     """Where one (possibly nested) modifier argument was written and where its value came from.
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 import bisect
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import IO, Literal
 
+from recipe_studio.diagnostics import Diagnostic, Edit, Fix, Span
+from recipe_studio.io import NotRegularFile, TooLarge, broken_link, read_regular
 from recipe_studio.read import codes
-from recipe_studio.diagnostics import Diagnostic, Span
 
 #: Recipes are a few KB; anything beyond this is not a recipe (and not worth parsing).
 MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -39,6 +41,64 @@ class SourceError(Exception):
         self.io_error = io_error
 
 
+class LineIndex:
+    """The one line index: 0-based offsets ↔ 1-based (line, code-point column) of a text
+    with `\\n` newlines (every other newline is normalised away before text gets here).
+
+    :class:`Source` keeps one for its text; the language server (which converts these
+    columns to the client's UTF-16 units on top of it, in `lsp/convert.py`) and the CLI's
+    source snippets use the same class.
+    """
+
+    __slots__ = ("text", "starts", "_lines")
+
+    def __init__(self, text: str):
+        self.text = text
+        #: offset at which each line starts (line n starts at ``starts[n - 1]``)
+        self.starts = [0]
+        self.starts.extend(m.end() for m in re.finditer("\n", text))
+        self._lines: list[str] | None = None
+
+    @property
+    def line_count(self) -> int:
+        return len(self.starts)
+
+    @property
+    def lines(self) -> list[str]:
+        """The lines without their newlines (as many as :attr:`line_count`)."""
+        if self._lines is None:
+            self._lines = self.text.split("\n")
+        return self._lines
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a 0-based character offset (clamped to the text)."""
+        offset = max(0, min(offset, len(self.text)))
+        i = bisect.bisect_right(self.starts, offset) - 1
+        return i + 1, offset - self.starts[i] + 1
+
+    def offset(self, line: int, column: int) -> int:
+        """0-based character offset of a 1-based (line, column), clamped to the text."""
+        line = max(1, min(line, len(self.starts)))
+        return min(self.starts[line - 1] + max(column, 1) - 1, len(self.text))
+
+    def line_text(self, line: int) -> str:
+        """The text of a 1-based line, without its newline ('' beyond the end)."""
+        if line < 1 or line > len(self.starts):
+            return ""
+        a = self.starts[line - 1]
+        b = self.starts[line] - 1 if line < len(self.starts) else len(self.text)
+        return self.text[a:b]
+
+    def span(self, start: int, end: int) -> Span:
+        """Span between two offsets; an empty range becomes one character wide (a
+        diagnostic always marks something)."""
+        a = self.position(start)
+        b = self.position(max(end, start))
+        if b == a:
+            b = (a[0], a[1] + 1)
+        return Span(a[0], a[1], b[0], b[1])
+
+
 @dataclass(frozen=True)
 class Source:
     """A recipe's text and the part of it SparseML parses as YAML."""
@@ -51,17 +111,20 @@ class Source:
     newline: str = "\n"
     bom: bool = False
     notes: tuple[Diagnostic, ...] = ()
-    _line_starts: list[int] = field(default_factory=list, repr=False, compare=False)
-    #: the file's exact text (its own newlines, mixed or CR-only, and its BOM) when read
-    #: from a file; edits are applied to it (:func:`recipe_studio.transform.edit.edit_original`)
-    original: str | None = field(default=None, repr=False, compare=False)
+    #: the exact text the Source was made from (its own newlines, mixed or CR-only, and its
+    #: BOM); edits are applied to it (:func:`recipe_studio.transform.edit.edit_original`).
+    #: A Source built directly gets `text` in its `newline` style, with `bom`.
+    original: str = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+    #: lines of :attr:`text` (built from it; never passed in)
+    index: LineIndex = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.end < 0:
             object.__setattr__(self, "end", len(self.text))
-        starts = [0]
-        starts.extend(m.end() for m in re.finditer("\n", self.text))
-        self._line_starts[:] = starts
+        if self.original is None:
+            text = self.text if self.newline == "\n" else self.text.replace("\n", self.newline)
+            object.__setattr__(self, "original", (BOM if self.bom else "") + text)
+        object.__setattr__(self, "index", LineIndex(self.text))
 
     @property
     def yaml_text(self) -> str:
@@ -70,46 +133,31 @@ class Source:
     @property
     def first_line(self) -> int:
         """1-based file line on which the YAML part starts."""
-        return self.position(self.start)[0]
+        return self.index.position(self.start)[0]
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a 0-based character offset in :attr:`text`."""
-        offset = max(0, min(offset, len(self.text)))
-        i = bisect.bisect_right(self._line_starts, offset) - 1
-        return i + 1, offset - self._line_starts[i] + 1
+        return self.index.position(offset)
 
     def offset(self, line: int, column: int) -> int:
         """0-based character offset of a 1-based (line, column)."""
-        line = max(1, min(line, len(self._line_starts)))
-        return min(self._line_starts[line - 1] + column - 1, len(self.text))
+        return self.index.offset(line, column)
 
     def span(self, start: int, end: int) -> Span:
         """Span of the file text between two offsets of the *YAML part*."""
-        a = self.position(self.start + start)
-        b = self.position(self.start + max(end, start))
-        if b == a:
-            b = (a[0], a[1] + 1)
-        return Span(a[0], a[1], b[0], b[1])
+        return self.index.span(self.start + start, self.start + max(end, start))
 
     def file_span(self, start: int, end: int) -> Span:
         """Span between two offsets of the whole file text."""
-        a = self.position(start)
-        b = self.position(max(end, start))
-        if b == a:
-            b = (a[0], a[1] + 1)
-        return Span(a[0], a[1], b[0], b[1])
+        return self.index.span(start, end)
 
     def line_text(self, line: int) -> str:
         """The text of a 1-based line, without its newline."""
-        if line < 1 or line > len(self._line_starts):
-            return ""
-        a = self._line_starts[line - 1]
-        b = self._line_starts[line] - 1 if line < len(self._line_starts) else len(self.text)
-        return self.text[a:b]
+        return self.index.line_text(line)
 
     @property
     def line_count(self) -> int:
-        return len(self._line_starts)
+        return self.index.line_count
 
 
 def form_of(path: str | None) -> Form:
@@ -123,8 +171,30 @@ def form_of(path: str | None) -> Form:
     return "yaml"
 
 
-def decode(data: bytes, path: str | None) -> tuple[str, bool, str]:
-    """Bytes → (text with `\\n` newlines, had BOM, original newline)."""
+#: the byte-order mark, as text
+BOM = "\ufeff"
+
+
+def normalize_newlines(text: str) -> str:
+    """`\\r\\n` and `\\r` as `\\n`."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def split_original(original: str) -> tuple[str, bool, str]:
+    """A file's own text → (the text the recipe core reads: no BOM, every line ending
+    `\\n`; whether it had a BOM; its newline: `\\r\\n` when a line ends so, else `\\n`).
+
+    The one place reading strips BOMs and line endings; writing puts them back in
+    :mod:`recipe_studio.transform.edit` (`edit_original`, `restore_newlines`)."""
+    newline = "\r\n" if "\r\n" in original else "\n"
+    text = normalize_newlines(original)
+    bom = text.startswith(BOM)
+    return (text[1:] if bom else text), bom, newline
+
+
+def decode(data: bytes, path: str | None) -> str:
+    """Bytes → the file's text as written (BOM and line endings kept; see
+    :func:`split_original`)."""
     if b"\x00" in data[:8192] or b"\x00" in data:
         nul = data.index(b"\x00")
         raise SourceError(codes.FILE_NOT_TEXT.diag(
@@ -142,20 +212,14 @@ def decode(data: bytes, path: str | None) -> tuple[str, bool, str]:
         raise SourceError(codes.FILE_NOT_TEXT.diag(
             f"the file is not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start})",
             Span.point(line, col), help="save the recipe as UTF-8", path=path)) from None
-    newline = "\r\n" if "\r\n" in text else "\n"
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text, bom, newline
+    return BOM + text if bom else text
 
 
 def read_source(path: str | os.PathLike[str], *, display: str | None = None) -> Source:
     """Read a recipe file. Raises :class:`SourceError` with a diagnostic on failure."""
     shown = display if display is not None else str(path)
     data = read_file(path, shown)
-    text, bom, newline = decode(data, shown)
-    source = from_text(text, path=shown, form=form_of(str(path)), bom=bom, newline=newline)
-    object.__setattr__(source, "original", data.decode("utf-8"))  # valid: decode() checked
-    return source
+    return from_text(decode(data, shown), path=shown, form=form_of(str(path)))
 
 
 def read_file(path: str | os.PathLike[str], shown: str) -> bytes:
@@ -163,8 +227,6 @@ def read_file(path: str | os.PathLike[str], shown: str) -> bytes:
     directory, FIFO, device or socket is refused without being opened, and at most
     :data:`MAX_FILE_BYTES` are read. Raises :class:`SourceError`; the file-level ones
     (everything but the size) are I/O errors (exit 2)."""
-    from recipe_studio.io import NotRegularFile, TooLarge, broken_link, read_regular
-
     limit = MAX_FILE_BYTES
     try:
         return read_regular(path, limit)
@@ -203,19 +265,15 @@ def from_text(
     *,
     path: str | None = None,
     form: Form | None = None,
-    bom: bool = False,
-    newline: str = "\n",
 ) -> Source:
     """Locate the YAML part of a recipe text the way SparseML does.
 
     Raw text (``form="text"``, SparseML's "string containing a newline") gets the
     front-matter extraction when it matches and is used whole otherwise; `.md` must match.
+    `text` is kept as the Source's `original` (line endings and BOM as given).
     """
-    if "\r" in text:
-        newline = "\r\n" if "\r\n" in text else newline
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if text.startswith("\ufeff"):
-        text, bom = text[1:], True
+    original = text
+    text, bom, newline = split_original(text)
     form = form or form_of(path)
     notes: list[Diagnostic] = []
     if form == "yml":
@@ -227,7 +285,7 @@ def from_text(
         # SparseML searches the text as read, byte-order mark included: `^\s*---` does not
         # match on a first line that starts with one (the card then has no front matter)
         shift = 1 if bom else 0
-        m = FRONT_MATTER.search("\ufeff" + text if bom else text)
+        m = FRONT_MATTER.search(BOM + text if bom else text)
         if m:
             start, end = m.start(1) - shift, m.end(1) - shift
         elif form == "md" and bom and FRONT_MATTER.search(text):
@@ -242,7 +300,7 @@ def from_text(
             start = end = 0
             notes.append(_no_front_matter(text, path))
     return Source(path=path, text=text, form=form, start=start, end=end,
-                  newline=newline, bom=bom, notes=tuple(notes))
+                  newline=newline, bom=bom, notes=tuple(notes), original=original)
 
 
 def _lower_first(message: str) -> str:
@@ -261,8 +319,6 @@ def read_stdin(name: str | None = None, stream: IO[bytes] | None = None) -> Sour
     decides the form (`.md`: a Markdown recipe card); without it the text is YAML named
     `<stdin>`. Raises :class:`SourceError` like :func:`read_source`.
     """
-    import sys
-
     shown = name or STDIN_NAME
     try:
         data = (stream if stream is not None else sys.stdin.buffer).read(MAX_FILE_BYTES + 1)
@@ -275,11 +331,7 @@ def read_stdin(name: str | None = None, stream: IO[bytes] | None = None) -> Sour
             f"standard input holds more than {MAX_FILE_BYTES // (1024 * 1024)} MiB; recipes "
             "larger than that are not read",
             help="split the recipe or check that this is the right input", path=shown))
-    text, bom, newline = decode(data, shown)
-    source = from_text(text, path=shown, form=form_of(name) if name else "yaml", bom=bom,
-                       newline=newline)
-    object.__setattr__(source, "original", data.decode("utf-8"))  # valid: decode() checked
-    return source
+    return from_text(decode(data, shown), path=shown, form=form_of(name) if name else "yaml")
 
 
 #: lines that look like a front-matter delimiter but are not `---`/`+++`: `___`, `- - -`,
@@ -291,8 +343,6 @@ _NEAR_DELIMITER = re.compile(
 
 def _no_front_matter(text: str, path: str | None) -> Diagnostic:
     """RS006 for a `.md` card; a near-miss delimiter gets "did you mean `---`?" and a fix."""
-    from recipe_studio.diagnostics import Edit, Fix
-
     lines = text.split("\n")
     offset = 0
     near: list[tuple[int, int, str]] = []  # (line index, offset, text) of near-miss lines

@@ -225,6 +225,21 @@ def _flatten_merges(node: YMap, _seen: set[int] | None = None) -> list[YPair]:
     return merge + own
 
 
+def trimmed_end(text: str, start: int, end: int) -> int:
+    """A node's end without the blank lines and comment lines PyYAML counts into a block
+    collection (its end mark is where the next token starts)."""
+    end = min(end, len(text))
+    while end > start:
+        stripped = text[start:end].rstrip()
+        end = start + len(stripped)
+        last = stripped.rfind("\n")
+        if last >= 0 and stripped[last + 1:].lstrip().startswith("#"):
+            end = start + last
+            continue
+        break
+    return end
+
+
 def to_python(node: YNode | None, _memo: dict[int, Any] | None = None) -> Any:
     """Plain Python value of a node, as PyYAML's safe_load builds it (tags dropped).
 
@@ -469,7 +484,12 @@ class _Composer:
         return j
 
     def _compose_document(self) -> YNode:
-        """Iterative composition: a stack of open containers."""
+        """Iterative composition: a stack of open containers.
+
+        One event loop, one branch per event kind, kept in one function on purpose (longer
+        than the project's ~80 lines): it is the hot path of every load, and the branches
+        share the stack and `attach`.
+        """
         loader = self.loader
         stack: list[tuple[YNode, list[Any]]] = []  # (container, pending key for maps)
         root: YNode | None = None

@@ -10,9 +10,10 @@ import io
 import math
 from typing import Any
 
+from recipe_studio import numbers
 from recipe_studio.read.recipe import Recipe
-from recipe_studio.render.schedule_text import describe, fe, short, sparsity_value
-from recipe_studio.schedule.engine import Schedule, Series
+from recipe_studio.render.schedule_text import describe, short, sparsity_value
+from recipe_studio.schedule.results import Schedule, Series
 
 FORMATS = ("png", "svg")
 INSTALL_HINT = "pip install 'recipe-studio[plot]'"
@@ -168,7 +169,7 @@ def _draw(plt: Any, schedule: Schedule, recipe: Recipe, fmt: str, title: str, he
                         "observers_disabled": "observers disabled"}.get(ev.kind)
                 if what is None or ev.epoch >= total:
                     continue
-                marks.append(f"{what} {fe(ev.epoch)}")
+                marks.append(f"{what} {numbers.epoch_short(ev.epoch)}")
                 if ev.kind != "qat_start":
                     ax.axvline(ev.epoch, color=qat_color, linestyle=":", linewidth=1.2)
                 ax.plot([ev.epoch], [0.0], marker="^", markersize=7, color=qat_color,
@@ -188,9 +189,9 @@ def _draw(plt: Any, schedule: Schedule, recipe: Recipe, fmt: str, title: str, he
         spe = schedule.steps_per_epoch
         fig.text(0.075, 1 - 0.3 / height, title, ha="left", va="baseline", fontsize=12,
                  fontweight="bold")
-        steps = f"{spe} step{'s' if spe != 1 else ''}"
-        fig.text(0.075, 1 - 0.55 / height, f"{fe(total)} epochs × {steps} per epoch "
-                                           f"({schedule.n_steps} steps), as SparseML 1.8 runs it",
+        fig.text(0.075, 1 - 0.55 / height,
+                 f"{numbers.epoch_short(total)} epochs × {numbers.step_count(spe)} per epoch "
+                 f"({schedule.n_steps} steps), as SparseML 1.8 runs it",
                  fontsize=9, color="#555555")
         if handles:
             fig.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.07, 0.02),

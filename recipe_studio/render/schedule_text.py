@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 from typing import IO, Any
 
+from recipe_studio import numbers
+from recipe_studio.models.catalog import RAMP_PRUNERS
 from recipe_studio.read.recipe import ModifierEntry, Recipe
-from recipe_studio.schedule.engine import (
-    GRADUAL_PRUNERS, Event, ModifierTrack, Schedule,
-)
+from recipe_studio.schedule.results import Event, ModifierTrack, Schedule
 
 #: the widest chart, in characters (narrower when the terminal is)
 CHART = 50
@@ -28,44 +28,7 @@ _PHASE_STYLE = {"pruning": "bold green", "recovery": "bold cyan", "QAT": "bold m
                 "dense": "bold", "training": "bold"}
 
 
-# ---- number formats ---------------------------------------------------------------------
-
-def fe(value: Any) -> str:
-    """An epoch: `30`, `2.5`, `-1`."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        v = float(value)
-        if v.is_integer():
-            return str(int(v))
-        return f"{v:.4g}"
-    return str(value)
-
-
-def fv(value: Any) -> str:
-    """A value as written in the recipe (`0.05`, `1e-05`)."""
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-def flr(value: Any) -> str:
-    """A learning rate or weight decay."""
-    if value is None:
-        return "-"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"{float(value):.4g}"
-    return str(value)
-
-
-def fsp(value: Any) -> str:
-    """A sparsity."""
-    if value is None:
-        return "-"
-    if isinstance(value, tuple):
-        return "|".join(fsp(v) for v in value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"{float(value):.3f}"
-    return str(value)
-
+# ---- names and values ---------------------------------------------------------------------
 
 def short(type_name: str) -> str:
     """`GMPruningModifier` → `GMPruning`."""
@@ -75,8 +38,8 @@ def short(type_name: str) -> str:
 def sparsity_value(value: Any) -> float | None:
     """One number for a target (the largest group's for a `{sparsity: [params]}` mapping)."""
     if isinstance(value, tuple):
-        numbers = [float(v) for v in value if isinstance(v, (int, float))]
-        return max(numbers) if numbers else None
+        groups = [float(v) for v in value if isinstance(v, (int, float))]
+        return max(groups) if groups else None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     return None
@@ -93,13 +56,15 @@ def describe(entry: ModifierEntry, track: ModifierTrack, schedule: Schedule) -> 
     def get(name: str, default: Any = None) -> Any:
         return getattr(spec, name, a.get(name, default))
 
-    if t in GRADUAL_PRUNERS:
+    if t in RAMP_PRUNERS:
         final = get("final_sparsity")
-        final_text = "|".join(fv(v) for v in final) if isinstance(final, dict) else fv(final)
+        final_text = ("|".join(numbers.value(v) for v in final) if isinstance(final, dict)
+                      else numbers.value(final))
         init = get("init_sparsity")
         freq = get("update_frequency")
-        every = "every step" if freq is not None and freq <= 0 else f"every {fe(freq)} ep"
-        text = f"{fv(init)}→{final_text} " \
+        every = ("every step" if freq is not None and freq <= 0
+                 else f"every {numbers.epoch_short(freq)} ep")
+        text = f"{numbers.value(init)}→{final_text} " \
                f"{get('inter_func', 'cubic')}, {every}"
         if not get("leave_enabled", True):
             text += ", mask released at end"
@@ -107,64 +72,67 @@ def describe(entry: ModifierEntry, track: ModifierTrack, schedule: Schedule) -> 
     if t == "ConstantPruningModifier":
         if track.holds_from is not None and track.sparsity is not None:
             held = next((v for v in track.sparsity.values if v is not None), None)
-            return f"holds {fsp(held)} from #{track.holds_from}"
+            return f"holds {numbers.sparsity(held)} from #{track.holds_from}"
         return "holds the zeros present at its start"
     if t == "ACDCPruningModifier":
-        return f"{fv(get('compression_sparsity'))} in alternate phases of " \
-               f"{fe(get('update_frequency'))} ep"
+        return f"{numbers.value(get('compression_sparsity'))} in alternate phases of " \
+               f"{numbers.epoch_short(get('update_frequency'))} ep"
     if t == "RigLPruningModifier":
-        return f"{fv(get('final_sparsity'))}, connections regrown"
+        return f"{numbers.value(get('final_sparsity'))}, connections regrown"
     if t == "TopKASTPruningModifier":
-        return f"forward {fv(get('forward_sparsity'))}, backward " \
-               f"{fv(get('backward_sparsity'))}"
+        return f"forward {numbers.value(get('forward_sparsity'))}, backward " \
+               f"{numbers.value(get('backward_sparsity'))}"
     groups = get("param_groups")
     in_groups = f", param groups {groups}" if groups and t in (
         "SetLearningRateModifier", "LearningRateFunctionModifier", "SetWeightDecayModifier") \
         else ""
     if t == "SetLearningRateModifier":
-        return f"lr = {flr(get('learning_rate'))}{in_groups}"
+        return f"lr = {numbers.learning_rate(get('learning_rate'))}{in_groups}"
     if t == "LearningRateFunctionModifier":
-        text = f"{get('lr_func')} {flr(get('init_lr'))}→{flr(get('final_lr'))}"
+        text = (f"{get('lr_func')} {numbers.learning_rate(get('init_lr'))}→"
+                f"{numbers.learning_rate(get('final_lr'))}")
         if get("lr_func") == "cyclic_linear":
-            text += f", cycles of {fe(get('cycle_epochs', 1.0))} ep"
+            text += f", cycles of {numbers.epoch_short(get('cycle_epochs', 1.0))} ep"
         return text + in_groups
     if t == "LearningRateModifier":
         cls = get("lr_class")
         kw = get("lr_kwargs") or {}
         kw = kw if isinstance(kw, dict) else {}
-        init = flr(get("init_lr"))
+        init = numbers.learning_rate(get("init_lr"))
         if cls == "StepLR":
-            return f"StepLR {init} ×{kw.get('gamma')} every {fe(kw.get('step_size'))} ep"
+            return (f"StepLR {init} ×{kw.get('gamma')} every "
+                    f"{numbers.epoch_short(kw.get('step_size'))} ep")
         if cls == "ExponentialLR":
             return f"ExponentialLR {init} ×{kw.get('gamma')} per epoch"
         if cls == "MultiStepLR":
-            miles = ", ".join(fe(m) for m in kw.get("milestones", []))
+            miles = ", ".join(numbers.epoch_short(m) for m in kw.get("milestones", []))
             return f"MultiStepLR {init} ×{kw.get('gamma')} at {miles}"
-        return f"cosine restarts {init}→{flr(kw.get('lr_min'))} every " \
-               f"{fe(kw.get('cycle_epochs'))} ep"
+        return f"cosine restarts {init}→{numbers.learning_rate(kw.get('lr_min'))} every " \
+               f"{numbers.epoch_short(kw.get('cycle_epochs'))} ep"
     if t == "SetWeightDecayModifier":
-        return f"weight decay = {flr(get('weight_decay'))}{in_groups}"
+        return f"weight decay = {numbers.learning_rate(get('weight_decay'))}{in_groups}"
     if t == "QuantizationModifier":
-        parts = [f"QAT from {fe(track.first_epoch)}"]
+        parts = [f"QAT from {numbers.epoch_short(track.first_epoch)}"]
         total = float(schedule.total_epochs)
         for name, what in (("freeze_bn_stats_epoch", "BN frozen"),
                            ("disable_quantization_observer_epoch", "observers off")):
             value = get(name)
             if value is not None:
                 late = " (after training)" if float(value) >= total else ""
-                parts.append(f"{what} {fe(value)}{late}")
+                parts.append(f"{what} {numbers.epoch_short(value)}{late}")
         return ", ".join(parts)
     if t == "EpochRangeModifier":
-        return f"training {fe(track.start_epoch)}→{fe(track.end_epoch)}"
+        return (f"training {numbers.epoch_short(track.start_epoch)}→"
+                f"{numbers.epoch_short(track.end_epoch)}")
     return ""
 
 
 def _interval(track: ModifierTrack) -> str:
     if track.type in ("SetLearningRateModifier", "SetWeightDecayModifier"):
-        return fe(track.start_epoch)
+        return numbers.epoch_short(track.start_epoch)
     if track.end_epoch == -1:
-        return f"{fe(track.start_epoch)}→"
-    return f"{fe(track.start_epoch)}→{fe(track.end_epoch)}"
+        return f"{numbers.epoch_short(track.start_epoch)}→"
+    return f"{numbers.epoch_short(track.start_epoch)}→{numbers.epoch_short(track.end_epoch)}"
 
 
 # ---- the chart ----------------------------------------------------------------------------
@@ -281,12 +249,12 @@ def _event_text(track: ModifierTrack, ev: Event) -> str | None:
     if k == "end":
         if track.sparsity is not None and track.type != "ConstantPruningModifier":
             value = track.target.at(ev.step) if track.target is not None else None
-            return f"{i} ends at {fsp(value)}" if value is not None else f"{i} ends"
+            return f"{i} ends at {numbers.sparsity(value)}" if value is not None else f"{i} ends"
         return f"{i} ends" if track.type != "EpochRangeModifier" else None
     if k == "lr":
-        return f"lr={flr(ev.value)} ({i})"
+        return f"lr={numbers.learning_rate(ev.value)} ({i})"
     if k == "weight_decay":
-        return f"wd={flr(ev.value)} ({i})"
+        return f"wd={numbers.learning_rate(ev.value)} ({i})"
     if k == "qat_start":
         return f"QAT starts ({i})"
     if k == "bn_freeze":
@@ -330,10 +298,10 @@ def table_rows(schedule: Schedule) -> tuple[list[tuple[str, list[str], list[str]
     previous: list[str] | None = None
     for e in range(total):
         k = e * spe
-        values = [flr(schedule.lr.at(k))]
-        values += [fsp(t.sparsity.at(k)) for t in pruners]  # type: ignore[union-attr]
+        values = [numbers.learning_rate(schedule.lr.at(k))]
+        values += [numbers.sparsity(t.sparsity.at(k)) for t in pruners]  # type: ignore[union-attr]
         if show_wd:
-            values.append(flr(schedule.weight_decay.at(k)))
+            values.append(numbers.learning_rate(schedule.weight_decay.at(k)))
         evs = events.get(e, [])
         unchanged = values == previous
         previous = values
@@ -446,7 +414,7 @@ def render_text(schedule: Schedule, recipe: Recipe, stream: IO[str], *, path: st
             if i:
                 line.append(", ")
             line.append(p.name, style=_PHASE_STYLE.get(p.name, "bold"))
-            line.append(f" {fe(p.start)}→{fe(p.end)}")
+            line.append(f" {numbers.epoch_short(p.start)}→{numbers.epoch_short(p.end)}")
         _print_wrapped(console, line)
     console.print()
 
@@ -544,27 +512,30 @@ def _notes(console: Any, schedule: Schedule, entries: dict[int, ModifierEntry]) 
     for crash in schedule.crashes:
         t = Text("error", style="bold red")
         t.append(f": #{crash.index} {crash.type} (line {crash.line}) makes SparseML raise "
-                 f"{crash.exception} at epoch {fe(crash.epoch)} (step {crash.step}): "
+                 f"{crash.exception} at epoch {numbers.epoch_short(crash.epoch)} "
+                 f"(step {crash.step}): "
                  f"{crash.message}")
         lines.append(t)
     for track in schedule.tracks:
         for note in track.notes:
             lines.append(Text(f"note: #{track.index} {short(track.type)}: {note}", style="dim"))
     for track in schedule.tracks:
-        if track.type in GRADUAL_PRUNERS and track.end_epoch >= 0 and track.end_step is None \
+        if track.type in RAMP_PRUNERS and track.end_epoch >= 0 and track.end_step is None \
                 and not track.never_starts and track.crash is None:
             final = sparsity_value(track.sparsity.at(schedule.n_steps - 1)) \
                 if track.sparsity is not None else None
             lines.append(Text(f"note: #{track.index} {short(track.type)}: ends at epoch "
-                              f"{fe(track.end_epoch)}, after the last training step: it stops "
-                              f"at {fsp(final)}", style="dim"))
+                              f"{numbers.epoch_short(track.end_epoch)}, after the last "
+                              f"training step: it stops at {numbers.sparsity(final)}",
+                              style="dim"))
         if track.type == "LearningRateFunctionModifier" and track.end_step is None and \
                 track.start_step is not None and track.crash is None and schedule.n_steps:
             last = schedule.n_steps - 1
             lines.append(Text(f"note: #{track.index} {short(track.type)}: ends at epoch "
-                              f"{fe(track.end_epoch)}, after the last training step (epoch "
-                              f"{fe(schedule.epoch(last))}), which runs with lr "
-                              f"{flr(schedule.lr.at(last))}", style="dim"))
+                              f"{numbers.epoch_short(track.end_epoch)}, after the last "
+                              f"training step (epoch {numbers.epoch_short(schedule.epoch(last))}),"
+                              " which runs with lr "
+                              f"{numbers.learning_rate(schedule.lr.at(last))}", style="dim"))
     if lines:
         console.print()
         for line in lines:

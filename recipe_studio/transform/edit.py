@@ -2,10 +2,12 @@
 
 Two ways of changing a recipe live here:
 
-* **position-exact text edits** (:class:`TextEdit`, :func:`apply_text_edits`): a value is
-  replaced between two offsets of the file text taken from the positioned YAML tree
+* **position-exact text edits** (:class:`~recipe_studio.diagnostics.Edit`, the one edit
+  type, applied by :func:`~recipe_studio.diagnostics.apply_edits`): a value is replaced
+  between two offsets of the file text taken from the positioned YAML tree
   (:mod:`recipe_studio.read.yamltree`), so every other byte — comments, anchors, quotes, key
-  order, blank lines, Markdown prose — is left exactly as written. `scale` uses these.
+  order, blank lines, Markdown prose — is left exactly as written. `scale` and `lint --fix`
+  use these, through :func:`edit_original` (the file's own line endings and BOM).
 * **ruamel.yaml round trip** (:func:`round_trip_yaml`): load and re-emit the whole
   document with a canonical layout, keeping comments, anchors, tags and quotes. `format`
   uses it (re-indenting is what it is for), and checks afterwards that the recipe still
@@ -22,45 +24,16 @@ import bisect
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from recipe_studio.diagnostics import Edit, apply_edits
+from recipe_studio.read.source import BOM
+from recipe_studio.numbers import yaml_float
 
 if TYPE_CHECKING:
     from recipe_studio.diagnostics import Span
     from recipe_studio.read.source import Source
     from recipe_studio.read.yamltree import YNode, YScalar
-
-
-@dataclass(frozen=True, order=True)
-class TextEdit:
-    """Replace `text[start:end]` (0-based offsets into the whole file text) by `new`."""
-
-    start: int
-    end: int
-    new: str
-
-
-class EditConflict(ValueError):
-    """Two edits overlap (a bug in the caller: edits must be disjoint)."""
-
-
-def apply_text_edits(text: str, edits: Iterable[TextEdit]) -> str:
-    """Apply disjoint edits; raises :class:`EditConflict` when two of them overlap."""
-    ordered = sorted(set(edits))
-    for a, b in zip(ordered, ordered[1:]):
-        if b.start < a.end:
-            raise EditConflict(f"overlapping edits at offsets {a.start}-{a.end} and "
-                               f"{b.start}-{b.end}")
-    out: list[str] = []
-    pos = 0
-    for e in ordered:
-        if e.start < pos or e.end > len(text) or e.start > e.end:
-            raise EditConflict(f"edit {e.start}-{e.end} is outside the text")
-        out.append(text[pos:e.start])
-        out.append(e.new)
-        pos = e.end
-    out.append(text[pos:])
-    return "".join(out)
 
 
 # ---- positions --------------------------------------------------------------------------
@@ -94,25 +67,6 @@ def clean_float(value: float, digits: int = 12) -> float:
     if not math.isfinite(value) or value == 0:
         return float(value)
     return float(f"{value:.{digits}g}")
-
-
-def yaml_float(value: float) -> str:
-    """A float as YAML 1.1 text that PyYAML reads back as the same float."""
-    if math.isnan(value):
-        return ".nan"
-    if math.isinf(value):
-        return ".inf" if value > 0 else "-.inf"
-    text = repr(float(value))
-    if "e" in text:
-        mant, exp = text.split("e")
-        if "." not in mant:
-            mant += ".0"
-        if exp[0] not in "+-":
-            exp = "+" + exp
-        return f"{mant}e{exp}"
-    if "." not in text:
-        text += ".0"
-    return text
 
 
 def yaml_number(value: float | int, *, integer: bool) -> str:
@@ -175,7 +129,8 @@ def comment_texts(text: str) -> list[str]:
 # ---- newlines: edits keep the file's own bytes ------------------------------------------
 #
 # Every offset of the recipe core refers to `Source.text`, the file's text with each line
-# ending (`\r\n`, `\r` or `\n`) written as one `\n`. Within a line the two texts are equal,
+# ending (`\r\n`, `\r` or `\n`) written as one `\n` and without a BOM (reading strips them
+# in one place, `read.source.split_original`). Within a line the two texts are equal,
 # so an edit at a `\n`-offset lands at a known place of the original text: edits are
 # applied there (:func:`edit_original_text`), and every byte they do not touch — mixed
 # CRLF/LF endings, CR-only endings, a BOM — stays as it was. A `\n` inside new text becomes
@@ -185,13 +140,8 @@ def comment_texts(text: str) -> list[str]:
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
 
-def normalize_newlines(text: str) -> str:
-    """`\r\n` and `\r` as `\n` (what `Source.text` holds)."""
-    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
-
-
 def _split_bom(original: str) -> tuple[str, str]:
-    return ("\ufeff", original[1:]) if original.startswith("\ufeff") else ("", original)
+    return (BOM, original[1:]) if original.startswith(BOM) else ("", original)
 
 
 def _common_ending(endings: Sequence[str]) -> str:
@@ -204,10 +154,10 @@ def _common_ending(endings: Sequence[str]) -> str:
     return max(counts, key=lambda e: (counts[e], -endings.index(e)))
 
 
-def edit_original_text(original: str, normalized: str, edits: Iterable[TextEdit]) -> str:
+def edit_original_text(original: str, normalized: str, edits: Iterable[Edit]) -> str:
     """Apply `edits` (offsets into `normalized`, the `\n` form of `original` without its
     BOM) to `original` itself. Raises ValueError if `normalized` is not that form, and
-    :class:`EditConflict` for overlapping edits."""
+    :class:`~recipe_studio.diagnostics.EditConflict` for overlapping edits."""
     bom, body = _split_bom(original)
     ends = [m.span() for m in _LINE_END.finditer(body)]
     if len(ends) != normalized.count("\n") or len(body) - len(normalized) != sum(
@@ -229,22 +179,18 @@ def edit_original_text(original: str, normalized: str, edits: Iterable[TextEdit]
         i = line(offset)
         return body[ends[i][0]:ends[i][1]] if i < len(ends) else default
 
-    raw = [TextEdit(to_raw(e.start), to_raw(e.end), e.new.replace("\n", ending(e.start))
-                    if "\n" in e.new else e.new) for e in edits]
-    return bom + apply_text_edits(body, raw)
+    raw = [Edit(to_raw(e.start), to_raw(e.end), e.text.replace("\n", ending(e.start))
+                if "\n" in e.text else e.text) for e in edits]
+    return bom + apply_edits(body, raw)
 
 
-def edit_original(source: Source, edits: Iterable[TextEdit], original: str | None = None
-                  ) -> str:
-    """`source`'s original text (`original`, else `source.original`) with `edits` (offsets
-    into `source.text`) applied, byte for byte outside them."""
-    text = original if original is not None else source.original
-    if text is None:
-        text = _legacy_original(source)
-    return edit_original_text(text, source.text, edits)
+def edit_original(source: Source, edits: Iterable[Edit]) -> str:
+    """`source.original` with `edits` (offsets into `source.text`) applied, byte for byte
+    outside them."""
+    return edit_original_text(source.original, source.text, edits)
 
 
-def restore_newlines(new_text: str, source: Source, original: str | None = None) -> str:
+def restore_newlines(new_text: str, source: Source) -> str:
     """`new_text` (a rewrite of `source.text` with `\n` newlines, e.g. by the formatter)
     in the file's own line endings and BOM.
 
@@ -253,10 +199,7 @@ def restore_newlines(new_text: str, source: Source, original: str | None = None)
     ending, and so does a moved one (the formatter reorders fields); a rewritten line takes
     the ending of the line it replaces, an added line the one of the line before it.
     """
-    text = original if original is not None else source.original
-    if text is None:
-        text = _legacy_original(source)
-    bom, body = _split_bom(text)
+    bom, body = _split_bom(source.original)
     endings = [m.group() for m in _LINE_END.finditer(body)]
     if len(set(endings)) <= 1:
         newline = endings[0] if endings else "\n"
@@ -295,23 +238,6 @@ def restore_newlines(new_text: str, source: Source, original: str | None = None)
            for i in source_line]
     # the last new line has no ending of its own
     return bom + "".join(line + end for line, end in zip(new_lines, out[:-1])) + new_lines[-1]
-
-
-def _legacy_original(source: Source) -> str:
-    """The original text of a Source built from text (no `original`): its newline style
-    and BOM as recorded."""
-    text = source.text if source.newline == "\n" else source.text.replace("\n", source.newline)
-    return ("\ufeff" if source.bom else "") + text
-
-
-def read_for_edit(path: str) -> tuple[Source, str]:
-    """A recipe file and its exact original text (own newlines and BOM), for an edit that
-    must come out byte-identical when nothing changes. Raises SourceError."""
-    from recipe_studio.read.source import read_source
-
-    source = read_source(path)
-    assert source.original is not None
-    return source, source.original
 
 
 def line_of(source: Source, file_offset: int) -> int:

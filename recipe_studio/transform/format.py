@@ -31,13 +31,17 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recipe_studio.diagnostics import Diagnostic
+from recipe_studio.numbers import yaml_float
 from recipe_studio.transform.edit import (
-    comment_texts, read_for_edit, restore_newlines, round_trip_yaml, yaml_float,
+    comment_texts, restore_newlines, round_trip_yaml,
 )
 from recipe_studio.models import catalog
+
+if TYPE_CHECKING:
+    from recipe_studio.read.source import Source
 
 class FormatError(Exception):
     """The recipe cannot be formatted safely; nothing should be written."""
@@ -50,16 +54,20 @@ class FormatError(Exception):
 
 @dataclass
 class FormatResult:
+    #: the formatted recipe in the file's own line endings and BOM (what is written)
     text: str
     changed: bool
+    #: the recipe before and after, with `\n` newlines and no BOM (what a diff shows)
+    before: str = ""
+    after: str = ""
 
 
 def format_text(text: str, *, path: str | None = None, target: str | None = None) -> str:
     """The recipe `text` in canonical layout (see the module docstring).
 
     Raises :class:`FormatError` when the YAML cannot be read or when formatting would
-    change what SparseML reads. A stage recipe goes to :mod:`.stage_format` (`target`: the
-    library whose modifier models order its arguments; None: the reader's inference).
+    change what SparseML reads. `target`: for a stage recipe, the library whose modifier
+    models order its arguments (None: the reader's inference); see :mod:`.stage_format`.
     """
     from recipe_studio.read.source import SourceError, from_text
 
@@ -67,10 +75,18 @@ def format_text(text: str, *, path: str | None = None, target: str | None = None
         source = from_text(text, path=path, form=None if path else "text")
     except SourceError as e:
         raise FormatError(e.diagnostic.message, [e.diagnostic]) from None
+    return format_source(source, target=target).text
+
+
+def format_source(source: Source, *, target: str | None = None) -> FormatResult:
+    """Format a recipe read once (a file, standard input or text); see :func:`format_text`."""
+    from recipe_studio.read.source import from_text
     from recipe_studio.transform import stage_format
 
     if stage_format.is_stage_text(source):
-        return stage_format.format_stage_text(text, path=path, target=target)
+        return stage_format.format_stage_source(source, target=target)
+
+    path = source.path
     yaml_part = source.yaml_text
     before = _document(source)
     duplicates = [d for d in _diagnostics(source)
@@ -97,20 +113,20 @@ def format_text(text: str, *, path: str | None = None, target: str | None = None
         raise FormatError("formatting would lose or alter a comment; the recipe is left as "
                           "it is")
     if new_text == source.text:
-        return text
-    return restore_newlines(new_text, source, text)  # the file's own line endings
+        return FormatResult(source.original, False, source.text, source.text)
+    new = restore_newlines(new_text, source)  # the file's own line endings
+    return FormatResult(new, new != source.original, source.text, new_text)
 
 
 def format_file(path: str, *, target: str | None = None) -> FormatResult:
     """Format a recipe file (nothing is written; see :func:`write`)."""
-    from recipe_studio.read.source import SourceError
+    from recipe_studio.read.source import SourceError, read_source
 
     try:
-        _source, original = read_for_edit(path)
+        source = read_source(path)
     except SourceError as e:
         raise FormatError(e.diagnostic.message, [e.diagnostic]) from None
-    new = format_text(original, path=path, target=target)
-    return FormatResult(new, new != original)
+    return format_source(source, target=target)
 
 
 def write(path: str, text: str, *, force: bool = False) -> None:

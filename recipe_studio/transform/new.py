@@ -37,7 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from recipe_studio.transform.edit import yaml_float
+from recipe_studio.numbers import yaml_float
 
 Pruning = Literal["gmp", "global", "magnitude", "movement", "obs", "mfac", "acdc", "constant",
                   "none"]
@@ -171,11 +171,6 @@ class RecipeOptions:
         return self.init_lr / 100
 
 
-def _n(value: float) -> str:
-    """An epoch or rate as YAML text (floats keep a `.`: SparseML's epochs are floats)."""
-    return yaml_float(float(value))
-
-
 class _Writer:
     def __init__(self) -> None:
         self.lines: list[str] = []
@@ -195,11 +190,34 @@ class _Writer:
 
 
 def new_recipe(options: RecipeOptions) -> str:
-    """The recipe text for `options` (YAML; see :func:`as_markdown` for a recipe card)."""
+    """The recipe text for `options` (YAML; see :func:`as_markdown` for a recipe card).
+
+    The text is written top to bottom by one writer per part: the header, the variables
+    of each phase (training length, sparsity, params, learning rate, distillation, the
+    derived epochs), then the modifiers of each phase (the epoch range, learning rate,
+    distillation, pruning, quantization).
+    """
     o = options
     o.check()
     w = _Writer()
-    pruner = PRUNERS.get(o.pruning)
+    _header(w, o)
+    # ---- variables ---------------------------------------------------------------------
+    _training_length(w, o)
+    _sparsity_variables(w, o)
+    _params_variable(w, o)
+    _lr_variables(w, o)
+    _distillation_variables(w, o)
+    end_all = _derived_epochs(w, o)
+    # ---- modifiers ---------------------------------------------------------------------
+    _epoch_range(w)
+    _lr_modifiers(w, o, end_all)
+    _distillation_modifier(w, o)
+    _pruning_modifiers(w, o)
+    _quantization_modifier(w, o)
+    return w.text()
+
+
+def _header(w: _Writer, o: RecipeOptions) -> None:
     what = []
     if o.ramps:
         what.append(f"prune to {o.sparsity:g} sparsity ({_WHAT[o.pruning]})")
@@ -220,56 +238,76 @@ def new_recipe(options: RecipeOptions) -> str:
     w.line("version: 1.1.0")
     w.line()
 
-    # ---- variables ---------------------------------------------------------------------
+
+def _training_length(w: _Writer, o: RecipeOptions) -> None:
     w.comment("Training length")
-    w.line(f"num_epochs: {_n(o.epochs)}", "the whole run (SparseML's max_epochs)")
+    w.line(f"num_epochs: {yaml_float(o.epochs)}", "the whole run (SparseML's max_epochs)")
     if o.quantization:
-        w.line(f"qat_epochs: {_n(o.qat_length)}", "the last epochs: quantization-aware training")
+        w.line(f"qat_epochs: {yaml_float(o.qat_length)}", "the last epochs: quantization-aware training")
     if o.ramps:
         w.line(f"pruning_fraction: {o.pruning_fraction!r}",
                "share of the sparse phase spent pruning; the rest recovers")
     w.line()
-    if o.ramps:
-        w.comment("Sparsity")
-        if o.pruning == "acdc":
-            w.line(f"final_sparsity: {o.sparsity!r}", "sparsity of the sparse (compressed) phases")
-            phase = max(1, round(round(o.sparse_end * o.pruning_fraction) / 10))
-            w.line(f"acdc_phase_epochs: {phase}", "length of each dense/sparse phase (whole "
-                                                  "epochs)")
-        else:
-            init = o.sparsity if o.mask_type == "2:4" else min(0.05, o.sparsity)
-            w.line(f"init_sparsity: {init!r}", "sparsity of the first pruning step")
-            w.line(f"final_sparsity: {o.sparsity!r}", "sparsity reached when pruning ends")
-            active = o.sparse_end * o.pruning_fraction
-            freq = 1.0 if active > 20 else active / 20  # SparseML's recipe_template rule
-            w.line(f"pruning_update_frequency: {_n(round(freq, 6))}",
-                   "epochs between two pruning steps")
-            w.line(f"mask_type: {_mask_text(o.mask_type)}",
-                   {"unstructured": "any weight can be pruned",
-                    "block4": "blocks of 4 weights (VNNI CPUs)",
-                    "2:4": "2 of every 4 weights (NVIDIA sparse tensor cores)"}[o.mask_type])
-        w.line()
-    if o.params is not None and o.pruning != "none":
-        w.comment(f"The prunable weights of {o.model or 'the model'} ({len(o.params)} tensors)")
-        w.line("prunable_params:")
-        for p in o.params:
-            w.line(f"  - {_quote(p)}")
-        w.line()
+
+
+def _sparsity_variables(w: _Writer, o: RecipeOptions) -> None:
+    if not o.ramps:
+        return
+    w.comment("Sparsity")
+    if o.pruning == "acdc":
+        w.line(f"final_sparsity: {o.sparsity!r}", "sparsity of the sparse (compressed) phases")
+        phase = max(1, round(round(o.sparse_end * o.pruning_fraction) / 10))
+        w.line(f"acdc_phase_epochs: {phase}", "length of each dense/sparse phase (whole "
+                                              "epochs)")
+    else:
+        init = o.sparsity if o.mask_type == "2:4" else min(0.05, o.sparsity)
+        w.line(f"init_sparsity: {init!r}", "sparsity of the first pruning step")
+        w.line(f"final_sparsity: {o.sparsity!r}", "sparsity reached when pruning ends")
+        active = o.sparse_end * o.pruning_fraction
+        freq = 1.0 if active > 20 else active / 20  # SparseML's recipe_template rule
+        w.line(f"pruning_update_frequency: {yaml_float(round(freq, 6))}",
+               "epochs between two pruning steps")
+        w.line(f"mask_type: {_mask_text(o.mask_type)}",
+               {"unstructured": "any weight can be pruned",
+                "block4": "blocks of 4 weights (VNNI CPUs)",
+                "2:4": "2 of every 4 weights (NVIDIA sparse tensor cores)"}[o.mask_type])
+    w.line()
+
+
+def _params_variable(w: _Writer, o: RecipeOptions) -> None:
+    if o.params is None or o.pruning == "none":
+        return
+    w.comment(f"The prunable weights of {o.model or 'the model'} ({len(o.params)} tensors)")
+    w.line("prunable_params:")
+    for p in o.params:
+        w.line(f"  - {_quote(p)}")
+    w.line()
+
+
+def _lr_variables(w: _Writer, o: RecipeOptions) -> None:
     w.comment("Learning rate")
-    w.line(f"init_lr: {_n(o.init_lr)}", "learning rate at the start")
-    decays = o.lr_schedule in ("cosine", "linear")
-    if decays:
-        w.line(f"final_lr: {_n(o.final)}", f"reached at the end of the {o.lr_schedule} decay")
+    w.line(f"init_lr: {yaml_float(o.init_lr)}", "learning rate at the start")
+    if o.lr_schedule in ("cosine", "linear"):
+        w.line(f"final_lr: {yaml_float(o.final)}", f"reached at the end of the {o.lr_schedule} decay")
     if o.lr_schedule == "step":
         w.line("lr_gamma: 0.1", "factor applied at each step of the schedule")
     if o.quantization:
-        w.line(f"qat_lr: {_n(o.qat_lr)}", "for QAT: a hundredth of init_lr")
+        w.line(f"qat_lr: {yaml_float(o.qat_lr)}", "for QAT: a hundredth of init_lr")
     w.line()
-    if o.distillation:
-        w.comment("Distillation")
-        w.line(f"distill_hardness: {o.hardness!r}", "weight of the distillation loss")
-        w.line(f"distill_temperature: {o.temperature!r}", "softmax temperature")
-        w.line()
+
+
+def _distillation_variables(w: _Writer, o: RecipeOptions) -> None:
+    if not o.distillation:
+        return
+    w.comment("Distillation")
+    w.line(f"distill_hardness: {o.hardness!r}", "weight of the distillation loss")
+    w.line(f"distill_temperature: {o.temperature!r}", "softmax temperature")
+    w.line()
+
+
+def _derived_epochs(w: _Writer, o: RecipeOptions) -> str:
+    """The epochs computed from the variables; returns the name of the end of the sparse
+    phase (`sparse_end` before QAT, else `num_epochs`)."""
     derived = []
     if o.quantization:
         derived.append(("sparse_end: eval(num_epochs - qat_epochs)", "QAT starts here"))
@@ -293,8 +331,10 @@ def new_recipe(options: RecipeOptions) -> str:
         for text, note in derived:
             w.line(text, note)
         w.line()
+    return end_all
 
-    # ---- modifiers ---------------------------------------------------------------------
+
+def _epoch_range(w: _Writer) -> None:
     w.line("training_modifiers:")
     w.comment("The run: SparseML's max_epochs is the largest epoch of any modifier; this one",
               "states the training length.", indent=2)
@@ -302,87 +342,108 @@ def new_recipe(options: RecipeOptions) -> str:
     w.line("    start_epoch: 0.0")
     w.line("    end_epoch: eval(num_epochs)")
     w.line()
-    _lr_modifiers(w, o, end_all)
-    if o.distillation:
-        w.comment("Distillation from a teacher model (passed to SparseML's manager at train",
-                  "time) over the whole run: loss = hardness x distillation + (1 - hardness) x",
-                  "task loss.", indent=2)
-        w.line("  - !DistillationModifier")
+
+
+def _distillation_modifier(w: _Writer, o: RecipeOptions) -> None:
+    if not o.distillation:
+        return
+    w.comment("Distillation from a teacher model (passed to SparseML's manager at train",
+              "time) over the whole run: loss = hardness x distillation + (1 - hardness) x",
+              "task loss.", indent=2)
+    w.line("  - !DistillationModifier")
+    w.line("    start_epoch: 0.0")
+    w.line("    end_epoch: eval(num_epochs)")
+    w.line("    hardness: eval(distill_hardness)")
+    w.line("    temperature: eval(distill_temperature)")
+    w.line()
+
+
+def _pruning_modifiers(w: _Writer, o: RecipeOptions) -> None:
+    pruner = PRUNERS.get(o.pruning)
+    if pruner is None:
+        return
+    params = "eval(prunable_params)" if o.params is not None else "__ALL_PRUNABLE__"
+    w.line("pruning_modifiers:")
+    if o.pruning == "constant":
+        w.comment("Keep the zeros the model already has for the whole run (sparse transfer",
+                  "learning): the masks are fixed at the first step and never released.",
+                  indent=2)
+        w.line("  - !ConstantPruningModifier")
         w.line("    start_epoch: 0.0")
-        w.line("    end_epoch: eval(num_epochs)")
-        w.line("    hardness: eval(distill_hardness)")
-        w.line("    temperature: eval(distill_temperature)")
-        w.line()
-    if pruner is not None:
-        params = "eval(prunable_params)" if o.params is not None else "__ALL_PRUNABLE__"
-        w.line("pruning_modifiers:")
-        if o.pruning == "constant":
-            w.comment("Keep the zeros the model already has for the whole run (sparse transfer",
-                      "learning): the masks are fixed at the first step and never released.",
-                      indent=2)
-            w.line("  - !ConstantPruningModifier")
-            w.line("    start_epoch: 0.0")
-            w.line(f"    params: {params}")
-        elif o.pruning == "acdc":
-            w.comment(*_wrap(f"Phase 1, pruning (epochs 0 to pruning_end): {_WHAT['acdc']}; "
-                             "the last phase is sparse and its masks stay for the rest of "
-                             "training.", 86),
-                      *_wrap("Phase 2, recovery (pruning_end to "
-                             f"{'sparse_end' if o.quantization else 'the end'}): the sparse "
-                             "network recovers its accuracy.", 86), indent=2)
-            w.line("  - !ACDCPruningModifier")
-            w.line("    compression_sparsity: eval(final_sparsity)")
-            w.line("    start_epoch: 0")
-            w.line("    end_epoch: eval(pruning_end)")
-            w.line("    update_frequency: eval(acdc_phase_epochs)")
-            w.line(f"    params: {params}")
-            w.line("    global_sparsity: true")
-            w.line("    leave_enabled: true")
-        else:
-            ramp = ("the sparsity is applied at the first step (a 2:4 mask is 50% sparse)"
-                    if o.mask_type == "2:4" else
-                    "sparsity rises from init_sparsity to final_sparsity along a cubic curve, "
-                    "one step every pruning_update_frequency epochs")
-            w.comment(*_wrap(f"Phase 1, pruning (epochs 0 to pruning_end): "
-                             f"{_WHAT[o.pruning]}; {ramp}.", 86),
-                      *_wrap("Phase 2, recovery (pruning_end to "
-                             f"{'sparse_end' if o.quantization else 'the end'}): the masks "
-                             "stay (leave_enabled) while the network recovers its accuracy.",
-                             86), indent=2)
-            w.line(f"  - !{pruner}")
-            w.line("    init_sparsity: eval(init_sparsity)")
-            w.line("    final_sparsity: eval(final_sparsity)")
-            w.line("    start_epoch: 0.0")
-            w.line("    end_epoch: eval(pruning_end)")
-            w.line("    update_frequency: eval(pruning_update_frequency)")
-            w.line(f"    params: {params}")
-            w.line("    leave_enabled: true")
-            w.line("    inter_func: cubic")
-            w.line("    mask_type: eval(mask_type)")
-            if o.pruning == "gmp":
-                w.line("    global_sparsity: false")
-            if o.pruning == "obs":
-                w.line("    num_grads: 1024", "gradients sampled per pruning step",
-                       width=40)
-                w.line("    fisher_block_size: 50", "size of the Fisher blocks", width=40)
-                w.line("    damp: 1.0e-07", width=40)
-                w.line("    global_sparsity: true")
-            if o.pruning == "mfac":
-                w.line("    num_grads: 64", "gradients sampled per pruning step", width=40)
-                w.line("    fisher_block_size: 10000", "size of the Fisher blocks", width=40)
-                w.line("    global_sparsity: true")
-        w.line()
-    if o.quantization:
-        w.line("quantization_modifiers:")
-        w.comment("Phase 3, QAT (the last qat_epochs epochs): fake quantization is inserted at",
-                  "sparse_end; batch-norm statistics are frozen and the observers stop "
-                  "updating", "the ranges half way through."
-                  + (" The masks of the pruning phase stay." if pruner else ""), indent=2)
-        w.line("  - !QuantizationModifier")
-        w.line("    start_epoch: eval(sparse_end)")
-        w.line("    freeze_bn_stats_epoch: eval(qat_freeze_epoch)")
-        w.line("    disable_quantization_observer_epoch: eval(qat_freeze_epoch)")
-    return w.text()
+        w.line(f"    params: {params}")
+    elif o.pruning == "acdc":
+        _acdc_modifier(w, o, params)
+    else:
+        _gradual_modifier(w, o, pruner, params)
+    w.line()
+
+
+def _acdc_modifier(w: _Writer, o: RecipeOptions, params: str) -> None:
+    w.comment(*_wrap(f"Phase 1, pruning (epochs 0 to pruning_end): {_WHAT['acdc']}; "
+                     "the last phase is sparse and its masks stay for the rest of "
+                     "training.", 86),
+              *_wrap("Phase 2, recovery (pruning_end to "
+                     f"{'sparse_end' if o.quantization else 'the end'}): the sparse "
+                     "network recovers its accuracy.", 86), indent=2)
+    w.line("  - !ACDCPruningModifier")
+    w.line("    compression_sparsity: eval(final_sparsity)")
+    w.line("    start_epoch: 0")
+    w.line("    end_epoch: eval(pruning_end)")
+    w.line("    update_frequency: eval(acdc_phase_epochs)")
+    w.line(f"    params: {params}")
+    w.line("    global_sparsity: true")
+    w.line("    leave_enabled: true")
+
+
+def _gradual_modifier(w: _Writer, o: RecipeOptions, pruner: str, params: str) -> None:
+    """GMP, global magnitude, magnitude, movement, OBS and M-FAC: a cubic ramp."""
+    ramp = ("the sparsity is applied at the first step (a 2:4 mask is 50% sparse)"
+            if o.mask_type == "2:4" else
+            "sparsity rises from init_sparsity to final_sparsity along a cubic curve, "
+            "one step every pruning_update_frequency epochs")
+    w.comment(*_wrap(f"Phase 1, pruning (epochs 0 to pruning_end): "
+                     f"{_WHAT[o.pruning]}; {ramp}.", 86),
+              *_wrap("Phase 2, recovery (pruning_end to "
+                     f"{'sparse_end' if o.quantization else 'the end'}): the masks "
+                     "stay (leave_enabled) while the network recovers its accuracy.",
+                     86), indent=2)
+    w.line(f"  - !{pruner}")
+    w.line("    init_sparsity: eval(init_sparsity)")
+    w.line("    final_sparsity: eval(final_sparsity)")
+    w.line("    start_epoch: 0.0")
+    w.line("    end_epoch: eval(pruning_end)")
+    w.line("    update_frequency: eval(pruning_update_frequency)")
+    w.line(f"    params: {params}")
+    w.line("    leave_enabled: true")
+    w.line("    inter_func: cubic")
+    w.line("    mask_type: eval(mask_type)")
+    if o.pruning == "gmp":
+        w.line("    global_sparsity: false")
+    if o.pruning == "obs":
+        w.line("    num_grads: 1024", "gradients sampled per pruning step",
+               width=40)
+        w.line("    fisher_block_size: 50", "size of the Fisher blocks", width=40)
+        w.line("    damp: 1.0e-07", width=40)
+        w.line("    global_sparsity: true")
+    if o.pruning == "mfac":
+        w.line("    num_grads: 64", "gradients sampled per pruning step", width=40)
+        w.line("    fisher_block_size: 10000", "size of the Fisher blocks", width=40)
+        w.line("    global_sparsity: true")
+
+
+def _quantization_modifier(w: _Writer, o: RecipeOptions) -> None:
+    if not o.quantization:
+        return
+    pruner = PRUNERS.get(o.pruning)
+    w.line("quantization_modifiers:")
+    w.comment("Phase 3, QAT (the last qat_epochs epochs): fake quantization is inserted at",
+              "sparse_end; batch-norm statistics are frozen and the observers stop "
+              "updating", "the ranges half way through."
+              + (" The masks of the pruning phase stay." if pruner else ""), indent=2)
+    w.line("  - !QuantizationModifier")
+    w.line("    start_epoch: eval(sparse_end)")
+    w.line("    freeze_bn_stats_epoch: eval(qat_freeze_epoch)")
+    w.line("    disable_quantization_observer_epoch: eval(qat_freeze_epoch)")
 
 
 def _lr_modifiers(w: _Writer, o: RecipeOptions, end_all: str) -> None:

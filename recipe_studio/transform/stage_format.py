@@ -31,7 +31,7 @@ from collections import Counter
 from typing import Any
 
 from recipe_studio.transform.format import (
-    FormatError, _blank_lines, _document, _keep_anchors, _reindent_comments, _reorder,
+    FormatError, FormatResult, _blank_lines, _document, _keep_anchors, _reindent_comments, _reorder,
     _same, _shared_comments,
 )
 from recipe_studio.transform.edit import comment_texts, restore_newlines, round_trip_yaml
@@ -55,15 +55,23 @@ def format_stage_text(text: str, *, path: str | None = None, target: str | None 
     """The stage recipe `text` in canonical layout (module docstring); :class:`FormatError`
     when it cannot be formatted without changing what its library reads."""
     from recipe_studio.read.source import SourceError, from_text
-    from recipe_studio.read.load import load
 
-    if path and path.lower().endswith(".json"):
-        raise FormatError("a JSON recipe is left as it is (both libraries read it with "
-                          "`json.loads`; the canonical layout is YAML)")
     try:
         source = from_text(text, path=path, form=None if path else "text")
     except SourceError as e:
         raise FormatError(e.diagnostic.message, [e.diagnostic]) from None
+    return format_stage_source(source, target=target).text
+
+
+def format_stage_source(source: Any, *, target: str | None = None) -> FormatResult:
+    """:func:`format_stage_text` for a recipe read once (a file, standard input or text)."""
+    from recipe_studio.read.load import load
+    from recipe_studio.read.source import from_text
+
+    path = source.path
+    if path and path.lower().endswith(".json"):
+        raise FormatError("a JSON recipe is left as it is (both libraries read it with "
+                          "`json.loads`; the canonical layout is YAML)")
     before = _document(source)
     recipe = load(source, target=target)
     if recipe.stage_recipe is None:  # pragma: no cover - the caller checked
@@ -90,8 +98,9 @@ def format_stage_text(text: str, *, path: str | None = None, target: str | None 
         raise FormatError("formatting would change the stages or modifiers the library reads; "
                           "the recipe is left as it is")
     if new_text == source.text:
-        return text
-    return restore_newlines(new_text, source, text)
+        return FormatResult(source.original, False, source.text, source.text)
+    new = restore_newlines(new_text, source)  # the file's own line endings
+    return FormatResult(new, new != source.original, source.text, new_text)
 
 
 def shape(recipe: Any) -> list[Any]:

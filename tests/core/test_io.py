@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 from recipe_studio import io
-from recipe_studio.transform.edit import (
-    TextEdit, edit_original_text, normalize_newlines, restore_newlines,
-)
-from recipe_studio.read.source import from_text, read_source
+from recipe_studio.diagnostics import Edit
+from recipe_studio.read.source import from_text, normalize_newlines, read_source
+from recipe_studio.transform.edit import edit_original_text, restore_newlines
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,8 +29,8 @@ def test_edit_original_text_touches_only_the_edits(original):
     normalized = normalize_newlines(original.lstrip("\ufeff"))
     b = normalized.index("2")
     d = normalized.index("4")
-    out = edit_original_text(original, normalized, [TextEdit(b, b + 1, "20"),
-                                                    TextEdit(d, d + 1, "40")])
+    out = edit_original_text(original, normalized, [Edit(b, b + 1, "20"),
+                                                    Edit(d, d + 1, "40")])
     assert out == original.replace("2", "20").replace("4", "40")
 
 
@@ -41,8 +40,8 @@ def test_new_lines_take_the_ending_of_their_line():
     after_a = normalized.index("\n") + 1  # the start of line 2 (an LF line)
     c_line = normalized.index("c")
     out = edit_original_text(original, normalized, [
-        TextEdit(after_a, after_a, "x: 9\ny: 8\n"),      # inserted before `b` (an LF line)
-        TextEdit(c_line, c_line, "z: 7\n"),              # before `c` (a CR line)
+        Edit(after_a, after_a, "x: 9\ny: 8\n"),      # inserted before `b` (an LF line)
+        Edit(c_line, c_line, "z: 7\n"),              # before `c` (a CR line)
     ])
     assert out == "a: 1\r\nx: 9\ny: 8\nb: 2\nz: 7\rc: 3\r"
 
@@ -52,7 +51,7 @@ def test_deleting_a_line_removes_its_own_ending():
     normalized = normalize_newlines(original)
     start = normalized.index("b")
     end = normalized.index("c")
-    assert edit_original_text(original, normalized, [TextEdit(start, end, "")]) \
+    assert edit_original_text(original, normalized, [Edit(start, end, "")]) \
         == "a: 1\r\nc: 3\r\n"
 
 
@@ -67,7 +66,7 @@ def test_restore_newlines_keeps_each_moved_line_ending():
     original = "k:\r\n  b: 2\n  a: 1\r\n  c: 3\n"
     source = from_text(original)
     new = "k:\n  a: 1\n  b: 2\n  c: 3.0\n"
-    out = restore_newlines(new, source, original)
+    out = restore_newlines(new, source)
     assert out == "k:\r\n  a: 1\r\n  b: 2\n  c: 3.0\n"
 
 
@@ -75,7 +74,7 @@ def test_restore_newlines_keeps_each_moved_line_ending():
 def test_restore_newlines_one_style(newline):
     original = "\ufeff" + "a: 1\nb: 2\n".replace("\n", newline)
     source = from_text(original)
-    assert restore_newlines("b: 2\na: 1\nc: 3\n", source, original) == \
+    assert restore_newlines("b: 2\na: 1\nc: 3\n", source) == \
         "\ufeff" + "b: 2\na: 1\nc: 3\n".replace("\n", newline)
 
 

@@ -70,7 +70,7 @@ def test_crlf_documents_get_crlf_edits():
 
 def test_phase_text_without_the_engine():
     analysis = analyze(RECIPE, "/x/r.yaml")
-    analysis.__dict__["phases"] = None  # as if recipe_studio.schedule.engine were absent
+    analysis.__dict__["phases"] = None  # as if recipe_studio.schedule.simulation were absent
     assert hover.phase_text(analysis, 4.0) == (
         "epochs 2–8 of 10 — active: pruning: `GMPruningModifier` (2–8)")
     assert hover.phase_text(analysis, 9.0) == "epochs 8–10 of 10: no modifier is active"

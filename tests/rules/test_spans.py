@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from recipe_studio.read.load import _trimmed_end
+from recipe_studio.read.yamltree import trimmed_end as _trimmed_end
 from recipe_studio.read.yamltree import walk
 
 from .test_cases import CASES, run_case

@@ -23,8 +23,7 @@ LOADABLE = [e for e in classic() if e["loads"]]
 
 def reload(text: str, path: str):
     src = read_source(path)
-    return load(from_text(text.lstrip("\ufeff").replace("\r\n", "\n"), path=src.path,
-                          form=src.form))
+    return load(from_text(text, path=src.path, form=src.form))  # BOM, CRLF: from_text
 
 
 def test_every_loadable_recipe_scales():

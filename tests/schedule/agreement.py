@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from recipe_studio.read.recipe import Recipe
-from recipe_studio.schedule.engine import Schedule
+from recipe_studio.schedule.results import Schedule
 from tests.schedule.sparseml_driver import INITIAL_LR, INITIAL_WD, Run
 
 #: pruners whose masks hold exactly round(numel * target) zeros per tensor

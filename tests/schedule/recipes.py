@@ -7,10 +7,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from recipe_studio.models.catalog import GMP_FAMILY
 from recipe_studio.read.recipe import Recipe
 
-GMP_TYPES = ("GMPruningModifier", "MagnitudePruningModifier", "GlobalMagnitudePruningModifier",
-             "MovementPruningModifier", "StructuredPruningModifier")
+GMP_TYPES = tuple(GMP_FAMILY)
 #: disjoint parameter sets, so each pruner's masks can be measured on their own
 PARAM_SETS = (["conv2.weight", "fc1.weight"], ["fc2.weight"], ["conv1.weight"])
 

@@ -12,9 +12,8 @@ import pytest
 
 from recipe_studio.read.load import load
 from recipe_studio.schedule import formulas
-from recipe_studio.schedule.engine import (
-    Schedule, ScheduleTooLong, Series, first_step_at, simulate,
-)
+from recipe_studio.schedule.results import Schedule, Series, first_step_at
+from recipe_studio.schedule.simulation import ScheduleTooLong, simulate
 from tests.conftest import EXAMPLES
 
 

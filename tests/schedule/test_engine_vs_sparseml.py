@@ -5,7 +5,7 @@ SparseML's `ScheduledModifierManager` is loaded from the finalized recipe text
 linear model and an SGD optimizer with three param groups, and trained for the engine's
 number of steps (see `sparseml_driver`). At every step the learning rate and weight decay of
 each param group, every pruner's applied target and mask state, the zero count of each
-mask, and the QAT flags are compared with :func:`recipe_studio.schedule.engine.simulate`
+mask, and the QAT flags are compared with :func:`recipe_studio.schedule.simulation.simulate`
 (tolerance 1e-9; the deviations found are 0). Where the engine predicts a crash (zero-length
 pruning window, off-grid `inverse_cubic` end, one-step `cyclic_linear` cycles, a StepLR
 step of 0 steps, bad milestones or `T_0`), SparseML must raise the same exception at the
@@ -38,7 +38,7 @@ from hypothesis import HealthCheck, given, settings
 
 from recipe_studio.transform.finalize import finalize_yaml
 from recipe_studio.read.load import load
-from recipe_studio.schedule.engine import simulate
+from recipe_studio.schedule.simulation import simulate
 from recipe_studio.schedule.order import identifier, sparseml_props
 from tests.conftest import CORPUS
 from tests.schedule.agreement import Agreement, compare

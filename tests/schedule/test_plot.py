@@ -12,7 +12,7 @@ import recipe_studio.cli.plot  # noqa: F401  (registers `plot`)
 import recipe_studio.cli.show  # noqa: F401  (registers `show`)
 from recipe_studio.read.load import load
 from recipe_studio.render.plot import PlotUnavailable, render_plot
-from recipe_studio.schedule.engine import simulate
+from recipe_studio.schedule.simulation import simulate
 from tests.conftest import ROOT
 from tests.schedule.test_show import CRASHING
 

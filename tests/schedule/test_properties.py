@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from recipe_studio.read.load import load
 from recipe_studio.render.schedule_text import schedule_json
-from recipe_studio.schedule.engine import simulate
+from recipe_studio.schedule.simulation import simulate
 from recipe_studio.schedule.formulas import step_epoch
 from tests.schedule.recipes import num, recipes
 

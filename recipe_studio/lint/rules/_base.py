@@ -171,7 +171,3 @@ class RuleContext:
         end = src.offset(end_line + 1, 1) if end_line < src.line_count else len(src.text)
         return Fix(message, (Edit(start, end, ""),), safe)
 
-
-def fmt_epoch(value: float) -> str:
-    """Epochs in messages: `30`, `2.5`, `-1`."""
-    return f"{value:g}"

@@ -5,27 +5,26 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from typing import Any
 
+from recipe_studio.models.catalog import LEARNING_RATE, RAMP_PRUNERS
 from recipe_studio.read.recipe import ModifierEntry
 from recipe_studio.lint.rules._base import RuleContext
 
 #: gradual (GMP-schedule) pruners: sparsity ramps from init to final between start and end
-GMP_TYPES = frozenset({
-    "GMPruningModifier", "MagnitudePruningModifier", "GlobalMagnitudePruningModifier",
-    "MovementPruningModifier", "StructuredPruningModifier", "MFACPruningModifier",
-    "OBSPruningModifier",
-})
-#: every modifier that owns weight masks
-MASK_PRUNERS = GMP_TYPES | {"ConstantPruningModifier", "ACDCPruningModifier",
-                            "RigLPruningModifier", "TopKASTPruningModifier"}
-LR_TYPES = frozenset({"SetLearningRateModifier", "LearningRateFunctionModifier",
-                      "LearningRateModifier"})
+#: (the catalogue's RAMP_PRUNERS: the GMP family, MFAC and OBS)
+GMP_TYPES = RAMP_PRUNERS
+#: every modifier that owns weight masks (not LayerPruning: it replaces whole modules,
+#: named by `layers`, and has no mask; sparseml-recipes.md §5.5)
+MASK_PRUNERS = RAMP_PRUNERS.plus("ConstantPruningModifier", "ACDCPruningModifier",
+                                 "RigLPruningModifier", "TopKASTPruningModifier")
+LR_TYPES = LEARNING_RATE
 QAT_TYPE = "QuantizationModifier"
 ALL_TOKENS = ("__ALL__", "__ALL_PRUNABLE__")
 
 
-def valid_of(ctx: RuleContext, types: frozenset[str] | set[str] | str) -> Iterator[ModifierEntry]:
+def valid_of(ctx: RuleContext, types: AbstractSet[str] | str) -> Iterator[ModifierEntry]:
     wanted = {types} if isinstance(types, str) else types
     for m in ctx.valid():
         if m.type in wanted:

@@ -24,11 +24,12 @@ from __future__ import annotations
 import difflib
 import json
 import os
+from dataclasses import replace
 from typing import Any
 
 from pydantic import ValidationError
 
-from recipe_studio.diagnostics import Diagnostic, Fix, Span, sort_diagnostics
+from recipe_studio.diagnostics import Diagnostic, Fix, Severity, Span, sort_diagnostics
 from recipe_studio.models import stage as stage_models
 from recipe_studio.read import codes
 from recipe_studio.read.recipe import Recipe
@@ -75,7 +76,21 @@ def is_stage_recipe(root: YNode | None) -> bool:
                 isinstance(k, str) and k.endswith("_modifiers") and isinstance(p.value.node, YMap)
                 for k, p in node.entries()):
             hit = True  # a stage without the suffix: reported as ignored
-    return hit
+    # a classic staged recipe (`x_stage: {y_modifiers: [- !Modifier ...]}`) is SparseML's
+    # classic form: any `!Modifier` tag in the first three levels makes it classic
+    return hit and not _has_tagged_node(root, depth=3)
+
+
+def _has_tagged_node(node: YNode, depth: int) -> bool:
+    if node.custom_tag is not None:
+        return True
+    if depth <= 0:
+        return False
+    if isinstance(node, YSeq):
+        return any(_has_tagged_node(i.node, depth - 1) for i in node.items)
+    if isinstance(node, YMap):
+        return any(_has_tagged_node(p.value.node, depth - 1) for p in node.pairs)
+    return False
 
 
 def dispatch(source: Source, doc: YamlDoc, *, target: str | None = None,
@@ -255,10 +270,6 @@ class _Reader:
         # both libraries keep a duplicate key's last value silently: a warning here (the
         # classic loader refuses differing values on purpose; a stage recipe's verdict is the
         # library's)
-        from dataclasses import replace
-
-        from recipe_studio.diagnostics import Severity
-
         self.diags.extend(replace(d, severity=Severity.WARNING)
                           if d.code == codes.DUPLICATE_KEY.code else d for d in doc.diagnostics)
         reason = "option"
@@ -288,7 +299,7 @@ class _Reader:
         self.diags.append(code.diag(message, span, path=self.src.path, **kw))
 
     def rename(self, node: YNode, old: str, new: str, what: str, safe: bool = False) -> Fix | None:
-        from recipe_studio.lint import fix as fixes
+        from recipe_studio.read import fixes
 
         return fixes.rename_fix(self.src.text, self.src.start + node.start,
                                 self.src.start + node.end, old, new, safe=safe, what=what)
@@ -717,14 +728,12 @@ class _Reader:
         fix = None
         if close and site is not None and site.key_offsets is not None and \
                 isinstance(name, str) and close[0] not in (mod.raw_args or {}):
-            from recipe_studio.lint import fix as fixes
+            from recipe_studio.read import fixes
 
             fix = fixes.rename_fix(self.src.text, self.src.start + site.key_offsets[0],
                                    self.src.start + site.key_offsets[1], name, close[0],
                                    safe=False, what="field")
         span = site.key_span if site is not None and site.key_span else mod.key_span
-        from recipe_studio.diagnostics import Severity
-
         self.add(codes.STAGE_UNKNOWN_FIELD, message, span, help=help_, fix=fix,
                  severity=Severity.WARNING if severity_warning else None)
 

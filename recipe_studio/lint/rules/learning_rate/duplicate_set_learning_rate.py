@@ -26,8 +26,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from recipe_studio import numbers
 from recipe_studio.diagnostics import Diagnostic, Related, Severity
-from recipe_studio.lint.rules._base import Rule, RuleContext, fmt_epoch
+from recipe_studio.lint.rules._base import Rule, RuleContext
 from recipe_studio.lint.rules._facts import attr, first_epoch, valid_of
 from recipe_studio.lint.rules.learning_rate.overlapping_lr_modifiers import share_groups
 
@@ -43,7 +44,7 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
             same = attr(a, "learning_rate") == attr(b, "learning_rate")
             yield ctx.diagnostic(
                 b.value_span("start_epoch"),
-                f"two `!SetLearningRateModifier` at epoch {fmt_epoch(first_epoch(b))} "
+                f"two `!SetLearningRateModifier` at epoch {numbers.epoch(first_epoch(b))} "
                 f"({attr(a, 'learning_rate')!r} on line {a.line}, {attr(b, 'learning_rate')!r} "
                 "here)" + ("" if same else ": the winner is decided by a hash of the fields, "
                            "not by file order"),

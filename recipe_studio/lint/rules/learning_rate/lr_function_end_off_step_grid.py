@@ -28,8 +28,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+from recipe_studio import numbers
 from recipe_studio.diagnostics import Diagnostic, Severity
-from recipe_studio.lint.rules._base import Rule, RuleContext, fmt_epoch
+from recipe_studio.lint.rules._base import Rule, RuleContext
 from recipe_studio.lint.rules._facts import attr, end, start, steps_grid, valid_of
 from recipe_studio.schedule.formulas import lr_function_value
 
@@ -52,10 +53,10 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         sev = Severity.ERROR if value < 0 else None
         d = ctx.diagnostic(
             entry.value_span("end_epoch"),
-            f"`end_epoch` {fmt_epoch(e)} falls between steps ({spe} per epoch): the last "
-            f"update at epoch {fmt_epoch(t)} sets the learning rate to {value:.6g} instead of "
+            f"`end_epoch` {numbers.epoch(e)} falls between steps ({spe} per epoch): the last "
+            f"update at epoch {numbers.epoch(t)} sets the learning rate to {value:.6g} instead of "
             f"`final_lr` {attr(entry, 'final_lr')!r}, and it stays there",
-            help=f"end on a step boundary (a multiple of {fmt_epoch(1 / spe)})")
+            help=f"end on a step boundary (a multiple of {numbers.epoch(1 / spe)})")
         if sev is not None:
             from dataclasses import replace
 

@@ -30,8 +30,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from recipe_studio import numbers
 from recipe_studio.diagnostics import Diagnostic, Severity
-from recipe_studio.lint.rules._base import Rule, RuleContext, fmt_epoch
+from recipe_studio.lint.rules._base import Rule, RuleContext
 from recipe_studio.lint.rules._facts import attr, end, start, valid_of
 
 
@@ -52,8 +53,8 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
             bad = before + after
             yield ctx.diagnostic(
                 span,
-                f"milestone{'s' if len(bad) > 1 else ''} {', '.join(fmt_epoch(m) for m in bad)} "
-                f"outside ({fmt_epoch(s)}, {fmt_epoch(e) if e >= 0 else 'end'}): SparseML raises "
+                f"milestone{'s' if len(bad) > 1 else ''} {', '.join(numbers.epoch(m) for m in bad)} "
+                f"outside ({numbers.epoch(s)}, {numbers.epoch(e) if e >= 0 else 'end'}): SparseML raises "
                 "ValueError when it builds the scheduler at the start of the modifier",
                 help="milestones are absolute epochs strictly inside the modifier's range")
 

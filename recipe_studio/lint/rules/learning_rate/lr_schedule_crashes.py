@@ -30,8 +30,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from recipe_studio import numbers
 from recipe_studio.diagnostics import Diagnostic, Severity
-from recipe_studio.lint.rules._base import Rule, RuleContext, fmt_epoch
+from recipe_studio.lint.rules._base import Rule, RuleContext
 from recipe_studio.lint.rules._facts import attr, end, start, valid_of
 
 
@@ -49,7 +50,7 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         if c <= 0:
             yield ctx.diagnostic(
                 entry.value_span("cycle_epochs") if entry.site("cycle_epochs") else entry.tag_span,
-                f"`cycle_epochs` {fmt_epoch(c)} must be positive: `cyclic_linear` divides by the "
+                f"`cycle_epochs` {numbers.epoch(c)} must be positive: `cyclic_linear` divides by the "
                 "cycle length and crashes with ZeroDivisionError",
                 help="use a cycle of at least two steps")
         elif spe:
@@ -61,7 +62,7 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
                 what = "one-step cycles" if round(cyc) <= 1 else "a one-step last cycle"
                 yield ctx.diagnostic(
                     entry.value_span("cycle_epochs") if entry.site("cycle_epochs") else entry.tag_span,
-                    f"with {spe} steps per epoch, `cycle_epochs` {fmt_epoch(c)} gives {what}: "
+                    f"with {spe} steps per epoch, `cycle_epochs` {numbers.epoch(c)} gives {what}: "
                     "`cyclic_linear` divides by (cycle steps - 1) and crashes with "
                     "ZeroDivisionError",
                     help="make every cycle (including the last, shorter one) at least two steps")
@@ -87,7 +88,7 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
                     entry.value_span("lr_kwargs", "step_size") if cls == "StepLR" else entry.tag_span,
                     f"`step_size` {size!r} epochs is 0 steps with {spe} steps per epoch: "
                     "SparseML crashes with `integer modulo by zero`",
-                    help=f"use a step size of at least {fmt_epoch(1 / spe)} epochs")
+                    help=f"use a step size of at least {numbers.epoch(1 / spe)} epochs")
 
 
 RULE = Rule(code="RS706", name="lr-schedule-crashes", severity=Severity.ERROR, doc=__doc__,

@@ -31,8 +31,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from recipe_studio import numbers
 from recipe_studio.diagnostics import Diagnostic, Severity
-from recipe_studio.lint.rules._base import Rule, RuleContext, fmt_epoch
+from recipe_studio.lint.rules._base import Rule, RuleContext
 from recipe_studio.lint.rules._facts import attr, start, valid_of
 
 
@@ -43,8 +44,8 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         kwargs = attr(entry, "lr_kwargs") or {}
         ms = kwargs.get("milestones") if isinstance(kwargs, dict) else None
         nums = [m for m in ms or [] if isinstance(m, (int, float)) and not isinstance(m, bool)]
-        shown = (f" ({', '.join(fmt_epoch(m + 1) for m in nums[:4])} instead of "
-                 f"{', '.join(fmt_epoch(m) for m in nums[:4])})") if nums else ""
+        shown = (f" ({', '.join(numbers.epoch(m + 1) for m in nums[:4])} instead of "
+                 f"{', '.join(numbers.epoch(m) for m in nums[:4])})") if nums else ""
         yield ctx.diagnostic(
             entry.value_span("start_epoch"),
             f"MultiStepLR with `start_epoch: -1`: every milestone fires one epoch late{shown}",

@@ -28,9 +28,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from recipe_studio import numbers
 from recipe_studio.diagnostics import Diagnostic, Related, Severity
 from recipe_studio.read.recipe import ModifierEntry
-from recipe_studio.lint.rules._base import Rule, RuleContext, fmt_epoch
+from recipe_studio.lint.rules._base import Rule, RuleContext
 from recipe_studio.lint.rules._facts import LR_TYPES, attr, end, first_epoch, valid_of
 
 RANGED = {"LearningRateFunctionModifier", "LearningRateModifier"}
@@ -69,8 +70,8 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
                 if max(a0, b0) < min(a1, b1):
                     yield ctx.diagnostic(
                         b.tag_span,
-                        f"`!{b.type}` ({fmt_epoch(b0)}–{fmt_epoch(b1)}) overlaps `!{a.type}` "
-                        f"(line {a.line}, {fmt_epoch(a0)}–{fmt_epoch(a1)}): both write the "
+                        f"`!{b.type}` ({numbers.epoch(b0)}–{numbers.epoch(b1)}) overlaps `!{a.type}` "
+                        f"(line {a.line}, {numbers.epoch(a0)}–{numbers.epoch(a1)}): both write the "
                         "learning rate every step and the winner depends on SparseML's sort order",
                         help="make one start where the other ends",
                         related=[Related(a.tag_span, "the other learning-rate modifier")])
@@ -83,8 +84,8 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
                 if r0 < at < r1 or (ranged.type == "LearningRateFunctionModifier" and at == r0):
                     yield ctx.diagnostic(
                         single.value_span("start_epoch"),
-                        f"`!SetLearningRateModifier` at epoch {fmt_epoch(at)} falls inside "
-                        f"`!{ranged.type}` (line {ranged.line}, {fmt_epoch(r0)}–{fmt_epoch(r1)}): "
+                        f"`!SetLearningRateModifier` at epoch {numbers.epoch(at)} falls inside "
+                        f"`!{ranged.type}` (line {ranged.line}, {numbers.epoch(r0)}–{numbers.epoch(r1)}): "
                         "its value lasts at most one step before the other overwrites it",
                         help="set the learning rate outside the other modifier's range",
                         related=[Related(ranged.tag_span, "the overlapping modifier")])

@@ -37,9 +37,10 @@ from collections.abc import Iterator
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from recipe_studio import numbers
 from recipe_studio.diagnostics import Diagnostic, Related, Severity
 from recipe_studio.read.recipe import ModifierEntry
-from recipe_studio.lint.rules._base import Rule, RuleContext, fmt_epoch
+from recipe_studio.lint.rules._base import Rule, RuleContext
 from recipe_studio.lint.rules._facts import LR_TYPES, QAT_TYPE, attr, end, first_epoch, valid_of
 from recipe_studio.schedule.formulas import lr_function_value
 
@@ -119,9 +120,9 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         return
     yield ctx.diagnostic(
         q.value_span("start_epoch"),
-        f"QAT starts at epoch {fmt_epoch(qs)} with learning rate {at_qat:.3g}, "
+        f"QAT starts at epoch {numbers.epoch(qs)} with learning rate {at_qat:.3g}, "
         f"{at_qat / peak:.0%} of the {peak:.3g} used before it; QAT needs a much smaller rate",
-        help=f"add `!SetLearningRateModifier` at epoch {fmt_epoch(qs)} with a rate of at most "
+        help=f"add `!SetLearningRateModifier` at epoch {numbers.epoch(qs)} with a rate of at most "
              f"{ratio * peak:.3g} (SparseML's recipes use ~1e-5)",
         related=[Related(q.tag_span, "QAT")])
 

@@ -31,8 +31,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from recipe_studio import numbers
 from recipe_studio.diagnostics import Diagnostic, Severity
-from recipe_studio.lint.rules._base import Rule, RuleContext, fmt_epoch
+from recipe_studio.lint.rules._base import Rule, RuleContext
 from recipe_studio.lint.rules._facts import GMP_TYPES, attr, end, start, steps_grid, valid_of
 
 
@@ -48,9 +49,9 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
             continue
         yield ctx.diagnostic(
             entry.value_span("end_epoch"),
-            f"`end_epoch` {fmt_epoch(e)} falls between steps ({spe} per epoch): with "
+            f"`end_epoch` {numbers.epoch(e)} falls between steps ({spe} per epoch): with "
             "`inverse_cubic` SparseML crashes at the end update (complex number comparison)",
-            help=f"end on a step boundary (a multiple of {fmt_epoch(1 / spe)}) or use `cubic`")
+            help=f"end on a step boundary (a multiple of {numbers.epoch(1 / spe)}) or use `cubic`")
 
 
 RULE = Rule(code="RS508", name="inverse-cubic-end-off-step-grid", severity=Severity.ERROR,

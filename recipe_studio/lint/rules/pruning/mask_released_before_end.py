@@ -33,8 +33,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from recipe_studio import numbers
 from recipe_studio.diagnostics import Diagnostic, Severity
-from recipe_studio.lint.rules._base import Rule, RuleContext, fmt_epoch
+from recipe_studio.lint.rules._base import Rule, RuleContext
 from recipe_studio.lint.rules._facts import (
     GMP_TYPES, MASK_PRUNERS, attr, end, first_epoch, param_selection, selections_overlap,
     valid_of,
@@ -68,8 +69,8 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
             continue
         yield ctx.diagnostic(
             entry.value_span("leave_enabled"),
-            f"`leave_enabled: false` removes the masks at epoch {fmt_epoch(e)}; pruned weights "
-            f"regrow during the remaining {fmt_epoch(train_end - e)} epochs of training",
+            f"`leave_enabled: false` removes the masks at epoch {numbers.epoch(e)}; pruned weights "
+            f"regrow during the remaining {numbers.epoch(train_end - e)} epochs of training",
             help="keep `leave_enabled: true`, or hold the sparsity with a "
                  "`!ConstantPruningModifier` until the end",
             fix=ctx.replace_value(entry, ("leave_enabled",), "true", "set leave_enabled: true",
@@ -80,8 +81,8 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
             continue
         yield ctx.diagnostic(
             entry.value_span("end_epoch"),
-            f"`!ConstantPruningModifier` stops holding the masks at epoch {fmt_epoch(e)}, "
-            f"before training ends at {fmt_epoch(train_end)}: the weights regrow",
+            f"`!ConstantPruningModifier` stops holding the masks at epoch {numbers.epoch(e)}, "
+            f"before training ends at {numbers.epoch(train_end)}: the weights regrow",
             help="use `end_epoch: -1` to hold the sparsity until the end",
             fix=ctx.replace_value(entry, ("end_epoch",), "-1", "hold the masks until the end",
                                   safe=False))

@@ -36,8 +36,9 @@ from collections.abc import Iterator
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from recipe_studio import numbers
 from recipe_studio.diagnostics import Diagnostic, Related, Severity
-from recipe_studio.lint.rules._base import Rule, RuleContext, fmt_epoch
+from recipe_studio.lint.rules._base import Rule, RuleContext
 from recipe_studio.lint.rules._facts import GMP_TYPES, attr, end, start, valid_of
 
 
@@ -69,10 +70,10 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         others = f" (and {len(entries) - 1} more pruners ending there)" if len(entries) > 1 else ""
         yield ctx.diagnostic(
             first.value_span("end_epoch"),
-            f"pruning ends at epoch {fmt_epoch(e)} and training at {fmt_epoch(train_end)}: "
-            f"{fmt_epoch(left)} epoch{'s' if left != 1 else ''} left to recover from the last "
+            f"pruning ends at epoch {numbers.epoch(e)} and training at {numbers.epoch(train_end)}: "
+            f"{numbers.epoch(left)} epoch{'s' if left != 1 else ''} left to recover from the last "
             f"pruning step{others}",
-            help=f"end pruning at least {fmt_epoch(need)} epoch(s) before training ends",
+            help=f"end pruning at least {numbers.epoch(need)} epoch(s) before training ends",
             related=[Related(r.entry.value_span("end_epoch"), "training ends here")
                      for r in tl.epoch_ranges[:1]])
 

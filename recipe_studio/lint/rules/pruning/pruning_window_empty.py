@@ -28,8 +28,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from recipe_studio import numbers
 from recipe_studio.diagnostics import Diagnostic, Severity
-from recipe_studio.lint.rules._base import Rule, RuleContext, fmt_epoch
+from recipe_studio.lint.rules._base import Rule, RuleContext
 from recipe_studio.lint.rules._facts import GMP_TYPES, end, start, valid_of
 
 
@@ -39,7 +40,7 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         if s == e and e != -1:
             yield ctx.diagnostic(
                 entry.value_span("end_epoch"),
-                f"`start_epoch` and `end_epoch` are both {fmt_epoch(e)}: SparseML divides by "
+                f"`start_epoch` and `end_epoch` are both {numbers.epoch(e)}: SparseML divides by "
                 "`end_epoch - start_epoch` and crashes with ZeroDivisionError at that epoch",
                 help="give the pruning ramp a window (end after start)")
 

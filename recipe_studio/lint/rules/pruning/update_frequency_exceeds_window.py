@@ -31,8 +31,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from recipe_studio import numbers
 from recipe_studio.diagnostics import Diagnostic, Severity
-from recipe_studio.lint.rules._base import Rule, RuleContext, fmt_epoch
+from recipe_studio.lint.rules._base import Rule, RuleContext
 from recipe_studio.lint.rules._facts import GMP_TYPES, attr, end, start, valid_of
 
 
@@ -45,11 +46,11 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         if f > e - max(s, 0 if s == -1 else s):
             yield ctx.diagnostic(
                 entry.value_span("update_frequency"),
-                f"`update_frequency` {fmt_epoch(f)} is longer than the pruning window "
-                f"{fmt_epoch(max(s, 0))}–{fmt_epoch(e)}: sparsity jumps from "
+                f"`update_frequency` {numbers.epoch(f)} is longer than the pruning window "
+                f"{numbers.epoch(max(s, 0))}–{numbers.epoch(e)}: sparsity jumps from "
                 f"{attr(entry, 'init_sparsity')!r} to the final value in one update",
                 help="use an update frequency well below the window, e.g. "
-                     f"{fmt_epoch(max((e - max(s, 0)) / 10, 0.1))}")
+                     f"{numbers.epoch(max((e - max(s, 0)) / 10, 0.1))}")
 
 
 RULE = Rule(code="RS502", name="update-frequency-exceeds-window", severity=Severity.WARNING,

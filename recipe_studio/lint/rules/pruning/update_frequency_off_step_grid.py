@@ -39,8 +39,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+from recipe_studio import numbers
 from recipe_studio.diagnostics import Diagnostic, Severity
-from recipe_studio.lint.rules._base import Rule, RuleContext, fmt_epoch
+from recipe_studio.lint.rules._base import Rule, RuleContext
 from recipe_studio.lint.rules._facts import GMP_TYPES, attr, end, start, valid_of
 
 
@@ -96,16 +97,16 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         period = math.ceil(f * spe - 1e-9)
         if missing:
             detail = (f"updates at epoch{'s' if len(missing) > 1 else ''} "
-                      f"{', '.join(fmt_epoch(x) for x in missing[:4])}"
+                      f"{', '.join(numbers.epoch(x) for x in missing[:4])}"
                       f"{'...' if len(missing) > 4 else ''} are skipped")
         else:
-            detail = f"updates land at {', '.join(fmt_epoch(x) for x in extra[:4])}"
+            detail = f"updates land at {', '.join(numbers.epoch(x) for x in extra[:4])}"
         yield ctx.diagnostic(
             entry.value_span("update_frequency"),
-            f"with {spe} steps per epoch, `update_frequency` {fmt_epoch(f)} is "
+            f"with {spe} steps per epoch, `update_frequency` {numbers.epoch(f)} is "
             f"{f * spe:g} steps: {detail} ({len(got)} updates instead of {len(expected)})",
             help=f"use a frequency that is a whole number of steps (e.g. "
-                 f"{fmt_epoch(max(period, 1) / spe)}), or -1 to update every step")
+                 f"{numbers.epoch(max(period, 1) / spe)}), or -1 to update every step")
 
 
 RULE = Rule(code="RS503", name="update-frequency-off-step-grid", severity=Severity.WARNING,

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from recipe_studio import numbers
 from recipe_studio.diagnostics import Diagnostic, Related, Severity
-from recipe_studio.lint.rules._base import Rule, RuleContext, fmt_epoch
+from recipe_studio.lint.rules._base import Rule, RuleContext
 from recipe_studio.lint.rules._facts import GMP_TYPES, QAT_TYPE, attr, end, first_epoch, valid_of
 from recipe_studio.lint.rules.pruning.mask_released_before_end import covered_after
 
@@ -49,8 +50,8 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         if e <= ctx.timeline.training_end:
             yield ctx.diagnostic(
                 entry.value_span("leave_enabled"),
-                f"the masks of `!{entry.type}` are removed at epoch {fmt_epoch(e)} and QAT "
-                f"starts at epoch {fmt_epoch(q_start)} with nothing holding the sparsity: the "
+                f"the masks of `!{entry.type}` are removed at epoch {numbers.epoch(e)} and QAT "
+                f"starts at epoch {numbers.epoch(q_start)} with nothing holding the sparsity: the "
                 "quantized model comes out dense",
                 help="set `leave_enabled: true`, or add a `!ConstantPruningModifier` on the same "
                      "params covering the QAT phase",

@@ -26,8 +26,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from recipe_studio import numbers
 from recipe_studio.diagnostics import Diagnostic, Related, Severity
-from recipe_studio.lint.rules._base import Rule, RuleContext, fmt_epoch
+from recipe_studio.lint.rules._base import Rule, RuleContext
 from recipe_studio.lint.rules._facts import GMP_TYPES, QAT_TYPE, end, first_epoch, start, valid_of
 
 
@@ -42,9 +43,9 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
             if s < qs < e:
                 yield ctx.diagnostic(
                     q.value_span("start_epoch"),
-                    f"QAT starts at epoch {fmt_epoch(qs)} while `!{p.type}` (line {p.line}) is "
-                    f"still pruning until epoch {fmt_epoch(e)}",
-                    help=f"start QAT at or after epoch {fmt_epoch(e)} (ideally after some "
+                    f"QAT starts at epoch {numbers.epoch(qs)} while `!{p.type}` (line {p.line}) is "
+                    f"still pruning until epoch {numbers.epoch(e)}",
+                    help=f"start QAT at or after epoch {numbers.epoch(e)} (ideally after some "
                          "recovery epochs)",
                     related=[Related(p.value_span("end_epoch"), "pruning ends here")])
                 break

@@ -29,8 +29,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from recipe_studio import numbers
 from recipe_studio.diagnostics import Diagnostic, Severity
-from recipe_studio.lint.rules._base import Rule, RuleContext, fmt_epoch
+from recipe_studio.lint.rules._base import Rule, RuleContext
 from recipe_studio.lint.rules._facts import QAT_TYPE, attr, valid_of
 
 FIELDS = ("freeze_bn_stats_epoch", "disable_quantization_observer_epoch")
@@ -51,9 +52,9 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
                     else "observers are never disabled"
                 yield ctx.diagnostic(
                     q.value_span(name),
-                    f"`{name}` {fmt_epoch(float(value))} is at or after the end of training "
-                    f"(epoch {fmt_epoch(train_end)}): {what}",
-                    help=f"use an epoch between the QAT start and {fmt_epoch(train_end)}")
+                    f"`{name}` {numbers.epoch(float(value))} is at or after the end of training "
+                    f"(epoch {numbers.epoch(train_end)}): {what}",
+                    help=f"use an epoch between the QAT start and {numbers.epoch(train_end)}")
 
 
 RULE = Rule(code="RS603", name="qat-event-after-training", severity=Severity.WARNING,

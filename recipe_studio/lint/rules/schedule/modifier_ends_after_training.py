@@ -38,8 +38,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from recipe_studio import numbers
 from recipe_studio.diagnostics import Diagnostic, Related, Severity
-from recipe_studio.lint.rules._base import Rule, RuleContext, fmt_epoch
+from recipe_studio.lint.rules._base import Rule, RuleContext
 from recipe_studio.lint.rules._facts import end, start
 
 
@@ -57,22 +58,22 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         s, e = start(entry), end(entry)
         if e != -1 and e > declared:
             fix = ctx.replace_value(entry, ("end_epoch",), f"{declared!r}",
-                                    f"end at epoch {fmt_epoch(declared)}", safe=False) \
+                                    f"end at epoch {numbers.epoch(declared)}", safe=False) \
                 if entry.site("end_epoch") and entry.site("end_epoch").expression is None \
                 and s <= declared else None
             yield ctx.diagnostic(
                 entry.value_span("end_epoch"),
-                f"`!{entry.type}` ends at epoch {fmt_epoch(e)}, after training ends at epoch "
-                f"{fmt_epoch(declared)}; SparseML silently extends training to "
+                f"`!{entry.type}` ends at epoch {numbers.epoch(e)}, after training ends at epoch "
+                f"{numbers.epoch(declared)}; SparseML silently extends training to "
                 f"{tl.max_epochs} epochs",
-                help=f"end it at or before epoch {fmt_epoch(declared)}, or lengthen the "
+                help=f"end it at or before epoch {numbers.epoch(declared)}, or lengthen the "
                      "EpochRangeModifier", related=related, fix=fix)
         elif s > declared:
             yield ctx.diagnostic(
                 entry.value_span("start_epoch"),
-                f"`!{entry.type}` starts at epoch {fmt_epoch(s)}, after training ends at epoch "
-                f"{fmt_epoch(declared)}: a trainer that honours the EpochRange never runs it",
-                help=f"start it before epoch {fmt_epoch(declared)}", related=related)
+                f"`!{entry.type}` starts at epoch {numbers.epoch(s)}, after training ends at epoch "
+                f"{numbers.epoch(declared)}: a trainer that honours the EpochRange never runs it",
+                help=f"start it before epoch {numbers.epoch(declared)}", related=related)
 
 
 RULE = Rule(code="RS401", name="modifier-ends-after-training", severity=Severity.ERROR,

@@ -30,8 +30,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from recipe_studio import numbers
 from recipe_studio.diagnostics import Diagnostic, Severity
-from recipe_studio.lint.rules._base import Rule, RuleContext, fmt_epoch
+from recipe_studio.lint.rules._base import Rule, RuleContext
 from recipe_studio.lint.rules._facts import start
 
 
@@ -41,7 +42,7 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         if -1 < s < 0:
             yield ctx.diagnostic(
                 entry.value_span("start_epoch"),
-                f"`start_epoch` {fmt_epoch(s)} never comes: SparseML starts a modifier at "
+                f"`start_epoch` {numbers.epoch(s)} never comes: SparseML starts a modifier at "
                 "`-1` (first step) or at an epoch >= 0, so `!" + entry.type + "` never runs",
                 help="use -1 to start at the first step, or 0.0",
                 fix=ctx.replace_value(entry, ("start_epoch",), "-1.0", "start at the first step"))

@@ -32,8 +32,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from recipe_studio import numbers
 from recipe_studio.diagnostics import Diagnostic, Related, Severity
-from recipe_studio.lint.rules._base import Rule, RuleContext, fmt_epoch
+from recipe_studio.lint.rules._base import Rule, RuleContext
 from recipe_studio.lint.rules._facts import is_float
 
 #: fields that are points in time (durations such as `update_frequency` are not compared)
@@ -74,7 +75,7 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
             var = names[0]
             yield ctx.diagnostic(
                 site.value_span,
-                f"`{name}` is the literal {fmt_epoch(float(value))}, the value of `{var}`: it "
+                f"`{name}` is the literal {numbers.epoch(float(value))}, the value of `{var}`: it "
                 f"will not follow when `{var}` changes",
                 help=f"write `{name}: eval({var})`",
                 related=[Related(recipe.variables[var].key_span, f"`{var}` is defined here")],
