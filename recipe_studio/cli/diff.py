@@ -12,7 +12,7 @@ from recipe_studio.cli.common import (
     EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, parse_overrides, print_diagnostics,
 )
 from recipe_studio.cli.options import (
-    ColorOption, OutputFormat, VarOption, VarsOption, format_option,
+    ColorOption, OutputFormat, TargetOption, VarOption, VarsOption, format_option,
 )
 
 
@@ -25,17 +25,26 @@ def diff(
     var: VarOption = None,
     vars_: VarsOption = None,
     color: ColorOption = None,
+    target: TargetOption = None,
 ) -> None:
     """Compare two recipes by what SparseML does with them, not by their text.
 
     Layout, comments, key order, anchors versus literals and `!pytorch.` prefixes are not
     differences. Exit 0 when equivalent, 1 when different, 2 on error.
+
+    Stage recipes: modifiers are paired across stages (by stage, group and type) and their
+    arguments compared as the library receives them (`--target` picks the library).
     """
-    from recipe_studio.diff.semantic import DiffError, diff_paths
+    from recipe_studio.cli.stage_support import diff_stages, load_with_target
+    from recipe_studio.diff.semantic import DiffError, diff_recipes
 
     overrides = parse_overrides(var, vars_)
+    ra = load_with_target(a, overrides, target)
+    rb = load_with_target(b, overrides, target)
+    if ra.stage_recipe is not None or rb.stage_recipe is not None:  # diff/stages.py
+        diff_stages(ra, rb, a, b, overrides, format.value, color)
     try:
-        result = diff_paths(a, b, overrides=overrides)
+        result = diff_recipes(ra, rb)
     except DiffError as e:
         recipe = e.recipe
         if recipe is not None and recipe.diagnostics:

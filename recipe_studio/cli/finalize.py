@@ -9,11 +9,11 @@ import typer
 
 from recipe_studio.cli import app
 from recipe_studio.cli.common import (
-    EXIT_PROBLEMS, EXIT_USAGE, load_stdin, parse_overrides, print_diagnostics, stdin_requested,
+    EXIT_PROBLEMS, EXIT_USAGE, parse_overrides, print_diagnostics, stdin_requested,
 )
 from recipe_studio.cli.options import (
-    ColorOption, OutputFormat, StdinFilenameOption, VarOption, VarsOption, format_option,
-    output_option,
+    ColorOption, OutputFormat, StdinFilenameOption, TargetOption, VarOption, VarsOption,
+    format_option, output_option,
 )
 
 if TYPE_CHECKING:
@@ -32,19 +32,22 @@ def finalize(
                       format_option()] = OutputFormat.yaml,
     stdin_filename: StdinFilenameOption = None,
     color: ColorOption = None,
+    target: TargetOption = None,
 ) -> None:
     """Resolve variables and eval(), expand anchors, and print the recipe SparseML will run.
 
     Refuses (exit 1, nothing written) when the recipe has errors.
     """
+    from recipe_studio.cli.stage_support import STAGE_FINALIZERS, load_with_target, no_overrides
     from recipe_studio.io import atomic_write
-    from recipe_studio.read.load import load
 
     overrides = parse_overrides(var, vars_)
-    if stdin_requested([path], stdin_filename):
-        recipe = load_stdin(stdin_filename, overrides)
-    else:
-        recipe = load(path, overrides=overrides)
+    recipe = load_with_target(path, overrides, target, stdin_requested([path], stdin_filename),
+                              stdin_filename)
+    renderers = RENDERERS
+    if recipe.stage_recipe is not None:  # a stage recipe: transform/stage_finalize.py
+        no_overrides(recipe, overrides)
+        renderers = STAGE_FINALIZERS
     if recipe.diagnostics:
         print_diagnostics(recipe.diagnostics, {recipe.path: recipe}, OutputFormat.text,
                           stream=sys.stderr, color=color, summary=not recipe.ok)
@@ -52,7 +55,7 @@ def finalize(
         raise typer.Exit(EXIT_USAGE)
     if not recipe.ok:
         raise typer.Exit(EXIT_PROBLEMS)
-    text = RENDERERS[format](recipe)
+    text = renderers[format](recipe)
     if output:
         try:
             atomic_write(output, text)

@@ -12,7 +12,7 @@ from recipe_studio.cli.common import (
     EXIT_OK, EXIT_PROBLEMS, stdin_requested, usage_error,
 )
 from recipe_studio.cli.options import (
-    DiffOption, ForceOption, StdinFilenameOption, quiet_option,
+    DiffOption, ForceOption, StdinFilenameOption, TargetOption, quiet_option,
 )
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ def format_(
     quiet: Annotated[bool, quiet_option("Print only errors.")] = False,
     force: ForceOption = False,
     stdin_filename: StdinFilenameOption = None,
+    target: TargetOption = None,
 ) -> None:
     """Canonical layout: 2-space indentation, fields in SparseML's order, float epochs.
 
@@ -38,17 +39,22 @@ def format_(
     when SparseML would read exactly the same recipe from the result. Exit 0 when done (or,
     with --check, nothing would change), 1 when --check finds files to reformat, 2 when a
     file cannot be read, formatted or written (read-only and hard-linked files are refused
-    unless --force; symbolic links are written through to their target).
+    unless --force; symbolic links are written through to their target). Stage recipes:
+    each modifier's arguments in the order of its model for the target library.
     """
     from recipe_studio.cli.discover import discover_reported
     from recipe_studio.transform.format_files import FormatMode, format_files
 
+    from recipe_studio.cli.stage_support import check_target, target_for
+
+    check_target(target)
     if stdin_requested(paths, stdin_filename):
-        _format_stdin(stdin_filename, check=check, diff=diff)
+        _format_stdin(stdin_filename, check=check, diff=diff, target=target_for(None, target))
     found = discover_reported(paths)
     mode = FormatMode.CHECK if check else FormatMode.DIFF if diff else FormatMode.WRITE
     run = format_files(found.files, mode, force=force,
-                       on_file=lambda outcome: _say(outcome, mode, quiet))
+                       on_file=lambda outcome: _say(outcome, mode, quiet),
+                       target_of=lambda path: target_for(path, target))
     if not quiet:
         _summary(run)
     raise typer.Exit(run.exit_code(discovery_failed=found.failed))
@@ -83,7 +89,8 @@ def _summary(run: FormatRun) -> None:
                + (f", {unwritten} could not be written" if unwritten else ""), err=True)
 
 
-def _format_stdin(name: str | None, *, check: bool, diff: bool) -> None:
+def _format_stdin(name: str | None, *, check: bool, diff: bool,
+                  target: str | None = None) -> None:
     """`format -`: the formatted text on stdout (with --check nothing, with --diff a diff)."""
     from recipe_studio.lint.fix import unified_diff
     from recipe_studio.transform.format import FormatError, format_source
@@ -94,7 +101,7 @@ def _format_stdin(name: str | None, *, check: bool, diff: bool) -> None:
     except SourceError as e:
         raise usage_error(f"{e.diagnostic.path}: {e.diagnostic.message}") from None
     try:
-        result = format_source(source)
+        result = format_source(source, target=target)
     except FormatError as e:
         raise usage_error(f"cannot format {source.path}: {e.message}") from None
     if check:

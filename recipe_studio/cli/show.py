@@ -13,8 +13,8 @@ from recipe_studio.cli.common import (
     usage_error,
 )
 from recipe_studio.cli.options import (
-    ColorOption, OutputFormat, StdinFilenameOption, StepsPerEpochOption, VarOption,
-    VarsOption, format_option,
+    ColorOption, OutputFormat, StdinFilenameOption, StepsPerEpochOption, TargetOption,
+    VarOption, VarsOption, format_option,
 )
 
 if TYPE_CHECKING:
@@ -44,15 +44,18 @@ def steps_per_epoch_for(path: str, given: int | None) -> tuple[int, str]:
 
 def load_schedule(path: str, var: list[str] | None, vars_: str | None,
                   steps_per_epoch: int | None, color: bool | None,
-                  stdin_filename: str | None = None) -> tuple[Recipe, Schedule, str]:
+                  stdin_filename: str | None = None, recipe: Recipe | None = None
+                  ) -> tuple[Recipe, Schedule, str]:
     """Load and simulate, or exit: 2 for unreadable files, 1 when the recipe has errors.
 
-    `path` may be `-` (standard input, named by `stdin_filename`)."""
+    `path` may be `-` (standard input, named by `stdin_filename`); `recipe`: already loaded."""
     from recipe_studio.read.load import load
     from recipe_studio.schedule.simulation import ScheduleTooLong, simulate
 
     overrides = parse_overrides(var, vars_)
-    if stdin_requested([path], stdin_filename):
+    if recipe is not None:
+        path = recipe.path or path
+    elif stdin_requested([path], stdin_filename):
         recipe = load_stdin(stdin_filename, overrides)
         path = recipe.path or path
     else:
@@ -82,14 +85,24 @@ def show(
     vars_: VarsOption = None,
     stdin_filename: StdinFilenameOption = None,
     color: ColorOption = None,
+    target: TargetOption = None,
 ) -> None:
     """Show the schedule SparseML will run: a timeline of every modifier, then the learning
     rate and each pruner's sparsity per epoch.
 
+    A stage recipe: its stages in order with their modifiers, targets and schemes, and a
+    timeline for a stage that trains over epochs (`--target` picks the library).
+
     Exit 0, or 1 when the recipe has errors or will crash SparseML during training.
     """
+    from recipe_studio.cli.stage_support import load_with_target, show_stages
+
+    loaded = load_with_target(path, parse_overrides(var, vars_), target,
+                              stdin_requested([path], stdin_filename), stdin_filename)
+    if loaded.stage_recipe is not None:  # render/stages.py
+        show_stages(loaded, parse_overrides(var, vars_), format.value, color)
     recipe, schedule, note = load_schedule(path, var, vars_, steps_per_epoch, color,
-                                           stdin_filename)
+                                           stdin_filename, recipe=loaded)
     RENDERERS[format](schedule, recipe, sys.stdout, path=recipe.path or path, note=note,
                       color=color)
     if schedule.crashes:

@@ -62,11 +62,12 @@ class FormatResult:
     after: str = ""
 
 
-def format_text(text: str, *, path: str | None = None) -> str:
+def format_text(text: str, *, path: str | None = None, target: str | None = None) -> str:
     """The recipe `text` in canonical layout (see the module docstring).
 
     Raises :class:`FormatError` when the YAML cannot be read or when formatting would
-    change what SparseML reads.
+    change what SparseML reads. `target`: for a stage recipe, the library whose modifier
+    models order its arguments (None: the reader's inference); see :mod:`.stage_format`.
     """
     from recipe_studio.read.source import SourceError, from_text
 
@@ -74,12 +75,16 @@ def format_text(text: str, *, path: str | None = None) -> str:
         source = from_text(text, path=path, form=None if path else "text")
     except SourceError as e:
         raise FormatError(e.diagnostic.message, [e.diagnostic]) from None
-    return format_source(source).text
+    return format_source(source, target=target).text
 
 
-def format_source(source: Source) -> FormatResult:
+def format_source(source: Source, *, target: str | None = None) -> FormatResult:
     """Format a recipe read once (a file, standard input or text); see :func:`format_text`."""
     from recipe_studio.read.source import from_text
+    from recipe_studio.transform import stage_format
+
+    if stage_format.is_stage_text(source):
+        return stage_format.format_stage_source(source, target=target)
 
     path = source.path
     yaml_part = source.yaml_text
@@ -113,7 +118,7 @@ def format_source(source: Source) -> FormatResult:
     return FormatResult(new, new != source.original, source.text, new_text)
 
 
-def format_file(path: str) -> FormatResult:
+def format_file(path: str, *, target: str | None = None) -> FormatResult:
     """Format a recipe file (nothing is written; see :func:`write`)."""
     from recipe_studio.read.source import SourceError, read_source
 
@@ -121,7 +126,7 @@ def format_file(path: str) -> FormatResult:
         source = read_source(path)
     except SourceError as e:
         raise FormatError(e.diagnostic.message, [e.diagnostic]) from None
-    return format_source(source)
+    return format_source(source, target=target)
 
 
 def write(path: str, text: str, *, force: bool = False) -> None:

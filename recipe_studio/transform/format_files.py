@@ -57,23 +57,27 @@ class FormatRun:
 
 
 def format_files(paths: Sequence[str], mode: FormatMode, *, force: bool = False,
-                 on_file: Callable[[FileOutcome], None] | None = None) -> FormatRun:
-    """Format every file; see :class:`FormatMode` (`force`: as `transform.format.write`)."""
+                 on_file: Callable[[FileOutcome], None] | None = None,
+                 target_of: Callable[[str], str | None] | None = None) -> FormatRun:
+    """Format every file; see :class:`FormatMode` (`force`: as `transform.format.write`;
+    `target_of`: a file's stage-recipe library, see `transform.format.format_text`)."""
     run = FormatRun(mode)
     for path in paths:
-        outcome = format_one(path, mode, force=force)
+        outcome = format_one(path, mode, force=force,
+                             target=target_of(path) if target_of is not None else None)
         run.files.append(outcome)
         if on_file is not None:
             on_file(outcome)
     return run
 
 
-def format_one(path: str, mode: FormatMode, *, force: bool = False) -> FileOutcome:
+def format_one(path: str, mode: FormatMode, *, force: bool = False,
+               target: str | None = None) -> FileOutcome:
     from recipe_studio.io import write_error_message
     from recipe_studio.transform.format import FormatError, format_file, write
 
     try:
-        result = format_file(path)
+        result = format_file(path, target=target)
     except FormatError as e:
         return FileOutcome(path, "unformattable", error=f"cannot format {path}: {e.message}")
     if not result.changed:
