@@ -30,7 +30,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from recipe_studio.transform.format import (
+from recipe_studio.transform.layout import (
     FormatError, FormatResult, _blank_lines, _document, _keep_anchors, _reindent_comments, _reorder,
     _same, _shared_comments,
 )
@@ -126,7 +126,7 @@ def _plain(value: Any) -> Any:
 def _format_yaml(text: str, target: str) -> str:
     from ruamel.yaml.error import YAMLError
 
-    from recipe_studio.transform.format import _represent_float
+    from recipe_studio.transform.layout import _represent_float
 
     yaml = round_trip_yaml(width=WIDTH)
     yaml.representer.add_representer(float, _represent_float)
