@@ -532,7 +532,12 @@ def _describe(node: ast.AST, text: str) -> str:
 # -- loading ------------------------------------------------------------------------------
 def load_python(source: Source, *, target: str | None = None) -> Recipe:
     """The recipes a script builds, read for the target library (default: the library the
-    modifiers are imported from, llm-compressor when both or neither)."""
+    modifiers are imported from, llm-compressor when both or neither). A script that imports
+    nothing from a modifiers package (:data:`PY_RECIPE_MARK`) has no recipe and no diagnostic."""
+    if not looks_like_recipe_script(source.text):
+        # no import from a modifiers package: not a recipe script (any Python file passes
+        # through the pre-commit hook; its syntax is Python's business)
+        return Recipe(source=source, doc=YamlDoc(None))
     try:
         tree = ast.parse(source.text, filename=source.path or "<script>")
     except SyntaxError as e:
@@ -631,6 +636,8 @@ class _PyReader(_reader_base()):  # type: ignore[misc]
                 continue
             args.pairs.append(YPair(script.keyword_key(kw), YRef(value, value.start, value.end)))
         pair = YPair(key, YRef(args, args.start, args.end))
+        # the tree lives as long as the reader (its YAML → Python memo is keyed by node id)
+        self.root.pairs.append(pair)
         before = len(self.diags)
         if self.target == "sparseml":
             entry = self.modifier_sparseml(stage, group, mod.name, pair, index, {})
