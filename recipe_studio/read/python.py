@@ -211,6 +211,8 @@ class Script:
         #: libraries whose modifiers are star-imported
         self.star: list[str] = []
         self.libraries: list[str] = []
+        #: local name -> compressed-tensors class (`QuantizationScheme`, `QuantizationType`...)
+        self.value_classes: dict[str, str] = {}
         self._imports()
         self.module_scope, self.scope_of = _scopes(tree)
         self.parents: dict[int, ast.AST] = {}
@@ -239,6 +241,10 @@ class Script:
         for node in ast.walk(self.tree):
             if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 root = node.module.split(".")[0]
+                if root == "compressed_tensors":
+                    for alias in node.names:
+                        if alias.name in _VALUE_CLASSES + _ENUMS:
+                            self.value_classes[alias.asname or alias.name] = alias.name
                 if root not in LIBRARIES:
                     continue
                 lib = LIBRARIES[root]
@@ -312,9 +318,9 @@ class Script:
             bound = scope.bindings.get(name.id)
             if bound:
                 if len(bound) > 1:
-                    raise NotStatic(name, f"`{name.id}` is assigned more than once")
+                    raise NotStatic(name, f"`{name.id}`, assigned more than once")
                 if bound[0] is None:
-                    raise NotStatic(name, f"`{name.id}` is not bound to a value written in the "
+                    raise NotStatic(name, f"`{name.id}`, not bound to a value written in the "
                                           "script (a parameter, loop variable or import)")
                 return bound[0]
             # the enclosing functions' names, then the module's (a class body does not
@@ -322,7 +328,7 @@ class Script:
             scope = scope.parent
             while scope is not None and isinstance(scope.node, ast.ClassDef):
                 scope = scope.parent
-        raise NotStatic(name, f"`{name.id}` is not defined in the script")
+        raise NotStatic(name, f"`{name.id}`, not defined in the script")
 
     # -- recipes -------------------------------------------------------------------------
     def recipes(self) -> list[PyRecipe]:
@@ -434,6 +440,22 @@ class Script:
                 child = self.value(kw.value, depth + 1, hops)
                 pairs.append(YPair(self.keyword_key(kw), YRef(child, child.start, child.end)))
             return YMap(None, start, end, pairs=pairs, flow=True)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                self.value_classes.get(node.func.id) in _VALUE_CLASSES and not node.args:
+            # compressed-tensors' QuantizationScheme/QuantizationArgs(k=...): pydantic models
+            # the modifier's field validates from the same mapping
+            pairs = []
+            for kw in node.keywords:
+                if kw.arg is None:
+                    raise NotStatic(kw.value, "a `**` unpacking")
+                child = self.value(kw.value, depth + 1, hops)
+                pairs.append(YPair(self.keyword_key(kw), YRef(child, child.start, child.end)))
+            return YMap(None, start, end, pairs=pairs, flow=True)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
+                self.value_classes.get(node.value.id) in _ENUMS and node.attr.isupper():
+            # QuantizationType.FLOAT -> "float" (compressed-tensors' str enums: the name lowered)
+            return YScalar(None, start, end, value=node.attr.lower(),
+                           raw=self.src.text[start:end])
         if isinstance(node, ast.Name):
             if hops >= MAX_NAME_HOPS:
                 raise NotStatic(node, f"`{node.id}` goes through too many names")
@@ -441,7 +463,7 @@ class Script:
             try:
                 return self.value(bound, depth + 1, hops + 1)
             except NotStatic as e:
-                raise NotStatic(node, f"`{node.id}` is bound to {e.reason}") from None
+                raise NotStatic(node, f"`{node.id}`, bound to {e.reason}") from None
         if isinstance(node, (ast.UnaryOp, ast.BinOp)):
             value = self._arith(node, depth)
             return YScalar(None, start, end, value=value, raw=self.src.text[start:end])
@@ -456,7 +478,7 @@ class Script:
         try:
             self.binding(name)
         except NotStatic as e:
-            return "not defined" in e.reason
+            return "not defined" in e.reason and "bound to" not in e.reason
         return False
 
     def _arith(self, node: ast.expr, depth: int) -> Any:
@@ -494,6 +516,12 @@ class Script:
         return YScalar(None, start, start + len(kw.arg or ""), value=kw.arg, raw=kw.arg or "")
 
 
+#: compressed-tensors classes whose literal constructions are values (a mapping, an enum's
+#: string); every other call is the script's business
+_VALUE_CLASSES = ("QuantizationScheme", "QuantizationArgs")
+_ENUMS = ("QuantizationType", "QuantizationStrategy")
+
+
 def _is_modifiers_module(module: str) -> bool:
     parts = module.split(".")
     return len(parts) >= 2 and parts[0] in LIBRARIES and parts[1] == "modifiers"
@@ -526,7 +554,7 @@ def _describe(node: ast.AST, text: str) -> str:
         return f"a comprehension (`{short}`)"
     if isinstance(node, ast.IfExp):
         return f"a conditional expression (`{short}`)"
-    return f"an expression recipe-studio does not evaluate (`{short}`)"
+    return f"an expression (`{short}`)"
 
 
 # -- loading ------------------------------------------------------------------------------
@@ -630,9 +658,8 @@ class _PyReader(_reader_base()):  # type: ignore[misc]
                 value = script.value(kw.value)
             except NotStatic as e:
                 skipped.add(kw.arg)
-                self.note(e.node, f"`{mod.name}.{kw.arg}` is not checked: it is {e.reason}, "
-                                  "which recipe-studio does not evaluate without running "
-                                  "the script")
+                self.note(e.node, f"`{mod.name}.{kw.arg}` is not checked: its value is "
+                                  f"{e.reason}; recipe-studio does not run the script")
                 continue
             args.pairs.append(YPair(script.keyword_key(kw), YRef(value, value.start, value.end)))
         pair = YPair(key, YRef(args, args.start, args.end))

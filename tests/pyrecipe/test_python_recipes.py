@@ -114,10 +114,10 @@ def test_the_value_of_a_name_is_checked_where_it_is_written():
     ("get_scheme()", "the result of a call (`get_scheme()`)"),
     ('f"W{bits}A16"', "an f-string with names"),
     ("args.scheme", "an attribute (`args.scheme`)"),
-    ("TWICE", "`TWICE` is assigned more than once"),
-    ("PARAM", "is not bound to a value written in the script"),
+    ("TWICE", "`TWICE`, assigned more than once"),
+    ("PARAM", "not bound to a value written in the script"),
     ("SCHEMES[0]", "a subscript"),
-    ("UNDEFINED", "`UNDEFINED` is not defined in the script"),
+    ("UNDEFINED", "`UNDEFINED`, not defined in the script"),
 ])
 def test_what_is_not_a_literal_is_skipped_with_a_note_never_guessed(value, reason):
     recipe = read(f"""\
@@ -208,3 +208,18 @@ def test_discovery_takes_scripts_that_import_modifiers_only_for_lint(tmp_path):
     assert discover([tmp_path]).files == []  # format never walks into scripts
     assert looks_like_recipe_script("import llmcompressor.modifiers.quantization as q\n")
     assert not looks_like_recipe_script("from llmcompressor import oneshot\n")
+
+
+def test_compressed_tensors_schemes_built_from_literals_are_values():
+    recipe = read("""\
+        from compressed_tensors.quantization import QuantizationArgs, QuantizationScheme, QuantizationType
+        from llmcompressor.modifiers.quantization import QuantizationModifier
+        scheme = QuantizationScheme(targets=["Linear"], weights=QuantizationArgs(
+            num_bits=8, type=QuantizationType.FLOAT, strategy="channel", symmetric=True))
+        r = QuantizationModifier(config_groups={"group_0": scheme}, ignore=["lm_head"])
+        bad = QuantizationModifier(config_groups={"g": QuantizationScheme(targets=["Linear"],
+            weights=QuantizationArgs(num_bits=8, type=QuantizationType.FLOAT, nbits=3))})
+        """)
+    assert [(d.code, d.span.line) for d in recipe.diagnostics] == [("RS131", 7, )]
+    good = recipe.stage_recipe.modifiers[0]
+    assert good.ok
