@@ -223,3 +223,31 @@ def test_compressed_tensors_schemes_built_from_literals_are_values():
     assert [(d.code, d.span.line) for d in recipe.diagnostics] == [("RS131", 7, )]
     good = recipe.stage_recipe.modifiers[0]
     assert good.ok
+
+
+# -- llm-compressor's own examples (tests/pyrecipe/examples, NOTICE.md: Apache-2.0, unchanged) --
+EXAMPLES = {
+    # the W8A8 example: both modifiers read whole, nothing to say
+    "w8a8_int8_llama3_example.py": (["SmoothQuantModifier", "GPTQModifier"], []),
+    # written for a newer llm-compressor, where AWQModifier quantizes by itself: 0.14 refuses it
+    "awq_qwen3_next_example.py": (["AWQModifier"], [("RS136", 53, 5), ("RS131", 54, 9),
+                                                    ("RS131", 55, 9), ("RS131", 56, 9)]),
+    # command-line arguments (`args.iters`): skipped with a note, never guessed
+    "autoround_mxfp8_example.py": (["AutoRoundModifier"], [("RS140", 67, 11), ("RS140", 68, 16)]),
+    # a template's placeholder scheme `<SCHEME>`
+    "fp8_template_oneshot.py": (["QuantizationModifier"], [("RS220", 14, 12)]),
+    # three modifiers in one list, AWQ's mappings built with AWQMapping(...)
+    "quantization_multiple_modifiers.py": (["GPTQModifier", "AWQModifier", "QuantizationModifier"],
+                                           [("RS140", 67, 13)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_llmcompressor_examples_give_the_expected_findings(name):
+    from pathlib import Path
+
+    path = Path(__file__).parent / "examples" / name
+    result = lint(str(path))
+    modifiers, expected = EXAMPLES[name]
+    assert mods(result.recipe) == modifiers
+    assert [(d.code, d.span.line, d.span.column) for d in result.diagnostics] == expected
