@@ -64,6 +64,10 @@ def load(
             source = read_source(recipe, display=path)
     except SourceError as e:
         return Recipe(source=None, diagnostics=[e.diagnostic])
+    if source.path and source.path.lower().endswith((".py", ".pyi")):
+        from recipe_studio.read.python import load_python  # recipes built in a script
+
+        return load_python(source, target=target)
     return _Loader(source, list(overrides), target, target_stage).run()
 
 
