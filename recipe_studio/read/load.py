@@ -41,11 +41,14 @@ def load(
     overrides: Iterable[Override] | Mapping[str, Any] = (),
     path: str | None = None,
     target: str | None = None,
+    stubs: Any = None,
 ) -> Recipe:
     """Load a recipe from a path, raw text (anything containing a newline) or a Source.
 
     `target` (`sparseml` or `llmcompressor`) is the library a stage recipe is checked
     against; without it the stage reader infers it (`recipe_studio.read.stage`).
+    `stubs` (a `recipe_studio.stubs.StubCatalogue`) makes the user's own modifiers known;
+    without it, the catalogue active around the call (`stubs.using`), if any.
 
     Never raises for bad input: a missing file, unreadable bytes or broken YAML come back
     as diagnostics on the returned :class:`Recipe` (check :attr:`Recipe.ok`).
@@ -61,7 +64,10 @@ def load(
             source = read_source(recipe, display=path)
     except SourceError as e:
         return Recipe(source=None, diagnostics=[e.diagnostic])
-    return _Loader(source, list(overrides), target).run()
+    from recipe_studio.stubs import using
+
+    with using(stubs):
+        return _Loader(source, list(overrides), target).run()
 
 
 class _Loader:
