@@ -164,6 +164,23 @@ def classic_model(name: str) -> Any:
     return cat.classic_model(name)
 
 
+def classic_models() -> list[Any]:
+    """The active catalogue's classic stub models (for the JSON Schema)."""
+    cat = _ACTIVE.get()
+    return [cat.classic_model(name) for name in cat.classic] if cat is not None else []
+
+
+def for_directory(directory: str | os.PathLike[str]) -> StubCatalogue | None:
+    """The catalogue the configuration found from `directory` names (`modifier-stubs`), or
+    None (raises `lint.errors.ConfigError` for a broken configuration or catalogue)."""
+    from recipe_studio.lint.config import discover_config
+
+    config = discover_config(Path(os.path.abspath(directory)))
+    if config is None or not config.modifier_stubs:
+        return None
+    return cached_catalogue(config.modifier_stubs)
+
+
 def classic_names() -> tuple[str, ...]:
     cat = _ACTIVE.get()
     return tuple(cat.classic) if cat is not None else ()

@@ -124,11 +124,15 @@ def stage_model(record: dict[str, Any], target: str) -> type:
     import importlib
 
     from recipe_studio.models.stage import TARGETS
-    from recipe_studio.models.stage._validators import LLMCompressorModifier, SparseMLModifier
+    from recipe_studio.models.stage._validators import (
+        AbstractModifier, LLMCompressorModifier, SparseMLModifier,
+    )
 
     name = record["name"]
     builtin = importlib.import_module(TARGETS[target][1]).REGISTRY  # never the stubs
     base = builtin.get(record.get("base") or "")
+    if base is not None and issubclass(base, AbstractModifier):
+        base = None  # llm-compressor registers its abstract `Modifier`: nothing to inherit
     root = SparseMLModifier if target == "sparseml" else LLMCompressorModifier
     extra = record.get("extra") if record.get("extra") in ("forbid", "ignore", "allow") \
         else root.model_config.get("extra")

@@ -132,6 +132,8 @@ def param_docs(cls) -> dict:
 
 def known_base(cls, known) -> str | None:
     for base in cls.__mro__[1:]:
+        if base.__name__ == "Modifier":  # the libraries' abstract base: nothing to inherit
+            return None
         if base.__name__ in known and base.__module__.split(".")[0] in ("sparseml", "llmcompressor"):
             return base.__name__
     return None
