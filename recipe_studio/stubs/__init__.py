@@ -32,7 +32,7 @@ class CatalogueError(ValueError):
     """A catalogue file that cannot be read or is not a stubs catalogue."""
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity (caches key on the catalogue)
 class StubCatalogue:
     """The modifiers of one or more catalogue files (a later file's modifier of the same
     name and kind wins)."""
