@@ -147,6 +147,10 @@ def stage_model(record: dict[str, Any], target: str) -> type:
         if base is not None and fname in base.model_fields:
             continue  # the built-in model's field and validators
         built[fname] = _new_field(frec)
+    if base is None:  # every library Modifier has these; the reader sets `group` and `index`
+        for fname in ("index", "group", "start", "end", "update"):
+            if fname not in built:
+                built[fname] = (Any, Field(None, description=f"`{fname}` (every modifier)"))
     model = _build(name, base if base is not None else root, namespace, built, record.get("doc"))
     model.model_rebuild(force=True)
     return model
