@@ -36,8 +36,13 @@ def schema(
     from recipe_studio.models import schema as schema_mod
     from recipe_studio.io import atomic_write
 
+    from pathlib import Path
+
+    from recipe_studio.lint.config import discover_config
+
     try:  # `modifier-stubs` of the configuration found from here: the user's own modifiers
-        catalogue = stubs.for_directory(".")
+        config = discover_config(Path.cwd())
+        catalogue = stubs.cached_catalogue(config.modifier_stubs) if config else None
     except (ConfigError, stubs.CatalogueError) as e:
         raise usage_error(str(e)) from None
     with stubs.using(catalogue):

@@ -45,9 +45,9 @@ class Item:
 
 
 def _definitions() -> dict[str, Any]:
-    from recipe_studio import stubs
+    from recipe_studio.stubs import active as stubs
 
-    return _definitions_with(stubs.active())  # the active modifier stubs' too
+    return _definitions_with(stubs.current())  # the active modifier stubs' too
 
 
 @lru_cache(maxsize=4)
@@ -58,7 +58,7 @@ def _definitions_with(catalogue: Any) -> dict[str, Any]:
 
 
 def _models() -> list[type[ModifierSpec]]:
-    from recipe_studio import stubs
+    from recipe_studio.stubs import active as stubs
     from recipe_studio.models import catalog
 
     return [*catalog.MODELS, *stubs.classic_models()]

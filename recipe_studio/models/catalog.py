@@ -87,7 +87,7 @@ def model_for(tag: str, fields: Iterable[str]) -> type[ModifierSpec] | None:
     legacy-only field is present (SparseML's `_select_quantization_modifier`)."""
     name = normalize_tag(tag)
     if name not in _MODULE_OF or name == _LEGACY:
-        from recipe_studio import stubs  # the user's own modifiers (`modifier-stubs`)
+        from recipe_studio.stubs import active as stubs  # `modifier-stubs`
 
         return stubs.classic_model(name)
     if name == "QuantizationModifier":
@@ -100,7 +100,7 @@ def model_for(tag: str, fields: Iterable[str]) -> type[ModifierSpec] | None:
 
 def suggest_tag(tag: str) -> str | None:
     """The closest known tag name (did-you-mean), or None."""
-    from recipe_studio import stubs
+    from recipe_studio.stubs import active as stubs
 
     name = normalize_tag(tag)
     tags = TAGS + stubs.classic_names()

@@ -324,7 +324,7 @@ def build_schema() -> dict[str, Any]:
     """The whole recipe schema (draft-07), as a JSON-ready dict."""
     definitions: dict[str, Any] = copy.deepcopy(_SHARED_DEFINITIONS)
     refs = []
-    from recipe_studio import stubs  # the active modifier stubs (`schema` with `modifier-stubs`)
+    from recipe_studio.stubs import active as stubs  # `schema` with `modifier-stubs`
 
     for model in (*catalog.MODELS, *stubs.classic_models()):
         name = definition_name(model)
@@ -396,7 +396,7 @@ def custom_tags(*, pytorch_prefix: bool = False) -> list[str]:
     in a recipe mapping (RS012), so completion must not offer them, and yaml-language-server
     then flags them as unresolved tags, as recipe-studio does.
     """
-    from recipe_studio import stubs
+    from recipe_studio.stubs import active as stubs
 
     models = (*catalog.MODELS, *stubs.classic_models())
     fieldless = {m.tag for m in models

@@ -228,7 +228,7 @@ def _use(scope: Scope, name: str, span: Span) -> None:
 
 
 def _suggest_tag(name: str) -> str | None:
-    from recipe_studio import stubs
+    from recipe_studio.stubs import active as stubs
 
     return _suggest_tag_among(name, stubs.classic_names())
 

@@ -14,14 +14,16 @@ is a context variable (:func:`using`); the hooks in the built-in lookups consult
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from recipe_studio.stubs.active import (  # noqa: F401  (the lookups' side)
+    classic_model, classic_models, classic_names, current, stage_registry, using,
+)
 
 FORMAT = "recipe-studio-modifier-stubs/1"
 #: a catalogue larger than this is refused (they are a few kilobytes)
@@ -131,67 +133,6 @@ def cached_catalogue(paths: Iterable[str | os.PathLike[str]]) -> StubCatalogue |
     if k not in _CACHE:
         _CACHE[k] = read_catalogue(paths)
     return _CACHE[k]
-
-
-# ---- the active catalogue (one load, one lint) -------------------------------------------
-
-_ACTIVE: contextvars.ContextVar[StubCatalogue | None] = contextvars.ContextVar(
-    "recipe_studio_stubs", default=None)
-
-
-def active() -> StubCatalogue | None:
-    return _ACTIVE.get()
-
-
-@contextlib.contextmanager
-def using(catalogue: StubCatalogue | None) -> Iterator[StubCatalogue | None]:
-    """Make `catalogue` the one the lookups consult inside the block (None: keep the outer)."""
-    if catalogue is None:
-        yield active()
-        return
-    token = _ACTIVE.set(catalogue)
-    try:
-        yield catalogue
-    finally:
-        _ACTIVE.reset(token)
-
-
-def classic_model(name: str) -> Any:
-    """The stub model of the classic tag `name` in the active catalogue, or None."""
-    cat = _ACTIVE.get()
-    if cat is None or name not in cat.classic:
-        return None
-    return cat.classic_model(name)
-
-
-def classic_models() -> list[Any]:
-    """The active catalogue's classic stub models (for the JSON Schema)."""
-    cat = _ACTIVE.get()
-    return [cat.classic_model(name) for name in cat.classic] if cat is not None else []
-
-
-def for_directory(directory: str | os.PathLike[str]) -> StubCatalogue | None:
-    """The catalogue the configuration found from `directory` names (`modifier-stubs`), or
-    None (raises `lint.errors.ConfigError` for a broken configuration or catalogue)."""
-    from recipe_studio.lint.config import discover_config
-
-    config = discover_config(Path(os.path.abspath(directory)))
-    if config is None or not config.modifier_stubs:
-        return None
-    return cached_catalogue(config.modifier_stubs)
-
-
-def classic_names() -> tuple[str, ...]:
-    cat = _ACTIVE.get()
-    return tuple(cat.classic) if cat is not None else ()
-
-
-def stage_registry(target: str, builtin: dict[str, Any]) -> dict[str, Any]:
-    """`builtin` plus the active catalogue's stage modifiers for `target`."""
-    cat = _ACTIVE.get()
-    if cat is None or not cat.stage.get(target):
-        return builtin
-    return {**builtin, **cat.stage_models(target)}
 
 
 def config_paths(values: Any, base: Path, where: str) -> list[str]:
