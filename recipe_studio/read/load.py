@@ -43,12 +43,15 @@ def load(
     path: str | None = None,
     target: str | None = None,
     target_stage: str | None = None,
+    stubs: Any = None,
 ) -> Recipe:
     """Load a recipe from a path, raw text (anything containing a newline) or a Source.
 
     `target` (`sparseml` or `llmcompressor`) is the library a stage recipe is checked
     against; without it the stage reader infers it (`recipe_studio.read.stage`).
     `target_stage` selects stages of a stage recipe as the libraries' `target_stage` does.
+    `stubs` (a `recipe_studio.stubs.StubCatalogue`) makes the user's own modifiers known;
+    without it, the catalogue active around the call (`stubs.using`), if any.
 
     Never raises for bad input: a missing file, unreadable bytes or broken YAML come back
     as diagnostics on the returned :class:`Recipe` (check :attr:`Recipe.ok`).
@@ -64,11 +67,14 @@ def load(
             source = read_source(recipe, display=path)
     except SourceError as e:
         return Recipe(source=None, diagnostics=[e.diagnostic])
-    if source.path and source.path.lower().endswith((".py", ".pyi")):
-        from recipe_studio.read.python import load_python  # recipes built in a script
+    from recipe_studio.stubs import using
 
-        return load_python(source, target=target)
-    return _Loader(source, list(overrides), target, target_stage).run()
+    with using(stubs):
+        if source.path and source.path.lower().endswith((".py", ".pyi")):
+            from recipe_studio.read.python import load_python  # recipes built in a script
+
+            return load_python(source, target=target)
+        return _Loader(source, list(overrides), target, target_stage).run()
 
 
 class _Loader:
