@@ -72,6 +72,7 @@ def param_selection(entry: ModifierEntry) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
+@functools.lru_cache(maxsize=4096)  # rules compare every pair, the server on every edit
 def selections_overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     """Whether two params selections can name a common parameter (without a model)."""
     token_a, lits_a, pats_a = _selection_parts(a)
