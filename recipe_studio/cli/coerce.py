@@ -6,7 +6,7 @@ it importing pydantic and generating the adapters' schemas). For the values a co
 actually carries, the answer is known beforehand: an option left out is `None` (or `()`), a
 `str` stays the same `str`, a `list[str]` argument becomes the list of its strings, a flag is
 already a `bool`, a default of the annotated type is returned as it is, a choice is the
-member `typer._param_types.coerce_cli_choice` finds, an `int` written in plain digits is
+member (Enum or Literal) `typer._param_types.coerce_cli_choice` finds, an `int` written in plain digits is
 that int. :class:`LazyRuntimeParam` answers those itself and hands everything else -- any
 value it is not sure about, every error, files, paths, custom parsers -- to typer's own
 runtime parameter, built then, so that messages and results stay typer's.
@@ -22,6 +22,17 @@ from typer._coercion import build_runtime_param
 
 _PLAIN_INT = re.compile(r"0|[1-9][0-9]{0,17}")
 _MISSING = object()
+
+
+def _choices(annotation: Any) -> list[Any] | None:
+    """The choices of an Enum or Literal annotation, as typer's adapter lists them."""
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return list(annotation)
+    from typer._typing import is_literal_type, literal_values
+
+    if is_literal_type(annotation):
+        return list(literal_values(annotation))
+    return None
 
 
 class LazyRuntimeParam:
@@ -65,15 +76,12 @@ class LazyRuntimeParam:
             return value if type(value) is str else _MISSING
         if annotation is bool:
             return value if type(value) is bool else _MISSING
-        if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
-            if type(value) is annotation:
-                return value  # coerce_cli_choice's first answer
-            if type(value) is not str:
-                return _MISSING
+        choices = _choices(annotation)
+        if choices is not None:  # typer's choice adapter: coerce_cli_choice, then Any
             from typer._param_types import coerce_cli_choice
 
             try:
-                return coerce_cli_choice(value, choices=list(annotation),
+                return coerce_cli_choice(value, choices=choices,
                                          case_sensitive=info.case_sensitive, ctx=ctx)
             except Exception:  # typer says why, in its words
                 return _MISSING

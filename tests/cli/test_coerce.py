@@ -8,6 +8,7 @@ parameter. Results (value and type) and errors (type and message) must be the sa
 from __future__ import annotations
 
 import enum
+import typing
 
 import pytest
 import typer.main
@@ -45,9 +46,10 @@ def test_lazy_coercion_answers_as_typer(label, command, param):
     ctx = Context(command)
     annotation = param.type_descriptor.annotation
     samples = list(SAMPLES)
-    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
-        samples += list(annotation) + [m.value for m in annotation] + \
-            [m.value.upper() for m in annotation]
+    members = list(annotation) if isinstance(annotation, type) and \
+        issubclass(annotation, enum.Enum) else list(typing.get_args(annotation))
+    samples += members + [getattr(m, "value", m) for m in members] + \
+        [str(getattr(m, "value", m)).upper() for m in members]
     for value in samples:
         lazy = _outcome(lambda: LazyRuntimeParam(param.type_descriptor).coerce(
             value, param=param, ctx=ctx))
