@@ -9,6 +9,7 @@ import typer
 
 from recipe_studio.cli import app
 from recipe_studio.cli.common import EXIT_PROBLEMS, usage_error
+from recipe_studio.cli.options import output_option
 
 
 @app.command()
@@ -20,9 +21,8 @@ def stubs(
     python: Annotated[Optional[str], typer.Option(
         "--python", metavar="PATH", help="The interpreter of the environment that has the "
                                         "modules (default: this one).")] = None,
-    out: Annotated[Optional[str], typer.Option(
-        "--out", "-o", metavar="FILE", help="Write the catalogue to this file (default: "
-                                            "standard output).")] = None,
+    out: Annotated[Optional[str], output_option(
+        "Write the catalogue to this file (default: standard output).")] = None,
 ) -> None:
     """Write a catalogue of the modifier classes MODULE... registers.
 

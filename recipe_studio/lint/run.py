@@ -156,7 +156,15 @@ def check_file(path: str, options: RunOptions, *, recipe: Recipe | None = None
     fixed text and check what was written."""
     from recipe_studio import stubs
 
-    with stubs.using(_stubs(path, options)):  # the configured modifier stubs, if any
+    where = recipe.path if recipe is not None and recipe.path else path  # stdin: its name
+    catalogue = _stubs(where, options)
+    with stubs.using(catalogue):  # the configured modifier stubs, if any
+        if recipe is not None and catalogue and recipe.source is not None:
+            from recipe_studio.read.load import load
+
+            # read before the configuration was known (stdin): again, with the stubs
+            recipe = load(recipe.source, overrides=options.overrides,
+                          target=_target(where, options))
         return _check_file(path, options, recipe)
 
 

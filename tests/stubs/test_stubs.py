@@ -125,7 +125,7 @@ def test_classic_pytorch_modifier_yaml_class(tmp_path, cli):
     before = cli("validate", recipe, cwd=root)
     assert before.code == 1 and codes(before.out) == ["RS101"], before.out
 
-    made = cli("stubs", "my_mods", "--out", "tools/modifiers.json", cwd=root)
+    made = cli("stubs", "my_mods", "--output", "tools/modifiers.json", cwd=root)
     assert made.code == 0, made.err
     assert "1 modifier: !AdaPruneGlobalMagnitudePruningModifier" in made.err
     catalogue = json.loads((root / "tools/modifiers.json").read_text(encoding="utf-8"))
