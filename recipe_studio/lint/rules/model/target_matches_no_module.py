@@ -15,7 +15,10 @@ and `WandaPruningModifier` name the layers run one at a time (`match_layers_para
 Class names are not in the checkpoint; they are implied (see `lint/hfmodel.py`): `Linear` /
 `Embedding` from 2-D weights, and transformers' naming for `<Arch>ForCausalLM`
 (`<Arch>DecoderLayer`, `<Arch>Attention`, `<Arch>MLP`, `<Arch>RMSNorm`). A class name the
-checkpoint implies nothing about (`SiLU`, a custom class) is not reported.
+checkpoint implies nothing about (`SiLU`, a custom class) is not reported. Modules without
+parameters (`mlp.act_fn`, `rotary_emb`) are not in a checkpoint, so a pattern that selects
+only such modules is reported (tests/judges/test_hfmodel_conformance.py compares the
+matching with compressed-tensors' own on a saved transformers model).
 
 ## Why is this bad?
 The modifier is built and the model loaded before anything looks at the targets: with no
