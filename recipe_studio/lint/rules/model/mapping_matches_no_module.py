@@ -13,12 +13,15 @@ llm-compressor resolves mappings with compressed-tensors' `match_modules_set`
 a mapping's patterns matches it yields no set and the mapping is dropped without a message,
 so the recipe smooths nothing and the quantizer after it sees the outliers SmoothQuant was
 meant to move; when some match and one does not, it raises `ValueError: Found a final
-incomplete set ...` at initialize, after the model is loaded. Mappings copied from another architecture (`re:.*input_layernorm` for a model whose
-norms are `ln_1`) are the usual cause.
+incomplete set ...` at initialize, after the model is loaded. Mappings copied from another
+architecture (`re:.*input_layernorm` for a model whose norms are `ln_1`) are the usual
+cause.
 
 ## SparseML behaviour
 Applies to llm-compressor 0.14.0.1 (SmoothQuant, LogarithmicEqualization, AWQ) and to
-SparseML 1.8's SmoothQuant and LogarithmicEqualization (`get_layers`: name, `re:`, class).
+SparseML 1.8's SmoothQuant and LogarithmicEqualization (`smoothquant/base.py:_resolve_mappings`:
+the smooth layer through `get_layers` — name, `re:`, class — and each balance pattern through
+`get_matching_layer`, the nearest module whose name it matches).
 
 ## Example
 ```yaml
@@ -38,6 +41,7 @@ or no `mappings` (llm-compressor infers them for known architectures).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from recipe_studio.diagnostics import Diagnostic, Severity
 from recipe_studio.lint.rules._base import Rule, RuleContext
@@ -48,16 +52,19 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     model = _llm.hf_model(ctx)
     if model is None:
         return
-    by_mapping: dict[tuple[int, int], list[tuple[_llm.Pattern, bool]]] = {}
+    by_mapping: dict[tuple[int, Any], list[tuple[_llm.Pattern, bool]]] = {}
     for p in _llm.mapping_patterns(ctx):
         found = _llm.matches(ctx, model, p.value)
-        by_mapping.setdefault((p.modifier.index, p.path[1]), []).append((p, found != []))
+        by_mapping.setdefault((id(p.modifier), p.path[1]), []).append((p, found != []))
     for patterns in by_mapping.values():
         some = any(ok for _, ok in patterns)
         for p, ok in patterns:
             if ok:
                 continue
-            what = ("the other patterns of the mapping match, so compressed-tensors' "
+            what = ("SparseML 1.8 resolves no layer for it (`get_layers` for the smooth "
+                    "layer, `get_matching_layer` for the balance layers)"
+                    if _llm.target(ctx) == "sparseml" else
+                    "the other patterns of the mapping match, so compressed-tensors' "
                     "`match_modules_set` raises `ValueError` (an incomplete set) at initialize"
                     if some else "no pattern of the mapping matches, so it is dropped "
                     "without a message")
