@@ -9,7 +9,9 @@ What is read:
   are then read for shapes when they are present (a name whose shard is missing keeps no
   shape);
 * otherwise every `*.safetensors` file of the directory: the format's 8-byte little-endian
-  header length, then that many bytes of JSON (`{name: {dtype, shape, data_offsets}}`).
+  header length, then that many bytes of JSON (`{name: {dtype, shape, data_offsets}}`);
+* failing both, `pytorch_model.bin.index.json`'s `weight_map`: names without shapes (so the
+  group-size rule, which needs widths, says nothing).
 
 Module names are the prefixes of the tensor names (`model.layers.0.mlp.down_proj.weight` →
 `model.layers.0.mlp.down_proj`, `model.layers.0.mlp`, ...), plus the root `""`; they match
@@ -115,16 +117,23 @@ def read_hf_dir(d: Path) -> tuple[list[str], dict[str, tuple[int, ...] | None], 
                 headers[shard] = read_safetensors_header(sp) if sp.is_file() else {}
             shapes[name] = headers[shard].get(name)
     else:
-        files = sorted(d.glob("*.safetensors"))
+        files = sorted(f for f in d.glob("*.safetensors") if f.is_file())
         for f in files:
             shapes.update(read_safetensors_header(f))
+    bin_index = d / "pytorch_model.bin.index.json"
+    if not shapes and bin_index.is_file():
+        # a sharded torch checkpoint: its index names the tensors; shapes would need torch
+        weight_map = _read_json(bin_index).get("weight_map")
+        if isinstance(weight_map, dict):
+            shapes = {str(n): None for n in weight_map}
     if not shapes:
         if config is None:
             raise ModelError(f"`{d}` is not a Hugging Face model directory (no config.json, "
                              "no safetensors files)")
         raise ModelError(f"`{d}` has a config.json but no safetensors weights "
-                         "(`model.safetensors` or `model.safetensors.index.json`): module "
-                         "names come from the weights' headers")
+                         "(`model.safetensors`, `model.safetensors.index.json`) nor "
+                         "`pytorch_model.bin.index.json`: module names come from the weights' "
+                         "headers")
     names = list(shapes)
     if config and config.get("tie_word_embeddings") and "lm_head.weight" not in shapes:
         embed = next((n for n in names if n.endswith("embed_tokens.weight")), None)
@@ -213,6 +222,8 @@ def ct_matches(model: ModelParams, target: str) -> list[str] | None:
     if found or target.startswith("re:") or "." in target or not _looks_like_class(target):
         return found
     implied = {c for cs in model.classes.values() for c in cs}
+    if any(shape is None for shape in model.shapes.values()):
+        return None  # without every shape, `Linear` and the norms cannot be told apart
     if target in _LEAF_CLASSES:
         return found
     kind = _KIND.search(target)

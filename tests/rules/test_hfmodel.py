@@ -42,6 +42,19 @@ def test_sharded_index_and_missing_shard(tmp_path: Path) -> None:
     assert sum(s is None for s in m.shapes.values()) == len(list(tensors)[1::3])
 
 
+def test_torch_bin_index_gives_names_only(tmp_path: Path) -> None:
+    config, tensors = llama()
+    d = tmp_path / "m"
+    d.mkdir()
+    (d / "config.json").write_text(json.dumps(config))
+    (d / "pytorch_model.bin.index.json").write_text(json.dumps(
+        {"weight_map": {n: "pytorch_model-00001-of-00001.bin" for n in tensors}}))
+    m = read_model(d)
+    assert sorted(m.names) == sorted(tensors) and set(m.shapes.values()) == {None}
+    assert len(hfmodel.ct_matches(m, "re:.*q_proj")) == 2
+    assert hfmodel.ct_matches(m, "Linear") is None  # no shapes: classes are not implied
+
+
 def test_tied_lm_head_is_a_module(tmp_path: Path) -> None:
     config, tensors = llama(tie=True)
     assert "lm_head.weight" not in tensors
