@@ -176,6 +176,8 @@ def _new_llm(ctx: Any, template: str, target: str | None, ignore: list[str] | No
         why = "; ".join(f"{d.code} {d.message}" for d in found)
         if params is not None and all(d.code.startswith("RS82") for d in found):
             raise usage_error(f"the template does not fit `{model}`: {why}")
+        if ignore:  # the user's own ignore list (e.g. without lm_head)
+            raise usage_error(f"the recipe these options make does not lint clean: {why}")
         typer.echo(f"recipe-studio: internal error: the generated recipe has {why}", err=True)
         raise typer.Exit(EXIT_PROBLEMS)
     _write(text, output)

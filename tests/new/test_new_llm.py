@@ -90,8 +90,13 @@ def test_model_dir_fit_and_refusal(cli, tmp_path: Path) -> None:
     assert res.code == 2 and "does not fit" in res.err and "RS823" in res.err, res
     res = cli("new", "--llm", "w4a16", "--model", d, "--group-size", "16")
     assert res.code == 0 and "group_size: 16" in res.out, res
-    res = cli("new", "--llm", "w8a8", "--model", d, "--ignore", "gate")
-    assert res.code == 2 and "RS821" in res.err
+    res = cli("new", "--llm", "w8a8", "--model", d, "--ignore", "lm_head", "--ignore", "gate")
+    assert res.code == 2 and "does not fit" in res.err and "RS821" in res.err, res
+
+
+def test_own_ignore_list_that_does_not_lint_clean(cli) -> None:
+    res = cli("new", "--llm", "w4a16", "--ignore", "re:.*mlp.gate$")  # lm_head quantized
+    assert res.code == 2 and "does not lint clean" in res.err, res
 
 
 def test_show_and_diff_read_the_templates(cli, tmp_path: Path) -> None:
