@@ -133,8 +133,9 @@ StepsPerEpochOption = Annotated[
 def model_option(purpose: str) -> typer.models.OptionInfo:
     """`--model FILE`: a model whose parameter names the command uses (for `purpose`)."""
     return typer.Option("--model", metavar="FILE",
-                        help="An .onnx model, a torch state_dict, or a text file of parameter "
-                             f"names: {purpose}.")
+                        help="An .onnx model, a torch state_dict, a text file of parameter "
+                             "names, or a Hugging Face model directory (config.json and "
+                             f"safetensors headers): {purpose}.")
 DiffOption = Annotated[
     bool, typer.Option("--diff", help="Print the changes as a unified diff; nothing is "
                                       "written.")]

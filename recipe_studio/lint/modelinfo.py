@@ -6,7 +6,9 @@ Three sources, read lazily so that lint never pays for what it does not use:
 * a torch checkpoint (`.pt`, `.pth`, `.bin`, `.ckpt`): a `state_dict`, or a dict holding one
   under `state_dict`/`model`; torch is imported only for these;
 * a text file: one parameter name per line, optionally followed by its shape
-  (`features.0.weight 64x3x3x3` or `features.0.weight (64, 3, 3, 3)`); `#` starts a comment.
+  (`features.0.weight 64x3x3x3` or `features.0.weight (64, 3, 3, 3)`); `#` starts a comment;
+* a Hugging Face model directory (`config.json`, safetensors): read by `hfmodel.py`, only the
+  JSON headers (no weights, no library).
 
 Matching follows SparseML 1.8 (sparseml-recipes.md §5.0): a `re:` entry is `re.match`ed
 against the full name (anchored at the start only), a plain entry must equal it,
@@ -36,6 +38,10 @@ class ModelParams:
     names: list[str]
     shapes: dict[str, tuple[int, ...] | None] = field(default_factory=dict)
     source: str = ""
+    #: a Hugging Face directory's `config.json` (None for the other sources)
+    hf_config: dict | None = None
+    #: module name -> class names implied for it (Hugging Face directories; `hfmodel.py`)
+    classes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def modules(self) -> set[str]:
@@ -103,6 +109,16 @@ class ModelParams:
 
 def read_model(path: str | Path) -> ModelParams:
     p = Path(path)
+    if p.is_dir():
+        from recipe_studio.lint import hfmodel
+
+        try:
+            names, shapes, config = hfmodel.read_hf_dir(p)
+        except hfmodel.ModelError as e:
+            raise ModelError(str(e)) from None
+        model = ModelParams(names, shapes, str(p), hf_config=config)
+        model.classes = hfmodel.implied_classes(model)
+        return model
     if not p.is_file():
         raise ModelError(f"model file `{path}` does not exist")
     suffix = p.suffix.lower()

@@ -67,6 +67,10 @@ _LINT_MODULES = (
     "model.unprunable_param",  # RS802
     "model.param_in_two_pruners",  # RS803
     "model.pruning_coverage",  # RS804
+    "model.target_matches_no_module",  # RS820
+    "model.ignore_matches_no_module",  # RS821
+    "model.mapping_matches_no_module",  # RS822
+    "model.group_size_not_divisor",  # RS823
     "style.unused_suppression",  # RS901
     "style.invalid_suppression",  # RS902
     "style.tag_rewrite_alters_text",  # RS910

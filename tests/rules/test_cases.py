@@ -1,7 +1,9 @@
 """Every rule's cases (tests/rules/cases/<CODE>.yaml), run through the real linter.
 
 A case gives a recipe (or raw bytes, a missing file, a padded file), optional settings
-(`steps_per_epoch`, `config`, `select`, `vars`, a `model` parameter list) and the expected
+(`steps_per_epoch`, `config`, `select`, `vars`, `target`, a `model` parameter list, or an
+`hf_model`: a Hugging Face directory built from its `config` and `tensors` lines, the
+safetensors header written by `tests/rules/hfdir.py`) and the expected
 `line:col CODE` list; `fixed` is the text after applying every fix (unsafe included): it
 must differ from the recipe and must not produce the case's code at all (`no_fix: true`
 says instead that no diagnostic of the case offers a fix). Every rule that
@@ -37,6 +39,7 @@ class RuleCase:
     rule: str
     data: dict[str, Any]
     model_text: str | None = None
+    hf_model: dict[str, Any] | None = None
     id: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -48,7 +51,8 @@ def load_cases() -> list[RuleCase]:
     for path in sorted(CASES_DIR.glob("RS*.yaml")):
         doc = yaml.safe_load(path.read_text())
         for name, data in doc["cases"].items():
-            out.append(RuleCase(path.stem, name, doc["rule"], data, doc.get("model")))
+            out.append(RuleCase(path.stem, name, doc["rule"], data, doc.get("model"),
+                                doc.get("hf_model")))
     return out
 
 
@@ -67,6 +71,11 @@ def settings_for(case: RuleCase, tmp_path: Path) -> LintSettings:
         p = tmp_path / "model.txt"
         p.write_text(case.model_text)
         s.model = read_model(p)
+    hf = case.data.get("hf_model", case.hf_model)
+    if hf:
+        from tests.rules.hfdir import write_hf_dir
+
+        s.model = read_model(write_hf_dir(tmp_path / "hf-model", hf["config"], hf["tensors"]))
     return s
 
 
@@ -96,7 +105,7 @@ def run_case(case: RuleCase, tmp_path: Path):
         recipe = load(path)
     else:
         path.write_text(case.data["recipe"])
-        recipe = load(path, overrides=overrides)
+        recipe = load(path, overrides=overrides, target=case.data.get("target"))
     return lint_recipe(recipe, settings), (recipe, settings, overrides)
 
 
