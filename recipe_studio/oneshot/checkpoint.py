@@ -156,10 +156,11 @@ def _byte_zeros(info: TensorInfo, zero_bytes: tuple[int, ...]) -> tuple[int, flo
 
 
 def _nibble_zeros(info: TensorInfo, cols: int, numel: int) -> tuple[int, float | None]:
-    """Zeros of a compressed-tensors int4 packing (int32 words of 8 nibbles, value+8 each,
-    rows padded to a multiple of 32 columns): a zero weight is the nibble 8."""
+    """Zeros of a compressed-tensors int4 packing (``pack_to_int32``: int32 words of 8
+    nibbles, value+8 each, low nibble first, each row padded to whole words): a zero weight is
+    the nibble 8."""
     data = _read(info)
-    padded = -(-cols // 32) * 32 if cols else 0
+    padded = -(-cols // 8) * 8 if cols else 0
     zeros: list[bool] = []
     for byte in data:
         zeros.append(byte & 0xF == 8)
