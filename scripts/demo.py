@@ -7,6 +7,9 @@ through SparseML, export them to ONNX and benchmark them in onnxruntime and Deep
 (`demo-output/report.json` and one table at the end); then the guide's own architecture,
 YOLOv5s at 640x640, through the guide's GMP and QAT recipes on synthetic images (the
 `"yolov5s"` section of the report and a second table). `--skip-yolov5s` leaves that out.
+Last, an LLM stage recipe (2:4 SparseGPT, then GPTQ W4A16) through llm-compressor 0.14's
+one-shot on a tiny random Llama (`recipe-studio oneshot`; the `"oneshot"` section of the
+report); skipped with a note when llm-compressor's environment (.venv-llmc) is absent.
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ def main() -> None:
     report = train_and_benchmark()
     if "--skip-yolov5s" not in sys.argv[1:]:
         yolov5s(report)
+    oneshot(report)
     print(f"\nDemo finished in {time.perf_counter() - STARTED:.0f} s; outputs are in {out}/")
 
 
@@ -119,6 +123,50 @@ def yolov5s(report: dict) -> None:
     write_json(OUT / "report.json", report)
     print("\n=== YOLOv5s results (demo-output/report.json, \"yolov5s\")\n")
     print(format_yolov5s_table(section))
+
+
+#: the LLM step: 2:4 SparseGPT then GPTQ W4A16, as llm-compressor's own examples pair them
+LLM_RECIPE = """\
+# 2:4 SparseGPT, then GPTQ W4A16 (llm-compressor 0.14); written by scripts/demo.py
+sparsity_stage:
+  sparsity_modifiers:
+    SparseGPTModifier:
+      sparsity: 0.5
+      mask_structure: "2:4"
+      targets: ['re:.*layers.*proj$']
+      ignore: [lm_head]
+quant_stage:
+  quant_modifiers:
+    GPTQModifier:
+      targets: [Linear]
+      scheme: W4A16
+      ignore: [lm_head]
+"""
+
+
+def oneshot(report: dict) -> None:
+    """A stage recipe through llm-compressor's one-shot on a tiny Llama; adds `"oneshot"`."""
+    import json
+
+    from recipe_studio.bridge.trainer import write_json
+    from recipe_studio.judges import available
+
+    why = available("llmcompressor")
+    if why:
+        print(f"\n=== One-shot LLM compression skipped: {why}", flush=True)
+        return
+    out = OUT.relative_to(ROOT)
+    recipe = OUT / "llm-sparse24-w4a16.yaml"
+    recipe.write_text(LLM_RECIPE, encoding="utf-8")
+    step("Build a tiny Llama (random weights, its own tokenizer; nothing downloaded)",
+         ["oneshot", "--tiny-model", f"{out}/tiny-llama"])
+    step("One-shot it with a 2:4 SparseGPT + GPTQ W4A16 recipe in llm-compressor 0.14, then "
+         "check the checkpoint against the recipe (exit 1: a check is not held)",
+         ["oneshot", "--recipe", f"{out}/{recipe.name}", "--model", f"{out}/tiny-llama",
+          "--out", f"{out}/tiny-llama-sparse24-w4a16", "--report", f"{out}/oneshot.json"],
+         expect={0, 1})
+    report["oneshot"] = json.loads((OUT / "oneshot.json").read_text(encoding="utf-8"))
+    write_json(OUT / "report.json", report)
 
 
 def ratio(report: dict) -> float:

@@ -4,6 +4,7 @@ check what the saved checkpoint holds against what the recipe asked for."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Annotated, Literal, Optional
 
@@ -37,6 +38,8 @@ def oneshot(
         "--tiny-model", metavar="DIR",
         help="Only write a tiny random Llama model (2 layers, width 256, its tokenizer) to "
              "DIR, for trying recipes; nothing is downloaded.")] = None,
+    report_file: Annotated[Optional[str], typer.Option(
+        "--report", metavar="FILE", help="Also write the JSON report to FILE.")] = None,
     format: Annotated[Literal[OutputFormat.text, OutputFormat.json],
                       format_option()] = OutputFormat.text,
     quiet: Annotated[bool, quiet_option("Print no progress on standard error.")] = False,
@@ -79,22 +82,26 @@ def oneshot(
     assert recipe and model and out
     from pathlib import Path
 
-    if not (Path(model) / "config.json").is_file():
-        raise usage_error(f"`{model}` is not a model directory (no config.json)")
 
+    if not os.path.isfile(recipe):
+        raise usage_error(f"cannot read `{recipe}`: not a file")
     from recipe_studio.diagnostics import has_errors
     from recipe_studio.oneshot.gate import gate
 
     result = gate(recipe)
-    if result.stage_recipe is None or has_errors(result.diagnostics):
+    if has_errors(result.diagnostics):
         print_diagnostics(result.diagnostics, {recipe: result.recipe}, color=color,
                           stream=sys.stderr if format == OutputFormat.json else None)
-        if result.stage_recipe is None and not has_errors(result.diagnostics):
-            sys.stderr.write(f"recipe-studio: error: {recipe} is not a stage recipe: "
-                             "llm-compressor runs stage recipes only\n")
         sys.stderr.write("recipe-studio: oneshot: refusing to run: fix the errors first "
                          "(nothing was loaded)\n")
         raise typer.Exit(EXIT_PROBLEMS)
+    if result.stage_recipe is None:
+        sys.stderr.write(f"recipe-studio: oneshot: refusing to run: {recipe} is a classic "
+                         "SparseML recipe; llm-compressor runs stage recipes (nothing was "
+                         "loaded)\n")
+        raise typer.Exit(EXIT_PROBLEMS)
+    if not (Path(model) / "config.json").is_file():
+        raise usage_error(f"`{model}` is not a model directory (no config.json)")
     if result.diagnostics and not quiet:
         print_diagnostics(result.diagnostics, {recipe: result.recipe}, color=color,
                           stream=sys.stderr)
@@ -110,6 +117,10 @@ def oneshot(
         if e.log:
             sys.stderr.write(f"(llm-compressor's output: {e.log})\n")
         raise typer.Exit(EXIT_PROBLEMS) from None
+    if report_file:
+        from recipe_studio.io import atomic_write
+
+        atomic_write(report_file, json.dumps(report.to_json(), indent=2) + "\n")
     if format == OutputFormat.json:
         print(json.dumps(report.to_json(), indent=2))
     else:
