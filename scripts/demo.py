@@ -163,7 +163,7 @@ def oneshot(report: dict) -> None:
     step("One-shot it with a 2:4 SparseGPT + GPTQ W4A16 recipe in llm-compressor 0.14, then "
          "check the checkpoint against the recipe (exit 1: a check is not held)",
          ["oneshot", "--recipe", f"{out}/{recipe.name}", "--model", f"{out}/tiny-llama",
-          "--out", f"{out}/tiny-llama-sparse24-w4a16", "--report", f"{out}/oneshot.json"],
+          "--output", f"{out}/tiny-llama-sparse24-w4a16", "--report", f"{out}/oneshot.json"],
          expect={0, 1})
     report["oneshot"] = json.loads((OUT / "oneshot.json").read_text(encoding="utf-8"))
     write_json(OUT / "report.json", report)

@@ -12,7 +12,8 @@ import typer
 
 from recipe_studio.cli import app
 from recipe_studio.cli.common import EXIT_OK, EXIT_PROBLEMS, print_diagnostics, usage_error
-from recipe_studio.cli.options import ColorOption, OutputFormat, format_option, quiet_option
+from recipe_studio.cli.options import (ColorOption, OutputFormat, format_option, output_option,
+                                       quiet_option)
 
 
 @app.command()
@@ -20,11 +21,11 @@ def oneshot(
     recipe: Annotated[Optional[str], typer.Option(
         "--recipe", "-r", metavar="FILE", help="The stage recipe (llm-compressor 0.14).")] = None,
     model: Annotated[Optional[str], typer.Option(
-        "--model", "-m", metavar="DIR",
+        "--model", metavar="DIR",
         help="A Hugging Face model directory (config.json, safetensors, tokenizer).")] = None,
-    out: Annotated[Optional[str], typer.Option(
-        "--out", "-o", metavar="DIR",
-        help="Where the compressed checkpoint (and oneshot.log) is saved.")] = None,
+    out: Annotated[Optional[str], output_option(
+        "The directory the compressed checkpoint (and oneshot.log) is saved to.",
+        metavar="DIR")] = None,
     samples: Annotated[int, typer.Option(
         "--samples", metavar="N", min=1, help="Calibration samples.")] = 16,
     seq_len: Annotated[int, typer.Option(
@@ -61,7 +62,7 @@ def oneshot(
                                                                 flush=True))
     if tiny_model:
         if recipe or model or out:
-            raise usage_error("--tiny-model DIR takes no --recipe, --model or --out")
+            raise usage_error("--tiny-model DIR takes no --recipe, --model or --output")
         from recipe_studio.oneshot.run import tiny_model as make_tiny
 
         try:
@@ -76,7 +77,7 @@ def oneshot(
               f"{facts['parameters']:,} parameters, random weights) to {tiny_model}")
         raise typer.Exit(EXIT_OK)
     missing = [name for name, value in (("--recipe", recipe), ("--model", model),
-                                        ("--out", out)) if not value]
+                                        ("--output", out)) if not value]
     if missing:
         raise usage_error(f"missing {', '.join(missing)} (or use --tiny-model DIR)")
     assert recipe and model and out

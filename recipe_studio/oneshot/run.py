@@ -167,7 +167,7 @@ def run(recipe: str | os.PathLike[str], model: str | os.PathLike[str],
     compressed checkpoint to `out`; then what it holds, checked against what was asked.
 
     Does not lint (the command does that first). The child's output goes to `log`
-    (default `<out>/oneshot.log`)."""
+    (default `<output>/oneshot.log`)."""
     say = say or (lambda _line: None)
     out_dir = Path(out).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)

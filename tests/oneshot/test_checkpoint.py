@@ -114,7 +114,7 @@ def test_refuses_a_recipe_with_errors_before_loading_anything(tmp_path):
     fake = tmp_path / "python"
     fake.write_text(f"#!/bin/sh\ntouch {marker}\nexit 3\n")
     fake.chmod(0o755)
-    proc = cli("--recipe", str(bad), "--model", str(model), "--out", str(tmp_path / "out"),
+    proc = cli("--recipe", str(bad), "--model", str(model), "--output", str(tmp_path / "out"),
                env={"RECIPE_STUDIO_LLMC_PYTHON": str(fake)})
     assert proc.returncode == 1, proc.stderr
     assert "RS131" in proc.stdout and "dampening_frac" in proc.stdout
@@ -127,14 +127,14 @@ def test_refuses_a_classic_recipe_and_usage_errors(tmp_path):
     model.mkdir()
     (model / "config.json").write_text("{}")
     proc = cli("--recipe", str(ROOT / "examples" / "yolov5-gmp.yaml"), "--model", str(model),
-               "--out", str(tmp_path / "out"))
+               "--output", str(tmp_path / "out"))
     assert proc.returncode == 1 and "refusing to run" in proc.stderr
     assert cli("--recipe", "r.yaml").returncode == 2
-    assert cli("--recipe", "r.yaml", "--model", str(tmp_path), "--out", "o").returncode == 2
+    assert cli("--recipe", "r.yaml", "--model", str(tmp_path), "--output", "o").returncode == 2
     good = tmp_path / "good.yaml"
     good.write_text("quant_stage:\n  quant_modifiers:\n    GPTQModifier:\n      scheme: W4A16\n"
                     "      targets: [Linear]\n      ignore: [lm_head]\n")
-    proc = cli("--recipe", str(good), "--model", str(model), "--out", str(tmp_path / "o"),
+    proc = cli("--recipe", str(good), "--model", str(model), "--output", str(tmp_path / "o"),
                env={"RECIPE_STUDIO_LLMC_PYTHON": str(tmp_path / "missing-python")})
     assert proc.returncode == 2 and "missing-python" in proc.stderr
 
