@@ -193,8 +193,9 @@ def run(recipe: str | os.PathLike[str], model: str | os.PathLike[str],
            log=str(log_path), timeout=timeout, on_event=on_event)
     seconds = round(time.perf_counter() - started, 2)
     progress = summarise_log(log_path.read_text(errors="replace"))
-    say(f"[oneshot {seconds:5.1f} s] saved to {out_dir} ({_progress_text(progress)}); "
-        f"log: {log_path}")
+    shown_log = str(log) if log else os.path.join(str(out), "oneshot.log")
+    say(f"[oneshot {seconds:5.1f} s] saved to {out} ({_progress_text(progress)}); "
+        f"log: {shown_log}")
     checkpoint = inspect(out_dir)
     dense = sum(p.stat().st_size for p in Path(model).glob("*.safetensors"))
     report = OneshotReport(str(recipe), str(model), str(out_dir), str(log_path), calibration,
