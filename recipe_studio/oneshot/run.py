@@ -1,4 +1,4 @@
-"""`recipe-studio oneshot`: llm-compressor's one-shot run on a recipe, checked against what it saved.
+"""`recipe-studio oneshot`: llm-compressor's one-shot run, checked against what it saved.
 
 The run happens in llm-compressor 0.14's own environment (``.venv-llmc``, or
 ``$RECIPE_STUDIO_LLMC_PYTHON``; :func:`recipe_studio.judges.python_for`) as a child process
@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from recipe_studio.oneshot.checkpoint import Checkpoint, inspect
 

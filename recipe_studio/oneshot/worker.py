@@ -84,8 +84,8 @@ def oneshot(request: dict, channel) -> dict:
     generator = torch.Generator().manual_seed(int(request.get("seed", 0)))
     ids = torch.randint(0, vocab, (samples, seq_len), generator=generator).tolist()
     dataset = Dataset.from_dict({"input_ids": ids, "attention_mask": [[1] * seq_len] * samples})
-    _emit(channel, event="phase", phase="calibrating",
-          detail=f"{samples} synthetic samples of {seq_len} token ids (seed {request.get('seed', 0)})")
+    detail = f"{samples} synthetic samples of {seq_len} token ids (seed {request.get('seed', 0)})"
+    _emit(channel, event="phase", phase="calibrating", detail=detail)
     logger.info("recipe-studio: oneshot starts")
     run_oneshot(model=model, recipe=request["recipe"], dataset=dataset,
                 num_calibration_samples=samples, max_seq_length=seq_len,

@@ -20,7 +20,8 @@ def write_safetensors(path: Path, tensors: dict[str, tuple[str, list[int], bytes
     """name -> (dtype, shape, raw bytes), in the safetensors layout."""
     header, blobs, offset = {}, [], 0
     for name, (dtype, shape, data) in tensors.items():
-        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + len(data)]}
+        header[name] = {"dtype": dtype, "shape": shape,
+                        "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
         offset += len(data)
     raw = json.dumps(header).encode()

@@ -99,7 +99,8 @@ def test_target_matching_and_log_summary():
 def cli(*args: str, env: dict | None = None, cwd: Path | None = None):
     return subprocess.run([sys.executable, "-m", "recipe_studio", "oneshot", *args],
                           capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", **(env or {})})
+                          env={**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1",
+                               **(env or {})})
 
 
 def test_refuses_a_recipe_with_errors_before_loading_anything(tmp_path):
