@@ -89,7 +89,7 @@ def oneshot(
     from recipe_studio.diagnostics import has_errors
     from recipe_studio.oneshot.gate import gate
 
-    result = gate(recipe)
+    result = gate(recipe, model)
     if has_errors(result.diagnostics):
         print_diagnostics(result.diagnostics, {recipe: result.recipe}, color=color,
                           stream=sys.stderr if format == OutputFormat.json else None)
