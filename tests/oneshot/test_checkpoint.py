@@ -151,3 +151,24 @@ def test_format_table_lists_every_check(tmp_path):
     table = format_table(report)
     assert "GPTQModifier W4A16: weights" in table and "held" in table
     assert report.ok and report.to_json()["bytes"]["dense"] == 4000
+
+
+@pytest.mark.parametrize("use_numpy", [True, False])
+def test_numpy_and_pure_python_count_alike(tmp_path, monkeypatch, use_numpy):
+    pytest.importorskip("numpy")
+    from recipe_studio.oneshot import checkpoint as mod
+
+    monkeypatch.setattr(mod, "USE_NUMPY", use_numpy)
+    # 12 columns: each packed row is padded to 16 nibbles (2 words)
+    values = [0, 0, 3, -2, 0, 1, 0, -8, 5, 0, 2, 7] * 2
+    padded = [v for i in range(2) for v in values[12 * i:12 * i + 12] + [-8] * 4]
+    root = checkpoint(tmp_path / "ck", [0] * 16)
+    write_safetensors(root / "model.safetensors", {
+        "m.up.weight_packed": ("I32", [2, 2], pack_int4(padded)),
+        "m.up.weight_shape": ("I64", [2], struct.pack("<2q", 2, 12)),
+        "m.down.weight": ("F32", [2, 4], struct.pack("<8f", 0, -0.0, 1, 2, 0, 3, 0, 0)),
+    })
+    ck = mod.inspect(root)
+    up, down = ck.layer("m.up"), ck.layer("m.down")
+    assert (up.zeros, up.blocks_2of4) == (10, 4 / 6)  # per row: 2 of 3 blocks
+    assert (down.zeros, down.blocks_2of4) == (5, 1.0)
