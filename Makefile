@@ -34,8 +34,10 @@ test: install
 demo: install
 	$(BIN)/python scripts/demo.py
 
+# the three speed figures of issue 11 beside yamllint's (cold validate, corpus lint/validate,
+# language server), interleaved; BENCH_ARGS e.g. "--runs 31 --sparseml --json out.json"
 bench: install
-	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 # regenerate docs/rules/ and the README's rule summary, then every page's command output
 docs: install

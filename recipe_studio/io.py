@@ -16,7 +16,6 @@ import contextlib
 import errno
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 # ---- reading ----------------------------------------------------------------------------
@@ -197,6 +196,8 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, force: bool
             raise WriteRefused(path, f"the directory `{directory}` is read-only "
                                f"(mode `{stat.S_IMODE(dmode):04o}`)",
                                "write there anyway")
+    import tempfile  # writers only: reading a recipe never needs it (~7 ms)
+
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:

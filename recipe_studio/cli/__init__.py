@@ -12,6 +12,48 @@ import sys
 # The CLI process has no use for pydantic plugins; looking them up (an entry-point scan)
 # costs ~15 ms of every cold start.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+# pydantic < 2.10 checks every core schema it generates against the schema of schemas (a
+# self-check of pydantic's own output, ~20 ms per cold start); 2.10 and later only do when
+# asked (PYDANTIC_VALIDATE_CORE_SCHEMAS). Presence is what counts; children inherit it.
+os.environ.setdefault("PYDANTIC_SKIP_VALIDATING_CORE_SCHEMAS", "1")
+
+
+def _without_plugin_loader() -> None:
+    """With plugins disabled, pydantic's `get_plugins()` answers `()` before it looks at an
+    entry point, but importing its module imports `importlib.metadata` (~10 ms). Stand in
+    for that module with one whose `get_plugins()` gives the same answer; any other name
+    asked of it loads the real module."""
+    name = "pydantic.plugin._loader"
+    if name in sys.modules or \
+            os.environ.get("PYDANTIC_DISABLE_PLUGINS") not in ("__all__", "1", "true"):
+        return
+    import types
+
+    stub = types.ModuleType(name, "recipe-studio: pydantic plugins are disabled")
+
+    def get_plugins() -> tuple[()]:
+        if os.environ.get("PYDANTIC_DISABLE_PLUGINS") in ("__all__", "1", "true"):
+            return ()
+        return _real_loader().get_plugins()
+
+    def _real_loader() -> types.ModuleType:
+        import importlib
+
+        if sys.modules.get(name) is stub:
+            del sys.modules[name]
+        return importlib.import_module(name)
+
+    def __getattr__(attr: str) -> object:
+        if attr.startswith("__"):  # the import system asks for `__path__` and the like
+            raise AttributeError(attr)
+        return getattr(_real_loader(), attr)
+
+    stub.get_plugins = get_plugins  # type: ignore[attr-defined]
+    stub.__getattr__ = __getattr__  # type: ignore[attr-defined]
+    sys.modules[name] = stub
+
+
+_without_plugin_loader()
 
 import typer  # noqa: E402
 
@@ -32,7 +74,7 @@ COMMANDS = {
     "validate": "validate", "lint": "lint", "finalize": "finalize", "rule": "rule",
     "show": "show", "plot": "plot", "scale": "scale", "diff": "diff", "new": "new",
     "format": "format", "schema": "schema", "lsp": "lsp", "train": "train", "bench": "bench",
-    "oneshot": "oneshot",
+    "stubs": "stubs", "oneshot": "oneshot",
 }
 
 

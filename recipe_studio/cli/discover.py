@@ -40,19 +40,21 @@ class Discovery:
         return bool(self.missing or self.empty_dirs)
 
 
-def discover_reported(paths: Iterable[str | os.PathLike[str]]) -> Discovery:
+def discover_reported(paths: Iterable[str | os.PathLike[str]], *, scripts: bool = False
+                      ) -> Discovery:
     """:func:`discover`, with what it skipped (notes) and could not use (errors) said on
     stderr: the one wording of every command that walks directories."""
     import typer
 
-    found = discover(paths)
+    found = discover(paths, scripts=scripts)
     for path, reason in found.notes:  # skipped in a walked directory: not an error
         typer.echo(f"recipe-studio: note: {path}: {reason}", err=True)
     for path, reason in found.missing:
         typer.echo(f"recipe-studio: error: {path}: {reason}", err=True)
     for d in found.empty_dirs:
         typer.echo("recipe-studio: error: no recipe files (.yaml, .yml, .md mentioning a "
-                   f"modifier) under `{d}`", err=True)
+                   "modifier" + (", .py importing modifiers" if scripts else "") +
+                   f") under `{d}`", err=True)
     return found
 
 
@@ -65,7 +67,7 @@ def looks_like_recipe(path: Path) -> bool:
         return False
 
 
-def _looks_like_recipe(path: Path) -> bool:
+def _looks_like_recipe(path: Path, script: bool = False) -> bool:
     from recipe_studio.io import NotRegularFile
 
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
@@ -77,6 +79,10 @@ def _looks_like_recipe(path: Path) -> bool:
         head = os.read(fd, HEAD_SIZE)
     finally:
         os.close(fd)
+    if script:  # a Python script that builds a recipe (`read.python`)
+        from recipe_studio.read.python import head_looks_like_recipe_script
+
+        return head_looks_like_recipe_script(head)
     return head_looks_like_recipe(head)
 
 
@@ -99,9 +105,12 @@ def _skip_reason(path: Path) -> str | None:
     return None
 
 
-def discover(paths: Iterable[str | os.PathLike[str]]) -> Discovery:
+def discover(paths: Iterable[str | os.PathLike[str]], *, scripts: bool = False) -> Discovery:
     """Expand paths. Files are taken as given; directories contribute the `.yaml`, `.yml`
-    and `.md` files under them that mention a modifier (READMEs and CI configs are skipped)."""
+    and `.md` files under them that mention a modifier (READMEs and CI configs are skipped),
+    and with `scripts` (lint, validate) the `.py` files that import from llm-compressor's or
+    SparseML's `modifiers` package (:data:`recipe_studio.read.python.PY_RECIPE_MARK`)."""
+    suffixes = RECIPE_SUFFIXES + ((".py",) if scripts else ())
     out = Discovery()
     seen: set[str] = set()
     for raw in paths:
@@ -112,12 +121,12 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> Discovery:
                 for root, dirs, files in os.walk(p, onerror=_raise):
                     dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
                     for name in sorted(files):
-                        if name.lower().endswith(RECIPE_SUFFIXES):
+                        if name.lower().endswith(suffixes):
                             f = Path(root) / name
                             why = _skip_reason(f)
                             if why is None:
                                 try:
-                                    if _looks_like_recipe(f):
+                                    if _looks_like_recipe(f, name.lower().endswith(".py")):
                                         found.append(str(f))
                                 except OSError as e:
                                     why = f"skipped: {_lower_first(e.strerror or str(e))}"

@@ -17,6 +17,8 @@ from typing import Any
 
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
+from recipe_studio.cli import coerce
+
 #: metavars for options that name none, by the Python type of their value
 _BY_TYPE = {int: "N", float: "NUMBER", str: "TEXT"}
 
@@ -29,6 +31,8 @@ def _choices(param: Any) -> list[str] | None:
 
 
 class HumanOption(TyperOption):
+    get_runtime_param = coerce.get_runtime_param  # no pydantic for plain values
+
     def display_type_rich(self, ctx: Any) -> str | None:
         if self.is_flag or self.count:
             return None
@@ -48,6 +52,8 @@ class HumanOption(TyperOption):
 
 
 class HumanArgument(TyperArgument):
+    get_runtime_param = coerce.get_runtime_param
+
     def _name(self) -> str:
         return self.metavar or (self.name or "").upper()
 

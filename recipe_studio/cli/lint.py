@@ -148,7 +148,7 @@ def _run(paths: list[str], options: RunOptions, stdin_filename: str | None,
         stdin = load_stdin(stdin_filename, options.overrides)
         found = Discovery(files=[STDIN])
     else:
-        found = discover_reported(paths)
+        found = discover_reported(paths, scripts=True)
     if not found.files:
         raise typer.Exit(EXIT_USAGE)
     try:

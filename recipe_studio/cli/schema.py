@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -31,10 +31,27 @@ def schema(
 
     Exit code 0: written or up to date; 1: `--check` found a stale or missing file; 2: usage.
     """
-    from pathlib import Path
-
+    from recipe_studio import stubs
+    from recipe_studio.lint.errors import ConfigError
     from recipe_studio.models import schema as schema_mod
     from recipe_studio.io import atomic_write
+
+    from pathlib import Path
+
+    from recipe_studio.lint.config import discover_config
+
+    try:  # `modifier-stubs` of the configuration found from here: the user's own modifiers
+        config = discover_config(Path.cwd())
+        catalogue = stubs.cached_catalogue(config.modifier_stubs) if config else None
+    except (ConfigError, stubs.CatalogueError) as e:
+        raise usage_error(str(e)) from None
+    with stubs.using(catalogue):
+        _schema(output, check, custom_tags, schema_mod, atomic_write)
+
+
+def _schema(output: Optional[str], check: bool, custom_tags: bool, schema_mod: Any,
+            atomic_write: Any) -> None:
+    from pathlib import Path
 
     if output is None:
         targets = [(schema_mod.CUSTOM_TAGS_FILE, schema_mod.render_custom_tags)]

@@ -48,7 +48,7 @@ def validate(
         stdin = load_stdin(stdin_filename, options.overrides)
         found = Discovery(files=[STDIN])
     else:
-        found = discover_reported(paths)
+        found = discover_reported(paths, scripts=True)
     if not found.files:
         raise typer.Exit(EXIT_USAGE)
     result = check_files(found.files, options, stdin=stdin, discovery_failed=found.failed,

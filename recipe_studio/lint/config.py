@@ -46,7 +46,7 @@ CONFIG_FILE = ".recipe-studio.toml"
 PYPROJECT = "pyproject.toml"
 
 _KEYS = ("select", "extend-select", "ignore", "severity", "per-file-ignores",
-         "steps-per-epoch", "rules", "target")
+         "steps-per-epoch", "rules", "target", "modifier-stubs")
 
 __all__ = ["ConfigError", "LintConfig", "check_selector", "check_suppressible",
            "discover_config", "load_config_file", "parse_config", "validate_options"]
@@ -62,6 +62,8 @@ class LintConfig:
     steps_per_epoch: int | None = None
     #: the library stage recipes are checked against (`sparseml` / `llmcompressor`)
     target: str | None = None
+    #: modifier-stubs catalogues (`recipe-studio stubs`), absolute or relative to the cwd
+    modifier_stubs: list[str] = field(default_factory=list)
     #: rule code -> validated options
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: file it came from (None: defaults / CLI only)
@@ -163,6 +165,15 @@ def parse_config(table: dict[str, Any], *, where: str, path: Path | None = None)
             if value not in ("sparseml", "llmcompressor"):
                 raise ConfigError(f"`target` in {where} must be `sparseml` or `llmcompressor`")
             cfg.target = value
+        elif norm == "modifier-stubs":
+            from recipe_studio import stubs
+
+            base = path.parent if path is not None else Path.cwd()
+            try:
+                cfg.modifier_stubs = stubs.config_paths(value, base, where)
+                stubs.cached_catalogue(cfg.modifier_stubs)  # a broken file is a config error
+            except stubs.CatalogueError as e:
+                raise ConfigError(str(e)) from None
         elif norm == "steps-per-epoch":
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ConfigError(f"`steps-per-epoch` in {where} must be a positive integer")

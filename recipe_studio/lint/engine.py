@@ -83,10 +83,11 @@ def lint_recipe(recipe: Recipe, settings: LintSettings | None = None) -> list[Di
     cfg = settings.config_for(recipe.path)
     enabled = enabled_codes(cfg, settings, recipe.path)
     found: list[Diagnostic] = list(recipe.diagnostics)
-    ctx = RuleContext(recipe=recipe,
-                      steps_per_epoch=settings.steps_per_epoch or cfg.steps_per_epoch,
-                      model=settings.model)
-    if recipe.source is not None:
+    # a Python script: the rules run on each recipe it builds (`read.python`)
+    for part in (recipe.parts or [recipe]) if recipe.source is not None else []:
+        ctx = RuleContext(recipe=part,
+                          steps_per_epoch=settings.steps_per_epoch or cfg.steps_per_epoch,
+                          model=settings.model)
         for rule in registry.LINT_RULES:
             if rule.check is None or rule.code not in enabled:
                 continue

@@ -19,8 +19,15 @@ from recipe_studio.lint.rules._base import FAMILY_OF_PREFIX, Rule
 _LINT_MODULES = (
     "structure.ignored_field",  # RS120
     "structure.legacy_log_types",  # RS121
+    "structure.sequential_update_ignored",  # RS140
+    "structure.leave_enabled_ignored",  # RS141
+    "structure.targets_ignored_with_config_groups",  # RS142
     "values.number_read_as_string",  # RS210
     "values.bool_given_as_string",  # RS211
+    "values.dampening_frac_out_of_range",  # RS230
+    "values.block_size_not_positive",  # RS231
+    "values.pruning_sparsity_out_of_range",  # RS232
+    "values.smoothing_strength_out_of_range",  # RS233
     "variables.unused_variable",  # RS311
     "variables.hard_coded_epoch",  # RS312
     "schedule.modifier_ends_after_training",  # RS401
@@ -36,9 +43,19 @@ _LINT_MODULES = (
     "pruning.inverse_cubic_end_off_step_grid",  # RS508
     "pruning.mask_released_before_end",  # RS509
     "pruning.nm_mask_with_ramp",  # RS510
+    "pruning.nm_sparsity_mismatch",  # RS520
+    "pruning.gptq_refills_pruned_weights",  # RS521
+    "pruning.prior_mask_discarded",  # RS522
     "quantization.qat_drops_sparsity",  # RS601
     "quantization.qat_during_pruning",  # RS602
     "quantization.qat_event_after_training",  # RS603
+    "quantization.smoothing_after_quantizer",  # RS620
+    "quantization.lm_head_quantized",  # RS621
+    "quantization.scheme_and_config_groups",  # RS622
+    "quantization.actorder_conflict",  # RS623
+    "quantization.actorder_ignored",  # RS624
+    "quantization.invalid_target_regex",  # RS625
+    "quantization.everything_ignored",  # RS626
     "learning_rate.overlapping_lr_modifiers",  # RS701
     "learning_rate.duplicate_set_learning_rate",  # RS702
     "learning_rate.lr_function_end_off_step_grid",  # RS703

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from recipe_studio.diagnostics import Diagnostic
@@ -154,6 +154,13 @@ def check_file(path: str, options: RunOptions, *, recipe: Recipe | None = None
                ) -> FileResult:
     """Load (unless `recipe` is given) and check one file; with `options.fix`, write the
     fixed text and check what was written."""
+    from recipe_studio import stubs
+
+    with stubs.using(_stubs(path, options)):  # the configured modifier stubs, if any
+        return _check_file(path, options, recipe)
+
+
+def _check_file(path: str, options: RunOptions, recipe: Recipe | None) -> FileResult:
     from recipe_studio.read.load import load
 
     if recipe is None:
@@ -183,6 +190,34 @@ def _target(path: str, options: RunOptions) -> str | None:
     start = Path(os.path.dirname(os.path.abspath(path)))
     config = discover_config(start, options.config_cache)
     return config.target if config is not None else None
+
+
+def _config(path: str, options: RunOptions) -> Any:
+    """The configuration that applies to `path` (that of the lint settings; `validate`
+    discovers one), or None."""
+    if options.settings is not None:
+        return options.settings.config_for(path)
+    import os
+    from pathlib import Path
+
+    from recipe_studio.lint.config import discover_config
+
+    start = Path(os.path.dirname(os.path.abspath(path)))
+    return discover_config(start, options.config_cache)
+
+
+def _stubs(path: str, options: RunOptions) -> Any:
+    """The modifier-stubs catalogue of `path`'s configuration (`modifier-stubs`), or None."""
+    config = _config(path, options)
+    if config is None or not getattr(config, "modifier_stubs", None):
+        return None
+    from recipe_studio import stubs
+    from recipe_studio.lint.errors import ConfigError
+
+    try:
+        return stubs.cached_catalogue(config.modifier_stubs)
+    except stubs.CatalogueError as e:  # changed since the configuration was read
+        raise ConfigError(str(e)) from None
 
 
 def _diagnostics(recipe: Recipe, options: RunOptions) -> list[Diagnostic]:

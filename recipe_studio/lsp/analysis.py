@@ -64,6 +64,8 @@ class Analysis:
     ignored: bool = False
     #: seconds spent loading and linting
     elapsed: float = 0.0
+    #: the configuration's modifier stubs (`recipe_studio.stubs`), active for hover/completion
+    stubs: Any = None
 
     # -- text ----------------------------------------------------------------------------
     @cached_property
@@ -267,9 +269,11 @@ class Analysis:
         """The model SparseML would build for the modifier (even when its fields are bad)."""
         if entry.spec is not None:
             return type(entry.spec)
+        from recipe_studio import stubs
         from recipe_studio.models import catalog
 
-        return catalog.model_for(entry.type, [k for k in entry.raw_args if isinstance(k, str)])
+        with stubs.using(self.stubs):
+            return catalog.model_for(entry.type, [k for k in entry.raw_args if isinstance(k, str)])
 
     def eval_sites(self) -> list[tuple[Span, str]]:
         """(value span, expression) of every `eval(...)`: modifier fields and variables."""
@@ -318,20 +322,31 @@ def analyze(text: str, path: str | None, *, version: int | None = None,
         result.elapsed = time.perf_counter() - started
         return result
     result.source = source
-    recipe = load(source)
-    result.recipe = recipe
     settings = LintSettings()
     try:
         config = settings.config_for(path)
     except ConfigError as e:
         result.config_error = str(e)
         config = None
-    settings = LintSettings(config=config) if config is not None else LintSettings(isolated=True)
-    try:
-        result.diagnostics = lint_recipe(recipe, settings)
-    except ConfigError as e:  # a rule option problem surfaces while linting
-        result.config_error = str(e)
-        result.diagnostics = lint_recipe(recipe, LintSettings(isolated=True))
+    if config is not None and config.modifier_stubs:
+        from recipe_studio import stubs
+
+        try:
+            result.stubs = stubs.cached_catalogue(config.modifier_stubs)
+        except stubs.CatalogueError as e:
+            result.config_error = str(e)
+    from recipe_studio.stubs import using
+
+    with using(result.stubs):
+        recipe = load(source)
+        result.recipe = recipe
+        settings = LintSettings(config=config) if config is not None else \
+            LintSettings(isolated=True)
+        try:
+            result.diagnostics = lint_recipe(recipe, settings)
+        except ConfigError as e:  # a rule option problem surfaces while linting
+            result.config_error = str(e)
+            result.diagnostics = lint_recipe(recipe, LintSettings(isolated=True))
     if result.config_error:
         result.diagnostics.insert(0, Diagnostic(
             code="config", name="invalid-configuration", severity=Severity.ERROR,

@@ -44,17 +44,24 @@ class Item:
     sort: str | None = None
 
 
-@lru_cache(maxsize=1)
 def _definitions() -> dict[str, Any]:
+    from recipe_studio.stubs import active as stubs
+
+    return _definitions_with(stubs.current())  # the active modifier stubs' too
+
+
+@lru_cache(maxsize=4)
+def _definitions_with(catalogue: Any) -> dict[str, Any]:
     from recipe_studio.models.schema import build_schema
 
     return build_schema()["definitions"]
 
 
 def _models() -> list[type[ModifierSpec]]:
+    from recipe_studio.stubs import active as stubs
     from recipe_studio.models import catalog
 
-    return list(catalog.MODELS)
+    return [*catalog.MODELS, *stubs.classic_models()]
 
 
 def complete(analysis: Analysis, line: int, column: int) -> list[Item]:

@@ -211,7 +211,10 @@ def create_server() -> RecipeLanguageServer:
             return None
         analysis, conv = found
         line, column = conv.from_lsp(params.position)
-        result = hover.hover_markdown(analysis, line, column)
+        from recipe_studio import stubs
+
+        with stubs.using(analysis.stubs):  # the document's modifier stubs, if configured
+            result = hover.hover_markdown(analysis, line, column)
         if result is None:
             return None
         text, span = result
@@ -228,8 +231,12 @@ def create_server() -> RecipeLanguageServer:
             return None
         analysis, conv = found
         line, column = conv.from_lsp(params.position)
+        from recipe_studio import stubs
+
+        with stubs.using(analysis.stubs):  # the document's modifier stubs, if configured
+            completions = completion.complete(analysis, line, column)
         items = []
-        for item in completion.complete(analysis, line, column):
+        for item in completions:
             rng = types.Range(start=conv.position(line, item.replace),
                               end=conv.position(line, column))
             items.append(types.CompletionItem(

@@ -87,7 +87,9 @@ def model_for(tag: str, fields: Iterable[str]) -> type[ModifierSpec] | None:
     legacy-only field is present (SparseML's `_select_quantization_modifier`)."""
     name = normalize_tag(tag)
     if name not in _MODULE_OF or name == _LEGACY:
-        return None
+        from recipe_studio.stubs import active as stubs  # `modifier-stubs`
+
+        return stubs.classic_model(name)
     if name == "QuantizationModifier":
         from recipe_studio.models.quantization import LEGACY_ONLY_FIELDS
 
@@ -98,15 +100,18 @@ def model_for(tag: str, fields: Iterable[str]) -> type[ModifierSpec] | None:
 
 def suggest_tag(tag: str) -> str | None:
     """The closest known tag name (did-you-mean), or None."""
+    from recipe_studio.stubs import active as stubs
+
     name = normalize_tag(tag)
-    by_lower = {t.lower(): t for t in TAGS}
+    tags = TAGS + stubs.classic_names()
+    by_lower = {t.lower(): t for t in tags}
     if name.lower() in by_lower:
         return by_lower[name.lower()]
-    close = difflib.get_close_matches(name, TAGS, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(name, tags, n=1, cutoff=0.6)
     if close:
         return close[0]
     # also try with the usual `Modifier` suffix added (`!GMPruning` → GMPruningModifier)
-    close = difflib.get_close_matches(name + "Modifier", TAGS, n=1, cutoff=0.8)
+    close = difflib.get_close_matches(name + "Modifier", tags, n=1, cutoff=0.8)
     return close[0] if close else None
 
 

@@ -324,7 +324,9 @@ def build_schema() -> dict[str, Any]:
     """The whole recipe schema (draft-07), as a JSON-ready dict."""
     definitions: dict[str, Any] = copy.deepcopy(_SHARED_DEFINITIONS)
     refs = []
-    for model in catalog.MODELS:
+    from recipe_studio.stubs import active as stubs  # `schema` with `modifier-stubs`
+
+    for model in (*catalog.MODELS, *stubs.classic_models()):
         name = definition_name(model)
         definitions[name] = modifier_schema(model)
         refs.append({"$ref": f"#/definitions/{name}"})
@@ -394,12 +396,15 @@ def custom_tags(*, pytorch_prefix: bool = False) -> list[str]:
     in a recipe mapping (RS012), so completion must not offer them, and yaml-language-server
     then flags them as unresolved tags, as recipe-studio does.
     """
-    fieldless = {m.tag for m in catalog.MODELS
+    from recipe_studio.stubs import active as stubs
+
+    models = (*catalog.MODELS, *stubs.classic_models())
+    fieldless = {m.tag for m in models
                  if not any(f.is_required() for f in m.model_fields.values())}
     prefixes = ["!", "!pytorch."] if pytorch_prefix else ["!"]
     tags = []
     for prefix in prefixes:
-        for tag in catalog.TAGS:
+        for tag in (*catalog.TAGS, *stubs.classic_names()):
             tags.append(f"{prefix}{tag} mapping")
             if tag in fieldless:
                 tags.append(f"{prefix}{tag} scalar")

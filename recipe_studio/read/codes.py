@@ -254,6 +254,16 @@ STAGE_EVAL = Code("RS320", "stage-eval-error", E,
     "unsupported syntax); llm-compressor never evaluates it.",
     "NameError / ValueError: invalid eval string, from Python's own `eval`.")
 
+# recipes written in Python (issue 13): 14x
+PYTHON_NOT_STATIC = Code("RS017", "python-not-static", I,
+    "An argument of a modifier built in a Python script is not a literal (a function's result, "
+    "`**kwargs`, an f-string with names, a name assigned more than once): recipe-studio skips "
+    "it and says so, instead of guessing its value.",
+    "Not applicable: the script computes the value when it runs.")
+PYTHON_SYNTAX = Code("RS018", "python-syntax-error", E,
+    "A Python script given to recipe-studio does not parse, so no recipe in it can be read.",
+    "Python stops with a SyntaxError before any modifier is built.")
+
 LOADER_CODES: tuple[Code, ...] = tuple(
     v for v in globals().values() if isinstance(v, Code)
 )

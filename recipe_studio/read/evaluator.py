@@ -99,10 +99,13 @@ class Evaluation:
 
 def names_in(expression: str) -> list[str]:
     """Variable names an expression refers to (empty when it does not parse)."""
+    known = _NAMES_IN.get(expression)
+    if known is not None:
+        return list(known)
     try:
         tree = ast.parse(expression.strip())
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return []
+        return []  # not remembered: a RecursionError depends on where it is asked
     seen: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
@@ -111,7 +114,15 @@ def names_in(expression: str) -> list[str]:
             seen.append(node.id)
     called = {n.func.id for n in ast.walk(tree)
               if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-    return [n for n in seen if n not in called]
+    names = tuple(n for n in seen if n not in called)
+    if len(_NAMES_IN) >= 4096:  # the language server asks again on every edit: bounded
+        _NAMES_IN.clear()
+    _NAMES_IN[expression] = names
+    return list(names)
+
+
+#: names_in's answers by expression text (parsing is most of its cost)
+_NAMES_IN: dict[str, tuple[str, ...]] = {}
 
 
 def evaluate(expression: str, variables: Mapping[str, Any]) -> Evaluation:

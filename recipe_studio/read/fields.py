@@ -227,6 +227,13 @@ def _use(scope: Scope, name: str, span: Span) -> None:
         v.uses.append(span)
 
 
-@functools.lru_cache(maxsize=256)
 def _suggest_tag(name: str) -> str | None:
+    from recipe_studio.stubs import active as stubs
+
+    return _suggest_tag_among(name, stubs.classic_names())
+
+
+@functools.lru_cache(maxsize=256)
+def _suggest_tag_among(name: str, stub_names: tuple[str, ...]) -> str | None:
+    # stub_names: the cache key (catalog.suggest_tag reads the active catalogue's names)
     return catalog.suggest_tag(name)

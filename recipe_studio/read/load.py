@@ -28,6 +28,7 @@ from recipe_studio.diagnostics import Diagnostic, Fix, Span, sort_diagnostics
 from recipe_studio.read.document import METADATA_KEY, DocumentReader, manager_sort_diagnostics
 from recipe_studio.read.fields import DROPPED_FIELDS, is_modifier_node
 from recipe_studio.read.recipe import Recipe
+from recipe_studio.read.stage import dispatch  # stage recipes: their own reader
 from recipe_studio.read.source import Source, SourceError, from_text, read_source
 from recipe_studio.read.variables import Override, Variable
 from recipe_studio.read.yamltree import YNode, YRef, YScalar, parse_yaml, trimmed_end
@@ -41,11 +42,16 @@ def load(
     overrides: Iterable[Override] | Mapping[str, Any] = (),
     path: str | None = None,
     target: str | None = None,
+    target_stage: str | None = None,
+    stubs: Any = None,
 ) -> Recipe:
     """Load a recipe from a path, raw text (anything containing a newline) or a Source.
 
     `target` (`sparseml` or `llmcompressor`) is the library a stage recipe is checked
     against; without it the stage reader infers it (`recipe_studio.read.stage`).
+    `target_stage` selects stages of a stage recipe as the libraries' `target_stage` does.
+    `stubs` (a `recipe_studio.stubs.StubCatalogue`) makes the user's own modifiers known;
+    without it, the catalogue active around the call (`stubs.using`), if any.
 
     Never raises for bad input: a missing file, unreadable bytes or broken YAML come back
     as diagnostics on the returned :class:`Recipe` (check :attr:`Recipe.ok`).
@@ -61,16 +67,25 @@ def load(
             source = read_source(recipe, display=path)
     except SourceError as e:
         return Recipe(source=None, diagnostics=[e.diagnostic])
-    return _Loader(source, list(overrides), target).run()
+    from recipe_studio.stubs import using
+
+    with using(stubs):
+        if source.path and source.path.lower().endswith((".py", ".pyi")):
+            from recipe_studio.read.python import load_python  # recipes built in a script
+
+            return load_python(source, target=target)
+        return _Loader(source, list(overrides), target, target_stage).run()
 
 
 class _Loader:
     """The state one load shares: the source, the recipe being built, the diagnostics so
     far, anchors and the YAML → Python memo; position helpers and the did-you-mean fixes."""
 
-    def __init__(self, source: Source, overrides: list[Override], target: str | None = None):
+    def __init__(self, source: Source, overrides: list[Override], target: str | None = None,
+                 target_stage: str | None = None):
         self.src = source
         self.target = target
+        self.target_stage = target_stage
         self.path = source.path
         self.overrides = overrides
         self.diags: list[Diagnostic] = list(source.notes)
@@ -135,9 +150,7 @@ class _Loader:
     # -- pipeline ----------------------------------------------------------------------
     def run(self) -> Recipe:
         doc = parse_yaml(self.src)
-        from recipe_studio.read.stage import dispatch  # stage recipes: their own reader
-
-        staged = dispatch(self.src, doc, target=self.target)
+        staged = dispatch(self.src, doc, target=self.target, target_stage=self.target_stage)
         if staged is not None:
             return staged
         self.recipe.doc = doc

@@ -179,6 +179,9 @@ class Recipe:
     #: a stage recipe (sparseml.core / llm-compressor): its stages and typed modifiers for the
     #: target library (`recipe_studio.read.stage`); None for a classic recipe
     stage_recipe: Any = None
+    #: a Python script (`recipe_studio.read.python`): one Recipe per recipe the script builds
+    #: (the rules run on each); `stage_recipe` then holds all their stages
+    parts: list[Recipe] = field(default_factory=list)
 
     @property
     def path(self) -> str | None:

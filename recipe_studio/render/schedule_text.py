@@ -389,14 +389,22 @@ def render_text(schedule: Schedule, recipe: Recipe, stream: IO[str], *, path: st
                 width: int | None = None) -> None:
     """Write the Gantt chart, the per-epoch table and any crash or note, no line wider than
     `width` (default: the terminal's, or `$COLUMNS`; see :func:`terminal_width`)."""
-    from rich.text import Text
-
     from recipe_studio.render.console import make_console
 
     console = make_console(stream, color, soft_wrap=False)
     total_width = max(width or console.width, 40)
     console.width = total_width
     entries = {m.index: m for m in recipe.modifiers}
+    _header(console, schedule, path, spe_note)
+    _chart(console, schedule, entries, total_width)
+    _table(console, schedule, entries, total_width)
+    _notes(console, schedule, entries)
+
+
+def _header(console: Any, schedule: Schedule, path: str, spe_note: str) -> None:
+    """The first lines: epochs x steps per epoch, notes, the phases."""
+    from rich.text import Text
+
     spe = schedule.steps_per_epoch
     head = Text(path, style="bold")
     head.append(f": {schedule.total_epochs} epoch{'s' if schedule.total_epochs != 1 else ''} "
@@ -418,7 +426,12 @@ def render_text(schedule: Schedule, recipe: Recipe, stream: IO[str], *, path: st
         _print_wrapped(console, line)
     console.print()
 
-    # the chart: modifier, recipe line, epochs, bar, what it does
+
+def _chart(console: Any, schedule: Schedule, entries: dict[int, ModifierEntry],
+           total_width: int) -> None:
+    """The chart: modifier, recipe line, epochs, bar, what it does."""
+    from rich.text import Text
+
     names = {t.index: f"#{t.index} {short(t.type)}" for t in schedule.tracks}
     descriptions = {t.index: describe(entries[t.index], t, schedule) for t in schedule.tracks}
     name_w = max([len(n) for n in names.values()] + [len("modifier")])
@@ -463,7 +476,12 @@ def render_text(schedule: Schedule, recipe: Recipe, stream: IO[str], *, path: st
             console.print(Text(" " * indent + piece, style="dim"))
     console.print()
 
-    # the table: one row per epoch (or run of unchanged epochs), events on the right
+
+def _table(console: Any, schedule: Schedule, entries: dict[int, ModifierEntry],
+           total_width: int) -> None:
+    """The table: one row per epoch (or run of unchanged epochs), events on the right."""
+    from rich.text import Text
+
     pruners = schedule.pruning
     rows, stride = table_rows(schedule)
     columns = ["lr"] + [f"#{t.index} sparsity" for t in pruners]
@@ -502,7 +520,6 @@ def render_text(schedule: Schedule, recipe: Recipe, stream: IO[str], *, path: st
     _print_wrapped(console, Text(f"({sampled}values in force at the first step of the epoch; a-b: "
                        f"unchanged over those epochs; {heads}lr of param group 0, '-' until a "
                        f"modifier sets it)", style="dim"))
-    _notes(console, schedule, entries)
 
 
 def _notes(console: Any, schedule: Schedule, entries: dict[int, ModifierEntry]) -> None:

@@ -63,17 +63,38 @@ def render(
     summary: bool = True,
     files_checked: int | None = None,
 ) -> None:
-    """Write diagnostics in compiler style. `lines_of(path)` gives a line getter (or None)."""
-    from rich.text import Text
+    """Write diagnostics in compiler style. `lines_of(path)` gives a line getter (or None).
 
-    from recipe_studio.render.console import make_console
+    Without colour the lines are written as they are and rich is not imported (~30 ms of a
+    cold start); text rich would change (tabs, a few control codes) still goes through it."""
+    from recipe_studio.render.console import color_wanted
 
-    console = make_console(stream, color, soft_wrap=True)
+    printed = _layout(diagnostics, lines_of, summary, files_checked)
+    if color_wanted(color, stream) or any(
+            not _RICH_REWRITES.isdisjoint(text) for line in printed for text, _ in line[1]):
+        _print_rich(printed, stream, color)
+    else:
+        _print_plain(printed, stream)
+
+
+#: one printed line: the style of the whole line, and its (text, style of the text) parts;
+#: None is a style not given (`Text.append(text)`), "" the empty style, and a line styled
+#: `_STR` is printed as a plain str (the summary line)
+_Printed = tuple[str | None, list[tuple[str, str | None]]]
+_STR = "<str>"
+
+#: characters rich changes in printed text (tabs expanded, BEL, BS, VT, FF and CR removed):
+#: text without them is written by the plain path exactly as rich writes it
+_RICH_REWRITES = frozenset("\t\x07\x08\x0b\x0c\r")
+
+
+def _layout(diagnostics: Sequence[Diagnostic],
+            lines_of: Callable[[str | None], Callable[[int], str] | None],
+            summary: bool, files_checked: int | None) -> list[_Printed]:
+    out: list[_Printed] = []
     for d in diagnostics:
-        head = Text()
-        head.append(f"{d.severity.value}[{d.code}]", style=_STYLES[d.severity])
-        head.append(f" {d.message}", style="bold")
-        console.print(head)
+        out.append((None, [(f"{d.severity.value}[{d.code}]", _STYLES[d.severity]),
+                           (f" {d.message}", "bold")]))
         where = f"{d.path or '<text>'}:{d.span.line}:{d.span.column}"
         if d.code in WHOLE_FILE:  # no line or column to point at
             where = d.path or "<text>"
@@ -81,28 +102,70 @@ def render(
         snippet = _snippet_lines(getter, d) if getter else []
         width = max([len(str(n)) for n, *_ in snippet] + [1])
         pad = " " * width
-        console.print(Text(f"{pad}--> ", style="blue").append(where, style=""))
+        out.append(("blue", [(f"{pad}--> ", None), (where, "")]))
         if snippet and any(t.strip() for _, t, _, _ in snippet):
-            console.print(Text(f"{pad} |", style="blue"))
+            out.append(("blue", [(f"{pad} |", None)]))
             for n, text, col, w in snippet:
-                line = Text(f"{n:>{width}} | ", style="blue")
-                line.append(text.expandtabs(1))
-                console.print(line)
-                caret = Text(f"{pad} | ", style="blue")
-                caret.append(" " * (col - 1) + "^" * w, style=_STYLES[d.severity])
-                console.print(caret)
+                out.append(("blue", [(f"{n:>{width}} | ", None), (text.expandtabs(1), None)]))
+                out.append(("blue", [(f"{pad} | ", None),
+                                     (" " * (col - 1) + "^" * w, _STYLES[d.severity])]))
         for r in d.related:
             rp = r.path or d.path or "<text>"
-            console.print(Text(f"{pad} = note: ", style="blue").append(
-                f"{r.message} ({rp}:{r.span.line}:{r.span.column})"))
+            out.append(("blue", [(f"{pad} = note: ", None),
+                                 (f"{r.message} ({rp}:{r.span.line}:{r.span.column})", None)]))
         if d.help:
-            console.print(Text(f"{pad} = help: ", style="blue").append(d.help))
+            out.append(("blue", [(f"{pad} = help: ", None), (d.help, None)]))
         if d.fix:
             kind = "fix" if d.fix.safe else "unsafe fix"
-            console.print(Text(f"{pad} = {kind}: ", style="blue").append(d.fix.message))
-        console.print()
+            out.append(("blue", [(f"{pad} = {kind}: ", None), (d.fix.message, None)]))
+        out.append((None, []))
     if summary:
-        console.print(summary_line(diagnostics, files_checked))
+        out.append((_STR, [(summary_line(diagnostics, files_checked), None)]))
+    return out
+
+
+def _print_rich(printed: list[_Printed], stream: IO[str], color: bool | None) -> None:
+    from rich.text import Text
+
+    from recipe_studio.render.console import make_console
+
+    console = make_console(stream, color, soft_wrap=True)
+    for base, parts in printed:
+        if not parts:
+            console.print()
+            continue
+        if base is _STR:
+            console.print(parts[0][0])
+            continue
+        line = Text() if base is None else Text(parts[0][0], style=base)
+        for text, style in parts if base is None else parts[1:]:
+            if style is None:
+                line.append(text)
+            else:
+                line.append(text, style=style)
+        console.print(line)
+
+
+def _print_plain(printed: list[_Printed], stream: IO[str]) -> None:
+    """What `_print_rich` writes without colour, without rich: the same text, one write and
+    flush per line, and rich's answers to a closed pipe (exit status 1, standard output
+    sent to the null device) and to an encoding error (its hint added)."""
+    import os
+    import sys
+
+    for _, parts in printed:
+        try:
+            try:
+                stream.write("".join(text for text, _ in parts) + "\n")
+            except UnicodeEncodeError as error:
+                error.reason = (f"{error.reason}\n*** You may need to add PYTHONIOENCODING=utf-8"
+                                " to your environment ***")
+                raise
+            stream.flush()
+        except BrokenPipeError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise SystemExit(1) from None
 
 
 def summary_line(diagnostics: Iterable[Diagnostic], files_checked: int | None = None) -> str:

@@ -21,7 +21,6 @@ runs either), and MFAC's default `available_devices` is taken to be a CPU-only m
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -135,6 +134,8 @@ def sparseml_props(entry: ModifierEntry) -> dict[str, Any]:
 def identifier(entry: ModifierEntry) -> str:
     """`BaseModifier.identifier()`: the class name and the MD5 of the sorted `key:value`
     strings of its serialisable properties."""
+    import hashlib  # OpenSSL's start-up (~8 ms) only where an identifier is needed
+
     items = sorted(f"{key}:{val}" for key, val in sparseml_props(entry).items())
     digest = hashlib.md5(str(items).encode()).hexdigest()
     return f"{entry.type}-{digest}"

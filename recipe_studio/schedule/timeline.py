@@ -74,19 +74,39 @@ class Timeline:
         ends = [i.end for i in self.epoch_ranges if i.end != NEVER]
         return max(ends) if ends else None
 
+    # rules ask for these once per pair of modifiers: computed once (nothing changes
+    # `intervals` after `timeline()` made it; a change of its length recomputes them)
+    _by_index: dict[int, Interval] | None = field(default=None, init=False, repr=False,
+                                                  compare=False)
+    _training_end: float | None = field(default=None, init=False, repr=False, compare=False)
+    _cached_for: int = field(default=-1, init=False, repr=False, compare=False)
+
+    def _fresh(self) -> None:
+        if self._cached_for != len(self.intervals):
+            self._by_index, self._training_end = None, None
+            self._cached_for = len(self.intervals)
+
     @property
     def training_end(self) -> float:
         """Where training ends for rules: the EpochRange end if declared, else max_epochs."""
-        declared = self.declared_end
-        if declared is not None:
-            return declared
-        return float(max(self.max_epochs, 0))
+        self._fresh()
+        if self._training_end is None:
+            declared = self.declared_end
+            self._training_end = declared if declared is not None else \
+                float(max(self.max_epochs, 0))
+        return self._training_end
 
     def of_family(self, family: str) -> list[Interval]:
         return [i for i in self.intervals if i.family == family]
 
     def get(self, index: int) -> Interval | None:
-        return next((i for i in self.intervals if i.index == index), None)
+        self._fresh()
+        if self._by_index is None:
+            by_index: dict[int, Interval] = {}
+            for i in self.intervals:
+                by_index.setdefault(i.index, i)  # the first, as a search from the start
+            self._by_index = by_index
+        return self._by_index.get(index)
 
 
 def timeline(recipe: Recipe, entries: Iterable[ModifierEntry] | None = None) -> Timeline:

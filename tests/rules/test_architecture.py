@@ -30,10 +30,6 @@ ALLOWED_CYCLE_EDGES: dict[tuple[str, str], str] = {
     ("recipe_studio.cli.help", "recipe_studio.cli"):
         "HelpGroup.list_commands reads cli.COMMANDS while cli/__init__ imports HelpGroup; "
         "cli/ belongs to the thin-CLI part of issue 11, which removes this entry",
-    ("recipe_studio.read.stage.load", "recipe_studio.read.load"):
-        "the stage reader's load() falls back to the classic loader, whose run() dispatches "
-        "to the stage reader (both imports inside functions); read/ is outside lint/, and "
-        "its owner removes this entry",
     ("recipe_studio.bridge.manager", "recipe_studio.bridge.qat"):
         "bridge.qat imports bridge.manager's RecipeError; a leaf errors module in bridge/ "
         "(outside lint/) removes this entry",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterator
@@ -70,25 +71,33 @@ def param_selection(entry: ModifierEntry) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
+@functools.lru_cache(maxsize=4096)  # rules compare every pair, the server on every edit
 def selections_overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     """Whether two params selections can name a common parameter (without a model)."""
-    if any(t in ALL_TOKENS for t in a + b):
+    token_a, lits_a, pats_a = _selection_parts(a)
+    token_b, lits_b, pats_b = _selection_parts(b)
+    if token_a or token_b:
         return True
-    lits_a = {x for x in a if not x.startswith("re:")}
-    lits_b = {x for x in b if not x.startswith("re:")}
     if lits_a & lits_b:
         return True
-    for pats, lits in ((a, lits_b), (b, lits_a)):
+    for pats, lits in ((pats_a, lits_b), (pats_b, lits_a)):
         for p in pats:
-            if p.startswith("re:"):
-                try:
-                    rx = re.compile(p[3:])
-                except re.error:
-                    continue
-                if any(rx.match(n) for n in lits):
-                    return True
-    return set(x for x in a if x.startswith("re:")) & set(x for x in b if x.startswith("re:")) \
-        != set()
+            try:
+                rx = re.compile(p[3:])
+            except re.error:
+                continue
+            if any(rx.match(n) for n in lits):
+                return True
+    return not set(pats_a).isdisjoint(pats_b)
+
+
+@functools.lru_cache(maxsize=1024)
+def _selection_parts(sel: tuple[str, ...]) -> tuple[bool, frozenset[str], tuple[str, ...]]:
+    """(names a token, its literal names, its `re:` patterns in order): rules compare every
+    pair of pruners, so each selection is taken apart once."""
+    return (any(t in ALL_TOKENS for t in sel),
+            frozenset(x for x in sel if not x.startswith("re:")),
+            tuple(x for x in sel if x.startswith("re:")))
 
 
 def steps_grid(value: float, spe: int) -> bool:

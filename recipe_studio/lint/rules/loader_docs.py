@@ -178,6 +178,13 @@ DOCS: dict[str, tuple[str, str, str]] = {
               "warm_up_epochs: 2\nprune_stage:\n  prune_modifiers:\n    "
               "ConstantPruningModifier:\n      targets: __ALL_PRUNABLE__\n      start: "
               "eval(warm_up_epochs)"),
+    "RS017": ("Nothing is reported about a value recipe-studio cannot see; the note says which "
+              "argument went unchecked, so a clean result is not mistaken for a full one.",
+              "recipe-studio lint quantize.py  # GPTQModifier(scheme=args.scheme, ...)",
+              "Write the value as a literal, or a name bound once to one (`SCHEME = \"W4A16\"`)."),
+    "RS018": ("No recipe in the script can be read; Python itself refuses to run it.",
+              "recipe-studio lint quantize.py  # `def main(:`",
+              "Fix the syntax at the reported position."),
     "RS999": ("A bug in recipe-studio: the rest of the report may be incomplete.",
               "(any recipe)", "Report it with the recipe attached."),
 }

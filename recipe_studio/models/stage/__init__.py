@@ -28,5 +28,8 @@ def display(target: str) -> str:
 
 
 def registry(target: str) -> dict[str, Any]:
-    """Registered modifier name -> model class for `target`."""
-    return importlib.import_module(TARGETS[target][1]).REGISTRY
+    """Registered modifier name -> model class for `target` (with the modifier stubs of
+    the active catalogue, `recipe_studio.stubs`)."""
+    from recipe_studio.stubs import active as stubs
+
+    return stubs.stage_registry(target, importlib.import_module(TARGETS[target][1]).REGISTRY)

@@ -6,6 +6,6 @@ top level is a stage recipe and returns a :class:`~recipe_studio.read.recipe.Rec
 `stage_recipe` holds the stages, groups and typed modifiers for the target library.
 """
 
-from recipe_studio.read.stage.load import TARGETS, dispatch, infer_target, is_stage_recipe, load_stage
+from recipe_studio.read.stage.load import TARGETS, dispatch, infer_target, is_stage_recipe
 
-__all__ = ["TARGETS", "dispatch", "infer_target", "is_stage_recipe", "load_stage"]
+__all__ = ["TARGETS", "dispatch", "infer_target", "is_stage_recipe"]

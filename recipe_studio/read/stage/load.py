@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 from dataclasses import replace
 from typing import Any
 
@@ -33,7 +32,7 @@ from recipe_studio.diagnostics import Diagnostic, Fix, Severity, Span, sort_diag
 from recipe_studio.models import stage as stage_models
 from recipe_studio.read import codes
 from recipe_studio.read.recipe import Recipe
-from recipe_studio.read.source import Source, SourceError, from_text, read_source
+from recipe_studio.read.source import Source, from_text
 from recipe_studio.read.stage.evaluate import StageEvalError, eval_args, eval_obj
 from recipe_studio.read.stage.recipe import (
     ArgSite, ModifierGroup, RecipeStage, StageModifier, StageRecipe,
@@ -114,23 +113,6 @@ def dispatch(source: Source, doc: YamlDoc, *, target: str | None = None,
     if doc.root is None or not is_stage_recipe(doc.root):
         return None
     return _Reader(source, doc, target, target_stage).run()
-
-
-def load_stage(path: str | os.PathLike[str] | Source, *, target: str | None = None,
-               target_stage: str | None = None) -> Recipe:
-    """Load a stage recipe file (also one that is not recognised as one: then the problem is
-    reported as for any recipe, by :func:`recipe_studio.read.load.load`)."""
-    try:
-        source = path if isinstance(path, Source) else read_source(path)
-    except SourceError as e:
-        return Recipe(source=None, diagnostics=[e.diagnostic])
-    doc = parse_yaml(source)
-    recipe = dispatch(source, doc, target=target, target_stage=target_stage)
-    if recipe is not None:
-        return recipe
-    from recipe_studio.read.load import load
-
-    return load(source)
 
 
 # -- JSON --------------------------------------------------------------------------------

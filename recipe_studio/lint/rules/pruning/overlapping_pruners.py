@@ -38,6 +38,13 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         return  # param-in-two-pruners checks the real parameter names
     tl = ctx.timeline
     pruners = list(valid_of(ctx, MASK_PRUNERS))
+    selections: dict[int, tuple[str, ...]] = {}
+
+    def selection(entry) -> tuple[str, ...]:  # computed (or raising) where first needed
+        if id(entry) not in selections:
+            selections[id(entry)] = param_selection(entry)
+        return selections[id(entry)]
+
     for i, a in enumerate(pruners):
         for b in pruners[i + 1:]:
             ia, ib = tl.get(a.index), tl.get(b.index)
@@ -45,7 +52,7 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
                 continue
             if (a.stage or "") != (b.stage or ""):
                 continue
-            pa, pb = param_selection(a), param_selection(b)
+            pa, pb = selection(a), selection(b)
             if not selections_overlap(pa, pb):
                 continue
             yield ctx.diagnostic(
