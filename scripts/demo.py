@@ -7,9 +7,10 @@ through SparseML, export them to ONNX and benchmark them in onnxruntime and Deep
 (`demo-output/report.json` and one table at the end); then the guide's own architecture,
 YOLOv5s at 640x640, through the guide's GMP and QAT recipes on synthetic images (the
 `"yolov5s"` section of the report and a second table). `--skip-yolov5s` leaves that out.
-Last, an LLM stage recipe (2:4 SparseGPT, then GPTQ W4A16) through llm-compressor 0.14's
-one-shot on a tiny random Llama (`recipe-studio oneshot`; the `"oneshot"` section of the
-report); skipped with a note when llm-compressor's environment (.venv-llmc) is absent.
+Last, two LLM stage recipes (2:4 SparseGPT, then W4A16 by GPTQ or by round-to-nearest)
+through llm-compressor 0.14's one-shot on a tiny random Llama (`recipe-studio oneshot`; the
+`"oneshot"` section of the report); skipped with a note when llm-compressor's environment
+(.venv-llmc) is absent.
 """
 
 from __future__ import annotations
@@ -125,9 +126,10 @@ def yolov5s(report: dict) -> None:
     print(format_yolov5s_table(section))
 
 
-#: the LLM step: 2:4 SparseGPT then GPTQ W4A16, as llm-compressor's own examples pair them
+#: the LLM step: 2:4 SparseGPT then W4A16 by GPTQ (lint warns, RS521: GPTQ refills pruned
+#: weights) and by round-to-nearest (QuantizationModifier, the rule's suggestion)
 LLM_RECIPE = """\
-# 2:4 SparseGPT, then GPTQ W4A16 (llm-compressor 0.14); written by scripts/demo.py
+# 2:4 SparseGPT, then {quantizer} W4A16 (llm-compressor 0.14); written by scripts/demo.py
 sparsity_stage:
   sparsity_modifiers:
     SparseGPTModifier:
@@ -137,15 +139,17 @@ sparsity_stage:
       ignore: [lm_head]
 quant_stage:
   quant_modifiers:
-    GPTQModifier:
+    {quantizer}:
       targets: [Linear]
       scheme: W4A16
       ignore: [lm_head]
 """
+LLM_RUNS = {"sparse24-gptq-w4a16": "GPTQModifier", "sparse24-rtn-w4a16": "QuantizationModifier"}
 
 
 def oneshot(report: dict) -> None:
-    """A stage recipe through llm-compressor's one-shot on a tiny Llama; adds `"oneshot"`."""
+    """Stage recipes through llm-compressor's one-shot on a tiny Llama; adds `"oneshot"`
+    (one entry per recipe of LLM_RUNS)."""
     import json
 
     from recipe_studio.bridge.trainer import write_json
@@ -156,16 +160,24 @@ def oneshot(report: dict) -> None:
         print(f"\n=== One-shot LLM compression skipped: {why}", flush=True)
         return
     out = OUT.relative_to(ROOT)
-    recipe = OUT / "llm-sparse24-w4a16.yaml"
-    recipe.write_text(LLM_RECIPE, encoding="utf-8")
     step("Build a tiny Llama (random weights, its own tokenizer; nothing downloaded)",
          ["oneshot", "--tiny-model", f"{out}/tiny-llama"])
-    step("One-shot it with a 2:4 SparseGPT + GPTQ W4A16 recipe in llm-compressor 0.14, then "
-         "check the checkpoint against the recipe (exit 1: a check is not held)",
-         ["oneshot", "--recipe", f"{out}/{recipe.name}", "--model", f"{out}/tiny-llama",
-          "--output", f"{out}/tiny-llama-sparse24-w4a16", "--report", f"{out}/oneshot.json"],
-         expect={0, 1})
-    report["oneshot"] = json.loads((OUT / "oneshot.json").read_text(encoding="utf-8"))
+    titles = {
+        "GPTQModifier": "2:4 SparseGPT + GPTQ W4A16 (lint warns RS521: GPTQ refills the "
+                        "pruned weights; exit 1: the 2:4 check is not held)",
+        "QuantizationModifier": "2:4 SparseGPT + round-to-nearest W4A16 (RS521's suggestion)",
+    }
+    report["oneshot"] = {}
+    for name, quantizer in LLM_RUNS.items():
+        recipe = OUT / f"llm-{name}.yaml"
+        recipe.write_text(LLM_RECIPE.format(quantizer=quantizer), encoding="utf-8")
+        step(f"One-shot the tiny Llama in llm-compressor 0.14: {titles[quantizer]}; then check "
+             "the checkpoint against the recipe",
+             ["oneshot", "--recipe", f"{out}/{recipe.name}", "--model", f"{out}/tiny-llama",
+              "--output", f"{out}/tiny-llama-{name}", "--report", f"{out}/oneshot-{name}.json"],
+             expect={0, 1})
+        report["oneshot"][name] = json.loads((OUT / f"oneshot-{name}.json").read_text(
+            encoding="utf-8"))
     write_json(OUT / "report.json", report)
 
 

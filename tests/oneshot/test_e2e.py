@@ -79,3 +79,13 @@ def test_sparsegpt_24_then_w4a16(tmp_path, tiny_model):
     assert checks["sparsity_config in config.json"]["held"] == "none written"
     assert code == (0 if report["ok"] else 1)
     assert report["progress"]["sparsified"] == 14 and report["progress"]["quantized"] == 14
+
+
+def test_sparsegpt_24_then_round_to_nearest_keeps_the_mask(tmp_path, tiny_model):
+    # RS521's suggestion: QuantizationModifier (round-to-nearest) instead of GPTQ
+    code, report = run(tmp_path, tiny_model,
+                       SPARSE_24_W4A16.replace("GPTQModifier", "QuantizationModifier"))
+    checks = {c["what"]: c for c in report["checks"]}
+    assert code == 0 and report["ok"], checks
+    assert checks["SparseGPTModifier: 2:4 blocks (>= 2 zeros in 4)"]["held"] == "100.0%-100.0%"
+    assert checks["QuantizationModifier W4A16: weights"]["held"] == "int4 group g128 sym"
