@@ -74,7 +74,7 @@ COMMANDS = {
     "validate": "validate", "lint": "lint", "finalize": "finalize", "rule": "rule",
     "show": "show", "plot": "plot", "scale": "scale", "diff": "diff", "new": "new",
     "format": "format", "schema": "schema", "lsp": "lsp", "train": "train", "bench": "bench",
-    "stubs": "stubs",
+    "stubs": "stubs", "oneshot": "oneshot",
 }
 
 
