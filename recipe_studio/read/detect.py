@@ -14,6 +14,7 @@ import re
 from recipe_studio.diagnostics import Diagnostic, Related, Span
 from recipe_studio.read import codes
 from recipe_studio.read.source import Source
+from recipe_studio.read.yamltree import YMap, YNode, YSeq
 
 #: what every recipe has: a modifier written as a `!...Modifier` tag, a `...Modifier:` key or
 #: a `Modifier: {` flow mapping (the conformance corpus was collected with these three), or a
@@ -108,3 +109,46 @@ def modifiers_after_front_matter(src: Source) -> Diagnostic | None:
         related=[Related(front, "the front matter SparseML reads")],
         help=f"move `{key}:` and its list into the front matter, before the `---` on "
              f"line {last}")
+
+
+def is_stage_recipe(root: YNode | None) -> bool:
+    """A mapping with a `*_stage`, `*_modifiers` or `stages:` key holding a mapping (a stage or a
+    group of `Name: {args}` modifiers), and no classic `!Modifier` tag near the top."""
+    if not isinstance(root, YMap) or root.custom_tag is not None:
+        return False
+    hit = False
+    for key, pair in root.entries():
+        node = pair.value.node
+        if node.custom_tag is not None:
+            return False
+        if isinstance(node, YSeq) and any(i.node.custom_tag for i in node.items):
+            return False  # a classic `modifiers:` list
+        if not isinstance(key, str):
+            continue
+        if key.endswith(("_stage", "_modifiers")) or key == "stages":
+            hit = hit or isinstance(node, YMap) or key.endswith("_stage")
+        elif isinstance(node, YMap) and any(
+                isinstance(k, str) and k.endswith("_modifiers") and isinstance(p.value.node, YMap)
+                for k, p in node.entries()):
+            hit = True  # a stage without the suffix: reported as ignored
+    # a classic staged recipe (`x_stage: {y_modifiers: [- !Modifier ...]}`) is SparseML's
+    # classic form: any `!Modifier` tag in the first three levels makes it classic
+    return hit and not _has_tagged_node(root, depth=3)
+
+
+def _has_tagged_node(node: YNode, depth: int) -> bool:
+    if node.custom_tag is not None:
+        return True
+    if depth <= 0:
+        return False
+    if isinstance(node, YSeq):
+        return any(_has_tagged_node(i.node, depth - 1) for i in node.items)
+    if isinstance(node, YMap):
+        return any(_has_tagged_node(p.value.node, depth - 1) for p in node.pairs)
+    return False
+
+
+def may_be_stage_recipe(source: Source, root: YNode | None) -> bool:
+    """Whether the stage reader should see this document: a stage recipe, or any `.json`
+    recipe (the libraries `json.loads` it; the stage reader reports what it finds)."""
+    return bool(source.path) and source.path.lower().endswith(".json") or is_stage_recipe(root)

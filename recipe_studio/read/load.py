@@ -28,7 +28,6 @@ from recipe_studio.diagnostics import Diagnostic, Fix, Span, sort_diagnostics
 from recipe_studio.read.document import METADATA_KEY, DocumentReader, manager_sort_diagnostics
 from recipe_studio.read.fields import DROPPED_FIELDS, is_modifier_node
 from recipe_studio.read.recipe import Recipe
-from recipe_studio.read.stage import dispatch  # stage recipes: their own reader
 from recipe_studio.read.source import Source, SourceError, from_text, read_source
 from recipe_studio.read.variables import Override, Variable
 from recipe_studio.read.yamltree import YNode, YRef, YScalar, parse_yaml, trimmed_end
@@ -150,9 +149,13 @@ class _Loader:
     # -- pipeline ----------------------------------------------------------------------
     def run(self) -> Recipe:
         doc = parse_yaml(self.src)
-        staged = dispatch(self.src, doc, target=self.target, target_stage=self.target_stage)
-        if staged is not None:
-            return staged
+        if detect.may_be_stage_recipe(self.src, doc.root):
+            # imported only for stage recipes (it is ~15 ms of a cold start)
+            from recipe_studio.read.stage import dispatch
+
+            staged = dispatch(self.src, doc, target=self.target, target_stage=self.target_stage)
+            if staged is not None:
+                return staged
         self.recipe.doc = doc
         self.diags.extend(doc.diagnostics)
         if doc.root is not None:

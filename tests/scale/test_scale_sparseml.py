@@ -122,7 +122,7 @@ def test_scaled_corpus_recipes_reload_in_sparseml(tmp_path: Path) -> None:
 
 def test_examples_reload_with_max_epochs_n(tmp_path: Path) -> None:
     paths, want = {}, {}
-    for path in sorted(EXAMPLES.glob("*")):
+    for path in sorted(EXAMPLES.glob("*.*")):
         if path.name == "broken.yaml":
             continue
         for n in (7, 20, 64, 123):

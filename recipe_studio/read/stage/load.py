@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from recipe_studio.diagnostics import Diagnostic, Fix, Severity, Span, sort_diagnostics
 from recipe_studio.models import stage as stage_models
 from recipe_studio.read import codes
+from recipe_studio.read.detect import is_stage_recipe
 from recipe_studio.read.recipe import Recipe
 from recipe_studio.read.source import Source, from_text
 from recipe_studio.read.stage.evaluate import StageEvalError, eval_args, eval_obj
@@ -55,43 +56,6 @@ SPARSEML_ERA_KEYS = frozenset({"percdamp", "quantize", "sequential_update",
 
 
 # -- entry points --------------------------------------------------------------------------
-def is_stage_recipe(root: YNode | None) -> bool:
-    """A mapping with a `*_stage`, `*_modifiers` or `stages:` key holding a mapping (a stage or a
-    group of `Name: {args}` modifiers), and no classic `!Modifier` tag near the top."""
-    if not isinstance(root, YMap) or root.custom_tag is not None:
-        return False
-    hit = False
-    for key, pair in root.entries():
-        node = pair.value.node
-        if node.custom_tag is not None:
-            return False
-        if isinstance(node, YSeq) and any(i.node.custom_tag for i in node.items):
-            return False  # a classic `modifiers:` list
-        if not isinstance(key, str):
-            continue
-        if key.endswith(("_stage", "_modifiers")) or key == "stages":
-            hit = hit or isinstance(node, YMap) or key.endswith("_stage")
-        elif isinstance(node, YMap) and any(
-                isinstance(k, str) and k.endswith("_modifiers") and isinstance(p.value.node, YMap)
-                for k, p in node.entries()):
-            hit = True  # a stage without the suffix: reported as ignored
-    # a classic staged recipe (`x_stage: {y_modifiers: [- !Modifier ...]}`) is SparseML's
-    # classic form: any `!Modifier` tag in the first three levels makes it classic
-    return hit and not _has_tagged_node(root, depth=3)
-
-
-def _has_tagged_node(node: YNode, depth: int) -> bool:
-    if node.custom_tag is not None:
-        return True
-    if depth <= 0:
-        return False
-    if isinstance(node, YSeq):
-        return any(_has_tagged_node(i.node, depth - 1) for i in node.items)
-    if isinstance(node, YMap):
-        return any(_has_tagged_node(p.value.node, depth - 1) for p in node.pairs)
-    return False
-
-
 def dispatch(source: Source, doc: YamlDoc, *, target: str | None = None,
              target_stage: str | None = None) -> Recipe | None:
     """The loader's hook: a Recipe for a stage recipe, None for anything else."""
