@@ -236,6 +236,14 @@ def cases(library: str, seed: int = 12) -> dict[str, str]:
             if name in base:
                 args = {k: v for k, v in base.items() if k != name}
                 out[f"{modifier}:-{name}"] = _recipe(library, modifier, args)
+        # a few fields at once (interactions: validators that read two fields, owl_m + profile, ...)
+        user = [n for n in sorted(fields) if not _INTERNAL.search(n) and n not in ("model",)]
+        pools = {n: _pool(n, fields[n]["annotation"], presets) for n in user}
+        for i in range(40 if user else 0):
+            args = dict(base)
+            for n in rng.sample(user, min(len(user), rng.choice([2, 2, 3]))):
+                args[n] = rng.choice(pools[n][:12])
+            out[f"{modifier}:combo#{i}"] = _recipe(library, modifier, args)
         for unknown in ("bogus", "sheme", "Targets", "num_bits", "percdamp", "quantization"):
             out[f"{modifier}:+{unknown}"] = _recipe(library, modifier, {**base, unknown: 1})
         if "config_groups" in fields or "scheme" in fields:
