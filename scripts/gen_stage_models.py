@@ -37,10 +37,12 @@ TYPES = [
     (r"llmcompressor\.modifiers\.transform\.smoothquant\.base\.SmoothQuantMapping", "Opaque"),
     (r"llmcompressor\.modifiers\.transform\.spinquant\.base\.SpinquantRotation", "SpinquantRotation"),
     (r"llmcompressor\.modifiers\.transform\.[\w.]+\.(\w+)", r"\1"),
-    (r"llmcompressor\.sentinel\.Sentinel", "Opaque"),
+    # pydantic validates a Sentinel as any string (llmcompressor/sentinel.py:55-66: a str schema)
+    (r"llmcompressor\.sentinel\.Sentinel", "str"),
     (r"(sparseml|llmcompressor)\.core\.[\w.]+\.(\w+)", "Opaque"),
     (r"torch\.device", "Opaque"),
-    (r"^dtype$", "Opaque"),
+    # compressed-tensors' TorchDtype (the dump prints the bare `dtype`): a dtype or its name
+    (r"^dtype$", "TorchDtype"),
     (r"NoneType", "None"),
 ]
 
@@ -58,7 +60,9 @@ MIXINS = {
         "SpinQuantModifier": ["SpinQuantValidators"],
         "QuIPModifier": ["QuIPValidators"],
     },
-    "sparseml": {},
+    "sparseml": {
+        "LegacyQuantizationModifier": ["LegacyQuantizationValidators"],
+    },
 }
 HEADER = {
     "sparseml": ("SparseML 1.8.0's stage-recipe modifiers (with compressed-tensors 0.4.0)",
@@ -119,7 +123,8 @@ def render(library: str) -> str:
         "    SpinquantRotation, TorchDtype, TransformConfig,",
         ")",
         f"from recipe_studio.models.stage._validators import (",
-        f"    {base}, AbstractModifier, AWQValidators, GPTQValidators, MagnitudeValidators,",
+        f"    {base}, AbstractModifier, AWQValidators, GPTQValidators,",
+        "    LegacyQuantizationValidators, MagnitudeValidators,",
         "    QuantizationMixin, QuIPValidators, REAPValidators, SparsityValidators, SpinQuantValidators,",
         ")",
         "",

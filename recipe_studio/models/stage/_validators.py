@@ -215,3 +215,32 @@ class QuIPValidators(BaseModel):
         if isinstance(value, list):
             value = [v.lower() if isinstance(v, str) else v for v in value]
         return value
+
+
+#: SparseML 1.8's legacy `QuantizationScheme.load` string aliases
+LEGACY_SCHEME_ALIASES = ("default", "deepsparse", "tensorrt")
+
+
+def _legacy_scheme_alias(value: Any) -> None:
+    if isinstance(value, str) and value not in LEGACY_SCHEME_ALIASES:
+        raise ValueError(f"Unrecognized QuantizationScheme string alias {value}. "
+                         f"Valid strings: {list(LEGACY_SCHEME_ALIASES)}")
+
+
+class LegacyQuantizationValidators(BaseModel):
+    """SparseML 1.8's PyTorch `LegacyQuantizationModifier.__init__` loads `scheme` and every
+    `scheme_overrides` value (sparseml/modifiers/quantization_legacy/pytorch.py:68-73,
+    utils/quantization_scheme.py:180-215): a string must be one of the aliases."""
+
+    @field_validator("scheme", check_fields=False)
+    @classmethod
+    def _load_scheme(cls, value: Any) -> Any:
+        _legacy_scheme_alias(value)
+        return value
+
+    @field_validator("scheme_overrides", check_fields=False)
+    @classmethod
+    def _load_scheme_overrides(cls, value: Any) -> Any:
+        for scheme in (value or {}).values():
+            _legacy_scheme_alias(scheme)
+        return value

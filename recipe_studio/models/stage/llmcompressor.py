@@ -17,7 +17,8 @@ from recipe_studio.models.stage._types import (
     SpinquantRotation, TorchDtype, TransformConfig,
 )
 from recipe_studio.models.stage._validators import (
-    LLMCompressorModifier, AbstractModifier, AWQValidators, GPTQValidators, MagnitudeValidators,
+    LLMCompressorModifier, AbstractModifier, AWQValidators, GPTQValidators,
+    LegacyQuantizationValidators, MagnitudeValidators,
     QuantizationMixin, QuIPValidators, REAPValidators, SparsityValidators, SpinQuantValidators,
 )
 
@@ -37,7 +38,7 @@ class AWQModifier(AWQValidators, LLMCompressorModifier):
     started_: bool = False
     ended_: bool = False
     mappings: list[AWQMapping] | None = None
-    offload_device: Opaque | None | Opaque = Marker('not_provided')
+    offload_device: Opaque | None | str = Marker('not_provided')
     duo_scaling: Union[bool, Literal['both']] = True
     n_grid: int = 20
 
@@ -119,7 +120,7 @@ class GPTQModifier(QuantizationMixin, GPTQValidators, LLMCompressorModifier):
     ended_: bool = False
     block_size: int = 128
     dampening_frac: float | None = 0.01
-    actorder: ct.ActivationOrdering | Opaque | None = Marker('static')
+    actorder: ct.ActivationOrdering | str | None = Marker('static')
     batched_quantization: Union[Literal['auto'], StrictInt, None] = 'auto'
 
 
@@ -211,7 +212,7 @@ class QuIPModifier(QuIPValidators, LLMCompressorModifier):
     targets: list[str] | str = 'Linear'
     randomize: bool = False
     learnable: bool = False
-    precision: Opaque = Marker('torch.float64')
+    precision: TorchDtype = Marker('torch.float64')
     transform_block_size: int | None = None
     ignore: str | list[str] = 'lm_head'
     transform_config: TransformConfig | None = None
@@ -332,7 +333,7 @@ class SpinQuantModifier(SpinQuantValidators, LLMCompressorModifier):
     transform_type: Literal['hadamard', 'random-hadamard', 'random-matrix'] = 'hadamard'
     randomize: bool = False
     learnable: bool = False
-    precision: Opaque = Marker('torch.float64')
+    precision: TorchDtype = Marker('torch.float64')
     transform_block_size: int | None = None
     mappings: SpinQuantMapping | None = None
     norm_mappings: list[NormMapping] | None = None

@@ -17,7 +17,8 @@ from recipe_studio.models.stage._types import (
     SpinquantRotation, TorchDtype, TransformConfig,
 )
 from recipe_studio.models.stage._validators import (
-    SparseMLModifier, AbstractModifier, AWQValidators, GPTQValidators, MagnitudeValidators,
+    SparseMLModifier, AbstractModifier, AWQValidators, GPTQValidators,
+    LegacyQuantizationValidators, MagnitudeValidators,
     QuantizationMixin, QuIPValidators, REAPValidators, SparsityValidators, SpinQuantValidators,
 )
 
@@ -71,7 +72,7 @@ class GPTQModifier(SparseMLModifier):
     layer_compressors_: Optional[List[Any]] = None
 
 
-class LegacyQuantizationModifier(SparseMLModifier):
+class LegacyQuantizationModifier(LegacyQuantizationValidators, SparseMLModifier):
     """`LegacyQuantizationModifier` (sparseml.modifiers.quantization_legacy.base.LegacyQuantizationModifier; a recipe instantiates `LegacyQuantizationModifierPyTorch`)."""
 
     library_class: ClassVar[str] = 'LegacyQuantizationModifierPyTorch'
