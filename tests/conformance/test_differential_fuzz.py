@@ -674,6 +674,11 @@ def test_sparseml_and_recipe_studio_agree_on_mutants(tmp_path, capsys):
             counts["only recipe-studio rejects (deliberate)"] += 1
         elif sparseml_error is None and _invalid_until_rewritten(recipe):
             counts["only recipe-studio rejects (invalid YAML until SparseML's rewrite)"] += 1
+        elif getattr(recipe, "stage_recipe", None) is not None:
+            # the mutant has become a stage recipe (e.g. a `*_modifiers:` mapping): its loader
+            # is sparseml.core's / llm-compressor's Recipe, not the classic manager judged
+            # here; tests/stage judges that form against both libraries
+            counts["read as a stage recipe (judged in tests/stage)"] += 1
         else:
             counts["disagreements"] += 1
             by_op[m.op] += 1
