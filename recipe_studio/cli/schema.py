@@ -24,6 +24,10 @@ def schema(
     custom_tags: Annotated[bool, typer.Option(
         "--custom-tags", help="The `yaml.customTags` list (every modifier tag) instead of "
                               "the schema.")] = False,
+    target: Annotated[Optional[str], typer.Option(
+        "--target", help="Stage recipes: check modifiers against this library only "
+                         "(`sparseml` or `llmcompressor`; default: either). Needs `-o`.")]
+        = None,
 ) -> None:
     """Generate the recipe JSON Schema (for yaml-language-server) and its customTags list.
 
@@ -36,6 +40,16 @@ def schema(
     from recipe_studio.models import schema as schema_mod
     from recipe_studio.io import atomic_write
 
+    if target is not None:
+        if target not in ("sparseml", "llmcompressor"):
+            raise usage_error(f"`--target` must be `sparseml` or `llmcompressor`, got `{target}`")
+        if output is None or custom_tags:
+            raise usage_error("`--target` writes a schema of its own: give it `-o FILE` (and "
+                              "no `--custom-tags`)")
+
+        def render_target() -> str:
+            return schema_mod.render_schema(target)
+
     if output is None:
         targets = [(schema_mod.CUSTOM_TAGS_FILE, schema_mod.render_custom_tags)]
         if not custom_tags:
@@ -43,7 +57,7 @@ def schema(
     elif custom_tags:
         targets = [(output, schema_mod.render_custom_tags)]
     else:
-        targets = [(output, schema_mod.render_schema)]
+        targets = [(output, render_target if target else schema_mod.render_schema)]
 
     if output == "-":
         if check:
