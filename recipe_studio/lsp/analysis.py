@@ -318,14 +318,15 @@ def analyze(text: str, path: str | None, *, version: int | None = None,
         result.elapsed = time.perf_counter() - started
         return result
     result.source = source
-    recipe = load(source)
-    result.recipe = recipe
     settings = LintSettings()
     try:
         config = settings.config_for(path)
     except ConfigError as e:
         result.config_error = str(e)
         config = None
+    # a stage recipe is checked for the configuration's `target`, else the inferred one
+    recipe = load(source, target=getattr(config, "target", None))
+    result.recipe = recipe
     settings = LintSettings(config=config) if config is not None else LintSettings(isolated=True)
     try:
         result.diagnostics = lint_recipe(recipe, settings)
