@@ -24,6 +24,10 @@ def schema(
     custom_tags: Annotated[bool, typer.Option(
         "--custom-tags", help="The `yaml.customTags` list (every modifier tag) instead of "
                               "the schema.")] = False,
+    target: Annotated[Optional[str], typer.Option(
+        "--target", help="Stage recipes: check modifiers against this library only "
+                         "(`sparseml` or `llmcompressor`; default: either). Needs `-o`.")]
+        = None,
 ) -> None:
     """Generate the recipe JSON Schema (for yaml-language-server) and its customTags list.
 
@@ -40,18 +44,27 @@ def schema(
 
     from recipe_studio.lint.config import discover_config
 
+    if target is not None:
+        if target not in ("sparseml", "llmcompressor"):
+            raise usage_error(f"`--target` must be `sparseml` or `llmcompressor`, got `{target}`")
+        if output is None or custom_tags:
+            raise usage_error("`--target` writes a schema of its own: give it `-o FILE` (and "
+                              "no `--custom-tags`)")
     try:  # `modifier-stubs` of the configuration found from here: the user's own modifiers
         config = discover_config(Path.cwd())
         catalogue = stubs.cached_catalogue(config.modifier_stubs) if config else None
     except (ConfigError, stubs.CatalogueError) as e:
         raise usage_error(str(e)) from None
     with stubs.using(catalogue):
-        _schema(output, check, custom_tags, schema_mod, atomic_write)
+        _schema(output, check, custom_tags, target, schema_mod, atomic_write)
 
 
-def _schema(output: Optional[str], check: bool, custom_tags: bool, schema_mod: Any,
-            atomic_write: Any) -> None:
+def _schema(output: Optional[str], check: bool, custom_tags: bool, target: Optional[str],
+            schema_mod: Any, atomic_write: Any) -> None:
     from pathlib import Path
+
+    def render_target() -> str:
+        return schema_mod.render_schema(target)
 
     if output is None:
         targets = [(schema_mod.CUSTOM_TAGS_FILE, schema_mod.render_custom_tags)]
@@ -60,7 +73,7 @@ def _schema(output: Optional[str], check: bool, custom_tags: bool, schema_mod: A
     elif custom_tags:
         targets = [(output, schema_mod.render_custom_tags)]
     else:
-        targets = [(output, schema_mod.render_schema)]
+        targets = [(output, render_target if target else schema_mod.render_schema)]
 
     if output == "-":
         if check:

@@ -338,7 +338,8 @@ def analyze(text: str, path: str | None, *, version: int | None = None,
     from recipe_studio.stubs import using
 
     with using(result.stubs):
-        recipe = load(source)
+        # a stage recipe is checked for the configuration's `target`, else the inferred one
+        recipe = load(source, target=getattr(config, "target", None))
         result.recipe = recipe
         settings = LintSettings(config=config) if config is not None else \
             LintSettings(isolated=True)

@@ -66,6 +66,11 @@ def _models() -> list[type[ModifierSpec]]:
 
 def complete(analysis: Analysis, line: int, column: int) -> list[Item]:
     """Proposals at the 1-based (line, column) position."""
+    from recipe_studio.lsp import stage
+
+    staged = stage.complete(analysis, line, column)
+    if staged is not None:
+        return staged
     prefix = analysis.line_text(line)[: max(column - 1, 0)]
     inside = _eval_prefix(prefix)
     if inside is not None:

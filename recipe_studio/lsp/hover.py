@@ -39,6 +39,10 @@ def model_doc(model: type[ModifierSpec]) -> str:
 def hover_markdown(analysis: Analysis, line: int, column: int) -> tuple[str, Span] | None:
     """Markdown for the position (1-based line and code-point column) and the span it
     describes, or None when there is nothing to say."""
+    if getattr(analysis.recipe, "stage_recipe", None) is not None:
+        from recipe_studio.lsp import stage
+
+        return stage.hover_markdown(analysis, line, column)
     found = analysis.site_at(line, column)
     if found is not None:
         entry, path, site, part = found

@@ -163,7 +163,18 @@ class RecipeLanguageServer(LanguageServer):
 def create_server() -> RecipeLanguageServer:
     """A server with every feature registered (start it with `.start_io()`)."""
     server = RecipeLanguageServer()
+    _register_lifecycle(server)
+    _register_sync(server)
+    _register_hover(server)
+    _register_completion(server)
+    _register_code_actions(server)
+    _register_navigation(server)
+    _register_formatting(server)
+    return server
 
+
+def _register_lifecycle(server: RecipeLanguageServer) -> None:
+    """`initialize`: the initialization options (debounce, lintAllFiles)."""
     @server.feature(types.INITIALIZE)
     def initialize(ls: RecipeLanguageServer, params: types.InitializeParams) -> None:
         options = params.initialization_options or {}
@@ -174,6 +185,9 @@ def create_server() -> RecipeLanguageServer:
                 ls.debounce = DEBOUNCE
             ls.lint_all = bool(options.get("lintAllFiles", False))
 
+
+def _register_sync(server: RecipeLanguageServer) -> None:
+    """Document and watched-file notifications: (re-)analysis and publishing."""
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: RecipeLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
         ls.schedule(params.text_document.uri)
@@ -204,6 +218,9 @@ def create_server() -> RecipeLanguageServer:
         if any(change.uri.rsplit("/", 1)[-1] in CONFIG_NAMES for change in params.changes):
             ls.refresh_all()
 
+
+def _register_hover(server: RecipeLanguageServer) -> None:
+    """Hover: field, modifier, variable and value documentation."""
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def on_hover(ls: RecipeLanguageServer, params: types.HoverParams) -> types.Hover | None:
         found = ls.converter(params.text_document.uri)
@@ -222,6 +239,9 @@ def create_server() -> RecipeLanguageServer:
                                                         value=text),
                            range=conv.range(span))
 
+
+def _register_completion(server: RecipeLanguageServer) -> None:
+    """Completion: tags, keys, fields, values and variables."""
     @server.feature(types.TEXT_DOCUMENT_COMPLETION,
                     types.CompletionOptions(trigger_characters=["!", "(", " "]))
     def on_completion(ls: RecipeLanguageServer, params: types.CompletionParams
@@ -254,6 +274,9 @@ def create_server() -> RecipeLanguageServer:
                 text_edit=types.TextEdit(range=rng, new_text=item.insert)))
         return types.CompletionList(is_incomplete=False, items=items)
 
+
+def _register_code_actions(server: RecipeLanguageServer) -> None:
+    """Quick fixes and fix-all from the diagnostics' fixes."""
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
         code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.SourceFixAll]))
     def on_code_action(ls: RecipeLanguageServer, params: types.CodeActionParams
@@ -265,6 +288,9 @@ def create_server() -> RecipeLanguageServer:
         return conv.code_actions(params.text_document.uri, params.range,
                                  params.context.only) or None
 
+
+def _register_navigation(server: RecipeLanguageServer) -> None:
+    """Definition, references and document symbols."""
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     def on_definition(ls: RecipeLanguageServer, params: types.DefinitionParams
                       ) -> list[types.Location] | None:
@@ -302,9 +328,6 @@ def create_server() -> RecipeLanguageServer:
                                      range=conv.range(s.span),
                                      selection_range=conv.range(s.selection))
                 for s in navigation.symbols(analysis)]
-
-    _register_formatting(server)
-    return server
 
 
 def _register_formatting(server: RecipeLanguageServer) -> None:
