@@ -133,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
                 report = bench(path, ("onnxruntime", "deepsparse"), batch_sizes,
                                warmup=args.warmup, iterations=args.iterations)
                 agree = agreement(path, batch_size=1) if int8 else None
+                load = os.getloadavg()[0]  # on a shared machine rows differ in load
                 for bs in batch_sizes:
                     ort, ds = report.get("onnxruntime", bs), report.get("deepsparse", bs)
                     rows.append({
@@ -148,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
                         "deepsparse_ms": ds.median_ms, "deepsparse_p90_ms": ds.p90_ms,
                         "deepsparse_skipped": ds.skipped,
                         "deepsparse_vs_onnxruntime": agree.to_dict() if agree else None,
-                        "iterations": args.iterations})
+                        "iterations": args.iterations, "load_average_1min": load})
                 print(f"  {label}: built, exported and timed in "
                       f"{time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
                 # rows so far, as they complete: a run cut short keeps what it measured
@@ -195,13 +196,13 @@ def _find(rows: list[dict], sparsity: float, int8: bool, bs: int) -> dict | None
 def format_table(rows: list[dict]) -> str:
     """Markdown: one line per model and batch size."""
     lines = ["| model | mask | batch | gzip MB | smaller (gzip) | onnxruntime ms | DeepSparse ms | "
-             "DS vs dense fp32 ORT | DS vs ORT (int8 outputs) |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+             "DS vs dense fp32 ORT | DS vs ORT (int8 outputs) | load |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|---:|"]
     for r in rows:
         mask = r.get("mask_type") or "-"
         if "error" in r:
             lines.append(f"| {r['model']} | {mask} | {r['batch_size']} | - | - | - | - | - | "
-                         f"failed: {r['error']} |")
+                         f"failed: {r['error']} | - |")
             continue
         dense = _find(rows, 0.0, False, r["batch_size"]) or {}
         base_ms, base_gz = dense.get("onnxruntime_ms"), dense.get("gzip_bytes")
@@ -217,7 +218,9 @@ def format_table(rows: list[dict]) -> str:
             + (f"{ort:.1f} | " if ort else f"{r['onnxruntime_skipped']} | ")
             + (f"{ds:.1f} | " if ds else f"{r['deepsparse_skipped']} | ")
             + (f"{base_ms / ds:.1f}x | " if base_ms and ds else "- | ")
-            + f"{agree_text} |")
+            + f"{agree_text} | "
+            + (f"{r['load_average_1min']:.1f} |" if r.get("load_average_1min") is not None
+               else "- |"))
     return "\n".join(lines)
 
 
