@@ -368,3 +368,81 @@ def agreement(onnx_path: str | os.PathLike[str], batch_size: int = 1, *,
     if first_e.ndim >= 2 and first_e.shape == first_g.shape:
         result.argmax_agreement = float(numpy.mean(first_e.argmax(-1) == first_g.argmax(-1)))
     return result
+
+
+#: the interleaved runs, in one child process (DeepSparse can end the process)
+_INTERLEAVED_CHILD = """
+import json, sys, time
+from recipe_studio.bridge._deps import require
+from recipe_studio.bridge.benchmark import model_inputs
+spec = json.loads(sys.argv[1])
+runners = []
+for path, engine in spec["runs"]:
+    feed = model_inputs(path, spec["batch_size"], seed=spec["seed"])
+    if engine == "onnxruntime":
+        ort = require("onnxruntime")
+        session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        runners.append((lambda s, f: lambda: s.run(None, f))(session, feed))
+    else:
+        engine_ = require("deepsparse").compile_model(path, batch_size=spec["batch_size"])
+        inputs = list(feed.values())
+        runners.append((lambda e, x: lambda: e.run(x))(engine_, inputs))
+for run in runners:
+    for _ in range(spec["warmup"]):
+        run()
+times = [[] for _ in runners]
+for _ in range(spec["rounds"]):
+    for run, ts in zip(runners, times):
+        t0 = time.perf_counter()
+        run()
+        ts.append((time.perf_counter() - t0) * 1000.0)
+print("RESULT " + json.dumps(times))
+"""
+
+
+def bench_interleaved(runs: Sequence[tuple[str | os.PathLike[str], str]], batch_size: int, *,
+                      rounds: int = 10, warmup: int = 2, seed: int = 0) -> list[BenchResult]:
+    """Time several (model, engine) pairs *alternately*: one run of each per round.
+
+    On a shared machine the load changes within minutes, so latencies measured one model
+    after the other are not comparable; alternating exposes every pair to the same load.
+    Each engine uses its default settings (all cores). Everything runs in one child process
+    (DeepSparse's engine can end the process); a failure makes every result `skipped` with
+    its cause. Returns one :class:`BenchResult` per pair, in order.
+    """
+    import json
+    import subprocess
+    import sys
+
+    if rounds < 1 or warmup < 0:
+        raise ValueError("rounds must be >= 1 and warmup >= 0")
+    pairs = [(os.fspath(p), e) for p, e in runs]
+    for path, engine in pairs:
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
+        if not os.path.isfile(path):
+            raise FileNotFoundError(path)
+    results = [BenchResult(engine=e, batch_size=int(batch_size), warmup=warmup)
+               for _, e in pairs]
+    missing = sorted({e for _, e in pairs if not available(e)})
+    if missing:
+        for r in results:
+            r.skipped = f"{', '.join(missing)} not installed"
+        return results
+    spec = {"runs": pairs, "batch_size": int(batch_size), "rounds": rounds,
+            "warmup": warmup, "seed": seed}
+    env = {**os.environ, "NM_DISABLE_ANALYTICS": "1"}
+    proc = subprocess.run([sys.executable, "-c", _INTERLEAVED_CHILD, json.dumps(spec)],
+                          capture_output=True, text=True, env=env, timeout=3600)
+    found = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    if proc.returncode != 0 or not found:
+        lines = [ln.strip() for ln in (proc.stderr + proc.stdout).splitlines() if ln.strip()]
+        cause = [ln for ln in lines if ln.startswith(("Assertion at", "Error:"))] or lines[-1:]
+        reason = (f"the interleaved run failed: exit status {proc.returncode}"
+                  + (f": {cause[0][:200]}" if cause else ""))
+        for r in results:
+            r.skipped = reason
+        return results
+    for r, times in zip(results, json.loads(found[-1][len("RESULT "):])):
+        _fill(r, times)
+    return results

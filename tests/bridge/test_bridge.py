@@ -268,6 +268,34 @@ def test_bench_reports_both_engines(tiny, tmp_path):
     assert report.machine["cpu_count"] >= 1
 
 
+def test_bench_interleaved_alternates_models_and_engines(tiny, tmp_path):
+    from recipe_studio.bridge.benchmark import bench_interleaved
+
+    first = export_onnx(tiny(0).eval(), batch()[:1], tmp_path / "a.onnx").path
+    second = export_onnx(tiny(1).eval(), batch()[:1], tmp_path / "b.onnx").path
+    runs = [(first, "onnxruntime"), (second, "deepsparse"), (first, "deepsparse")]
+    results = bench_interleaved(runs, 4, rounds=5, warmup=1)
+    assert [(r.engine, r.batch_size) for r in results] == [
+        ("onnxruntime", 4), ("deepsparse", 4), ("deepsparse", 4)]
+    for r in results:
+        assert r.skipped is None and r.iterations == 5
+        assert 0 < r.min_ms <= r.median_ms <= r.p90_ms
+    with pytest.raises(ValueError, match="unknown engine"):
+        bench_interleaved([(first, "tensorrt")], 1)
+    with pytest.raises(FileNotFoundError):
+        bench_interleaved([(tmp_path / "missing.onnx", "onnxruntime")], 1)
+
+
+def test_bench_interleaved_reports_a_failed_child(tmp_path):
+    from recipe_studio.bridge.benchmark import bench_interleaved
+
+    path = tmp_path / "broken.onnx"
+    path.write_bytes(b"not an onnx model")
+    results = bench_interleaved([(path, "onnxruntime")], 1, rounds=1)
+    assert results[0].median_ms is None
+    assert results[0].skipped.startswith("the interleaved run failed: exit status 1")
+
+
 def test_bench_skips_a_batch_the_model_cannot_take(tmp_path):
     onnx = require("onnx")
     helper = onnx.helper
