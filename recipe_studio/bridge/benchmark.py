@@ -370,52 +370,50 @@ def agreement(onnx_path: str | os.PathLike[str], batch_size: int = 1, *,
     return result
 
 
-#: the interleaved runs, in one child process (DeepSparse can end the process)
-_INTERLEAVED_CHILD = """
+#: one block of an interleaved run: load (compile) one model in one engine, warm up, time
+#: `iterations` runs, exit. A fresh process per block: both engines' worker threads keep
+#: spinning for a while after a run, so a live onnxruntime session or DeepSparse engine next
+#: to the one being timed steals its cores (measured: ResNet-50 int8 at batch 16 in
+#: DeepSparse, 257 ms beside a live onnxruntime session, 376 ms beside live onnxruntime and
+#: DeepSparse processes, 49-53 ms alone, the same minutes); and DeepSparse can end its
+#: process on a graph it cannot compile
+_BLOCK_CHILD = """
 import json, sys, time
 from recipe_studio.bridge._deps import require
-from recipe_studio.bridge.benchmark import model_inputs
-spec = json.loads(sys.argv[1])
-runners = []
-for path, engine in spec["runs"]:
-    feed = model_inputs(path, spec["batch_size"], seed=spec["seed"])
-    if engine == "onnxruntime":
-        ort = require("onnxruntime")
-        session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-        runners.append((lambda s, f: lambda: s.run(None, f))(session, feed))
-    else:
-        engine_ = require("deepsparse").compile_model(path, batch_size=spec["batch_size"])
-        inputs = list(feed.values())
-        runners.append((lambda e, x: lambda: e.run(x))(engine_, inputs))
-for run in runners:
-    for _ in range(spec["warmup"]):
-        run()
-times = [[] for _ in runners]
-for _ in range(spec["rounds"]):
-    for run, ts in zip(runners, times):
-        t0 = time.perf_counter()
-        run()
-        ts.append((time.perf_counter() - t0) * 1000.0)
-print("RESULT " + json.dumps(times))
+from recipe_studio.bridge.benchmark import _time, model_inputs
+path, engine, bs, seed, warmup, iterations = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:])
+feed = model_inputs(path, bs, seed=seed)
+if engine == "onnxruntime":
+    session = require("onnxruntime").InferenceSession(path, providers=["CPUExecutionProvider"])
+    run = lambda: session.run(None, feed)
+else:
+    compiled = require("deepsparse").compile_model(path, batch_size=bs)
+    inputs = list(feed.values())
+    run = lambda: compiled.run(inputs)
+print("RESULT " + json.dumps(_time(run, warmup, iterations)), flush=True)
 """
 
 
 def bench_interleaved(runs: Sequence[tuple[str | os.PathLike[str], str]], batch_size: int, *,
-                      rounds: int = 10, warmup: int = 2, seed: int = 0) -> list[BenchResult]:
-    """Time several (model, engine) pairs *alternately*: one run of each per round.
+                      rounds: int = 5, iterations: int = 3, warmup: int = 2,
+                      seed: int = 0) -> list[BenchResult]:
+    """Time several (model, engine) pairs in alternating blocks: each round times
+    `iterations` runs of every pair in turn.
 
     On a shared machine the load changes within minutes, so latencies measured one model
-    after the other are not comparable; alternating exposes every pair to the same load.
-    Each engine uses its default settings (all cores). Everything runs in one child process
-    (DeepSparse's engine can end the process); a failure makes every result `skipped` with
-    its cause. Returns one :class:`BenchResult` per pair, in order.
+    after the other are not comparable; alternating blocks of a few runs expose every pair
+    to the same load. Each block runs in a fresh child process with the engine's default
+    settings (all cores) and nothing else of ours alive (see `_BLOCK_CHILD`); a pair that
+    fails (DeepSparse cannot compile the graph, ...) is `skipped` with its cause and the
+    others are still timed. Returns one :class:`BenchResult` per pair (all its runs), in
+    order.
     """
     import json
     import subprocess
     import sys
 
-    if rounds < 1 or warmup < 0:
-        raise ValueError("rounds must be >= 1 and warmup >= 0")
+    if rounds < 1 or iterations < 1 or warmup < 0:
+        raise ValueError("rounds and iterations must be >= 1 and warmup >= 0")
     pairs = [(os.fspath(p), e) for p, e in runs]
     for path, engine in pairs:
         if engine not in ENGINES:
@@ -424,25 +422,30 @@ def bench_interleaved(runs: Sequence[tuple[str | os.PathLike[str], str]], batch_
             raise FileNotFoundError(path)
     results = [BenchResult(engine=e, batch_size=int(batch_size), warmup=warmup)
                for _, e in pairs]
-    missing = sorted({e for _, e in pairs if not available(e)})
-    if missing:
-        for r in results:
-            r.skipped = f"{', '.join(missing)} not installed"
-        return results
-    spec = {"runs": pairs, "batch_size": int(batch_size), "rounds": rounds,
-            "warmup": warmup, "seed": seed}
+    for r, (_, engine) in zip(results, pairs):
+        if not available(engine):
+            r.skipped = f"{engine} is not installed"
     env = {**os.environ, "NM_DISABLE_ANALYTICS": "1"}
-    proc = subprocess.run([sys.executable, "-c", _INTERLEAVED_CHILD, json.dumps(spec)],
-                          capture_output=True, text=True, env=env, timeout=3600)
-    found = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
-    if proc.returncode != 0 or not found:
-        lines = [ln.strip() for ln in (proc.stderr + proc.stdout).splitlines() if ln.strip()]
-        cause = [ln for ln in lines if ln.startswith(("Assertion at", "Error:"))] or lines[-1:]
-        reason = (f"the interleaved run failed: exit status {proc.returncode}"
-                  + (f": {cause[0][:200]}" if cause else ""))
-        for r in results:
-            r.skipped = reason
-        return results
-    for r, times in zip(results, json.loads(found[-1][len("RESULT "):])):
-        _fill(r, times)
+    times: list[list[float]] = [[] for _ in pairs]
+    for _ in range(rounds):
+        for i, (path, engine) in enumerate(pairs):
+            if results[i].skipped is not None:
+                continue
+            args = [str(v) for v in (int(batch_size), seed, warmup, iterations)]
+            proc = subprocess.run([sys.executable, "-c", _BLOCK_CHILD, path, engine, *args],
+                                  capture_output=True, text=True, env=env, timeout=1800)
+            found = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+            if proc.returncode != 0 or not found:
+                lines = [ln.strip() for ln in (proc.stderr + proc.stdout).splitlines()
+                         if ln.strip()]
+                cause = ([ln for ln in lines if ln.startswith(("Assertion at", "Error:"))]
+                         or lines[-1:])
+                results[i].skipped = (f"{engine} cannot run the model: exit status "
+                                      f"{proc.returncode}"
+                                      + (f": {cause[0][:200]}" if cause else ""))
+                continue
+            times[i].extend(json.loads(found[-1][len("RESULT "):]))
+    for r, ts in zip(results, times):
+        if r.skipped is None and ts:
+            _fill(r, ts)
     return results

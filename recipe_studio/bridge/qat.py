@@ -280,8 +280,9 @@ modifiers:
 #: recipe template prunes with `block4` for its `vnni` target and its pruned-quantized
 #: ResNet-50 recipes prune in `[1, 4]` blocks: VNNI multiplies 4 int8 values at a time, so
 #: DeepSparse's sparse int8 kernels skip whole blocks. Measured here (ResNet-50, 90%, int8,
-#: batch 16, one core, interleaved runs): block4 1.65x faster than unstructured. For fp32
-#: models unstructured is as fast or faster (block4 measured 8% slower).
+#: batch 16, AVX-512 VNNI, the two models timed alternately): block4 54.8 ms against 120.8 ms
+#: unstructured on 2 cores (258.9 against 426.8 ms on one). For fp32 models unstructured is
+#: as fast or faster (block4 measured 8% slower); docs/deployment.md has the figures.
 INT8_MASK_TYPE = "block4"
 
 #: one-shot uniform magnitude pruning of every conv and linear weight (SparseML's
