@@ -371,12 +371,10 @@ def agreement(onnx_path: str | os.PathLike[str], batch_size: int = 1, *,
 
 
 #: one block of an interleaved run: load (compile) one model in one engine, warm up, time
-#: `iterations` runs, exit. A fresh process per block: both engines' worker threads keep
-#: spinning for a while after a run, so a live onnxruntime session or DeepSparse engine next
-#: to the one being timed steals its cores (measured: ResNet-50 int8 at batch 16 in
-#: DeepSparse, 257 ms beside a live onnxruntime session, 376 ms beside live onnxruntime and
-#: DeepSparse processes, 49-53 ms alone, the same minutes); and DeepSparse can end its
-#: process on a graph it cannot compile
+#: `iterations` runs, exit. A fresh process per block, so that nothing of ours is alive
+#: beside the engine being timed (both engines' worker threads can spin after a run:
+#: onnxruntime's `allow_spinning` default, DeepSparse's pinned workers), and because
+#: DeepSparse can end its process on a graph it cannot compile
 _BLOCK_CHILD = """
 import json, sys, time
 from recipe_studio.bridge._deps import require
