@@ -368,3 +368,82 @@ def agreement(onnx_path: str | os.PathLike[str], batch_size: int = 1, *,
     if first_e.ndim >= 2 and first_e.shape == first_g.shape:
         result.argmax_agreement = float(numpy.mean(first_e.argmax(-1) == first_g.argmax(-1)))
     return result
+
+
+#: one block of an interleaved run: load (compile) one model in one engine, warm up, time
+#: `iterations` runs, exit. A fresh process per block, so that nothing of ours is alive
+#: beside the engine being timed (both engines' worker threads can spin after a run:
+#: onnxruntime's `allow_spinning` default, DeepSparse's pinned workers), and because
+#: DeepSparse can end its process on a graph it cannot compile
+_BLOCK_CHILD = """
+import json, sys, time
+from recipe_studio.bridge._deps import require
+from recipe_studio.bridge.benchmark import _time, model_inputs
+path, engine, bs, seed, warmup, iterations = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:])
+feed = model_inputs(path, bs, seed=seed)
+if engine == "onnxruntime":
+    session = require("onnxruntime").InferenceSession(path, providers=["CPUExecutionProvider"])
+    run = lambda: session.run(None, feed)
+else:
+    compiled = require("deepsparse").compile_model(path, batch_size=bs)
+    inputs = list(feed.values())
+    run = lambda: compiled.run(inputs)
+print("RESULT " + json.dumps(_time(run, warmup, iterations)), flush=True)
+"""
+
+
+def bench_interleaved(runs: Sequence[tuple[str | os.PathLike[str], str]], batch_size: int, *,
+                      rounds: int = 5, iterations: int = 3, warmup: int = 2,
+                      seed: int = 0) -> list[BenchResult]:
+    """Time several (model, engine) pairs in alternating blocks: each round times
+    `iterations` runs of every pair in turn.
+
+    On a shared machine the load changes within minutes, so latencies measured one model
+    after the other are not comparable; alternating blocks of a few runs expose every pair
+    to the same load. Each block runs in a fresh child process with the engine's default
+    settings (all cores) and nothing else of ours alive (see `_BLOCK_CHILD`); a pair that
+    fails (DeepSparse cannot compile the graph, ...) is `skipped` with its cause and the
+    others are still timed. Returns one :class:`BenchResult` per pair (all its runs), in
+    order.
+    """
+    import json
+    import subprocess
+    import sys
+
+    if rounds < 1 or iterations < 1 or warmup < 0:
+        raise ValueError("rounds and iterations must be >= 1 and warmup >= 0")
+    pairs = [(os.fspath(p), e) for p, e in runs]
+    for path, engine in pairs:
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
+        if not os.path.isfile(path):
+            raise FileNotFoundError(path)
+    results = [BenchResult(engine=e, batch_size=int(batch_size), warmup=warmup)
+               for _, e in pairs]
+    for r, (_, engine) in zip(results, pairs):
+        if not available(engine):
+            r.skipped = f"{engine} is not installed"
+    env = {**os.environ, "NM_DISABLE_ANALYTICS": "1"}
+    times: list[list[float]] = [[] for _ in pairs]
+    for _ in range(rounds):
+        for i, (path, engine) in enumerate(pairs):
+            if results[i].skipped is not None:
+                continue
+            args = [str(v) for v in (int(batch_size), seed, warmup, iterations)]
+            proc = subprocess.run([sys.executable, "-c", _BLOCK_CHILD, path, engine, *args],
+                                  capture_output=True, text=True, env=env, timeout=1800)
+            found = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+            if proc.returncode != 0 or not found:
+                lines = [ln.strip() for ln in (proc.stderr + proc.stdout).splitlines()
+                         if ln.strip()]
+                cause = ([ln for ln in lines if ln.startswith(("Assertion at", "Error:"))]
+                         or lines[-1:])
+                results[i].skipped = (f"{engine} cannot run the model: exit status "
+                                      f"{proc.returncode}"
+                                      + (f": {cause[0][:200]}" if cause else ""))
+                continue
+            times[i].extend(json.loads(found[-1][len("RESULT "):]))
+    for r, ts in zip(results, times):
+        if r.skipped is None and ts:
+            _fill(r, ts)
+    return results

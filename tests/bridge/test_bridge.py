@@ -268,6 +268,44 @@ def test_bench_reports_both_engines(tiny, tmp_path):
     assert report.machine["cpu_count"] >= 1
 
 
+def test_bench_interleaved_alternates_models_and_engines(tiny, tmp_path):
+    from recipe_studio.bridge.benchmark import bench_interleaved
+
+    first = export_onnx(tiny(0).eval(), batch()[:1], tmp_path / "a.onnx").path
+    second = export_onnx(tiny(1).eval(), batch()[:1], tmp_path / "b.onnx").path
+    runs = [(first, "onnxruntime"), (second, "deepsparse"), (first, "deepsparse")]
+    results = bench_interleaved(runs, 4, rounds=2, iterations=3, warmup=1)
+    assert [(r.engine, r.batch_size) for r in results] == [
+        ("onnxruntime", 4), ("deepsparse", 4), ("deepsparse", 4)]
+    for r in results:
+        assert r.skipped is None and r.iterations == 6  # rounds x iterations
+        assert 0 < r.min_ms <= r.median_ms <= r.p90_ms
+    with pytest.raises(ValueError, match="unknown engine"):
+        bench_interleaved([(first, "tensorrt")], 1)
+    with pytest.raises(FileNotFoundError):
+        bench_interleaved([(tmp_path / "missing.onnx", "onnxruntime")], 1)
+
+
+def test_bench_interleaved_reports_a_failed_child(tmp_path):
+    from recipe_studio.bridge.benchmark import bench_interleaved
+
+    path = tmp_path / "broken.onnx"
+    path.write_bytes(b"not an onnx model")
+    good = tmp_path / "good.onnx"
+    onnx = require("onnx")
+    helper = onnx.helper
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["y"])], "relu",
+        [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["n", 4])],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, ["n", 4])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), good)
+    broken, fine = bench_interleaved([(path, "onnxruntime"), (good, "onnxruntime")], 2,
+                                     rounds=3, iterations=1, warmup=0)
+    assert broken.median_ms is None
+    assert broken.skipped.startswith("onnxruntime cannot run the model")
+    assert fine.skipped is None and fine.iterations == 3  # the others are still timed
+
+
 def test_bench_skips_a_batch_the_model_cannot_take(tmp_path):
     onnx = require("onnx")
     helper = onnx.helper

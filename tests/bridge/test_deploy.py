@@ -151,6 +151,61 @@ def test_export_refuses_nan_observers(tiny, tmp_path):
     assert not (tmp_path / "m.onnx").exists()
 
 
+# ----------------------------------------------------------- the int8 pruning mask
+
+
+def test_block4_zeros_counts_blocks_of_four_input_channels():
+    import numpy
+
+    from recipe_studio.bridge.export import block4_zeros
+
+    mask = numpy.zeros((2, 6, 1, 1), dtype=bool)
+    mask[0, :4] = True  # one whole block of 4 input channels
+    mask[1, 4:] = True  # the short last block (input channels 4 and 5), all zero
+    mask[1, 0] = True   # a lone zero: its block is not all zero
+    assert block4_zeros(mask) == 6
+    # the blocks run along the input channels (axis 1), not along the kernel window
+    window = numpy.zeros((1, 4, 2, 2), dtype=bool)
+    window[0, 0] = True
+    assert block4_zeros(window) == 0
+    assert block4_zeros(numpy.ones((3, 8), dtype=bool)) == 24  # linear: [out, in]
+    assert block4_zeros(numpy.ones(5, dtype=bool)) == 0
+
+
+def test_pruning_recipe_validates_sparsity():
+    from recipe_studio.bridge.qat import INT8_MASK_TYPE, pruning_recipe
+
+    text = pruning_recipe(0.9, INT8_MASK_TYPE)
+    assert "final_sparsity: 0.9" in text and "mask_type: block4" in text
+    for bad in (0.0, 1.0, -0.1):
+        with pytest.raises(ValueError, match="sparsity"):
+            pruning_recipe(bad)
+
+
+@pytest.mark.slow
+def test_int8_mask_prunes_in_blocks_of_four_at_the_same_sparsity(tmp_path):
+    """`block4` keeps the overall sparsity (every prunable weight at 90%) and puts every
+    zero in a block of 4 input channels; unstructured zeros mostly are not."""
+    from recipe_studio.bridge import apply_oneshot, export_onnx
+    from recipe_studio.bridge.convnets import resnet18
+    from recipe_studio.bridge.qat import INT8_MASK_TYPE, pruning_recipe
+
+    fractions = {}
+    for mask in ("unstructured", INT8_MASK_TYPE):
+        torch.manual_seed(0)
+        model = resnet18(num_classes=10).eval()
+        apply_oneshot(pruning_recipe(0.9, mask), model)
+        weights = [m.weight for m in model.modules()
+                   if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+        assert len(weights) == 21  # 20 convs + fc, each at 90%
+        assert all(abs(float((w == 0).float().mean()) - 0.9) < 0.01 for w in weights)
+        exported = export_onnx(model, torch.randn(1, 3, 32, 32), tmp_path / f"{mask}.onnx")
+        assert exported.sparsity == pytest.approx(0.9, abs=0.002)
+        fractions[mask] = exported.block4_fraction
+    assert fractions[INT8_MASK_TYPE] == 1.0
+    assert fractions["unstructured"] < 0.8  # about 0.9 ** 3
+
+
 # ------------------------------------------------------------------ int8 in DeepSparse
 
 #: the stated tolerance. Measured (AVX-512 VNNI, 2026-12-06, random weights): ResNet-18
@@ -167,7 +222,8 @@ def test_int8_resnet_compiles_in_deepsparse_and_matches_onnxruntime(arch, tmp_pa
     from recipe_studio.bridge import apply_oneshot, export_onnx
     from recipe_studio.bridge import convnets
     from recipe_studio.bridge.benchmark import agreement
-    from recipe_studio.bridge.qat import RESNET_QAT_RECIPE, calibrate_batch_norms, quantize
+    from recipe_studio.bridge.qat import (
+        INT8_MASK_TYPE, RESNET_QAT_RECIPE, calibrate_batch_norms, pruning_recipe, quantize)
 
     torch.manual_seed(0)
     model = getattr(convnets, arch)(num_classes=100)
@@ -175,10 +231,8 @@ def test_int8_resnet_compiles_in_deepsparse_and_matches_onnxruntime(arch, tmp_pa
     batches = [torch.randn(4, 3, 32, 32, generator=gen) for _ in range(3)]
     calibrate_batch_norms(model, batches)
     sparsity = 0.9 if arch == "resnet18" else 0.0  # pruning ResNet-50 adds a minute
-    if sparsity:
-        apply_oneshot("modifiers:\n  - !GMPruningModifier\n    params: __ALL_PRUNABLE__\n"
-                      "    init_sparsity: 0.05\n    final_sparsity: 0.9\n    start_epoch: 0.0\n"
-                      "    end_epoch: 1.0\n    update_frequency: 1.0\n", model)
+    if sparsity:  # pruned the way an int8 model for DeepSparse is (zeros in 1x4 blocks)
+        apply_oneshot(pruning_recipe(sparsity, INT8_MASK_TYPE), model)
     quantize(model, RESNET_QAT_RECIPE, batches)
     # fused before QAT, the SparseML way: no bare BatchNorm left in the quantized part
     convs = {type(m).__name__ for m in model.sections.modules()
@@ -191,6 +245,8 @@ def test_int8_resnet_compiles_in_deepsparse_and_matches_onnxruntime(arch, tmp_pa
     assert exported.ops.get("QLinearConv") == n_convs
     assert "BatchNormalization" not in exported.ops
     assert exported.onnx_sparsity >= sparsity - 0.05
+    if sparsity:
+        assert exported.block4_fraction == 1.0
     result = agreement(exported.path, batch_size=2)
     assert result.skipped is None, result.skipped
     assert result.within(cosine=AGREEMENT["cosine"], rel_rms=AGREEMENT["rel_rms"]), result
