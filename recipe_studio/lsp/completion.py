@@ -11,11 +11,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from recipe_studio.lsp.analysis import Analysis
+from recipe_studio.lsp.items import Item
 from recipe_studio.numbers import yaml_value
 
 if TYPE_CHECKING:
@@ -27,21 +27,6 @@ _KEY = re.compile(r"^(\s*)([A-Za-z_]\w*)?$")
 _ITEM = re.compile(r"^(\s*)-\s+!([\w.]+)\s*(?:#.*)?$")
 _KEY_LINE = re.compile(r"^(\s*)([A-Za-z_]\w*)\s*:")
 _PARTIAL = re.compile(r"[A-Za-z_]\w*$")
-
-
-@dataclass
-class Item:
-    """One completion proposal; `replace` is the 1-based column where the replaced text
-    starts (it ends at the cursor)."""
-
-    label: str
-    kind: str  # "tag" | "field" | "value" | "variable" | "snippet"
-    replace: int
-    insert: str
-    snippet: bool = False
-    detail: str | None = None
-    documentation: str | None = None
-    sort: str | None = None
 
 
 def _definitions() -> dict[str, Any]:

@@ -22,7 +22,7 @@ from recipe_studio.diagnostics import Span
 from recipe_studio.lsp.analysis import Analysis, within
 
 if TYPE_CHECKING:
-    from recipe_studio.lsp.completion import Item
+    from recipe_studio.lsp.items import Item
     from recipe_studio.read.stage.recipe import StageModifier, StageRecipe
 
 _KEY_LINE = re.compile(r"^(\s*)(?:-\s+)?([A-Za-z_][\w.-]*)\s*:")
@@ -155,7 +155,7 @@ def _schema_at(target: str, path: list[str]) -> tuple[str, dict[str, Any]] | Non
 
 def complete(analysis: Analysis, line: int, column: int) -> list[Item] | None:
     """Proposals in a stage recipe, or None when the document is not one."""
-    from recipe_studio.lsp.completion import Item
+    from recipe_studio.lsp.items import Item
 
     if stage_recipe(analysis) is None and not _looks_staged(analysis):
         return None
