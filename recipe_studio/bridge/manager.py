@@ -22,31 +22,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from recipe_studio.bridge._deps import require
+from recipe_studio.bridge.errors import RecipeError
 from recipe_studio.bridge.expect import (
     MASK_PRUNERS, EpochExpectation, PrunerPlan, ScheduleSimulation, expected_zeros,
 )
-from recipe_studio.diagnostics import Diagnostic
 from recipe_studio.read.recipe import Recipe
 from recipe_studio.read.variables import Override
 
 #: SparseML's modifier logs go here (instead of its default `sparse_logs/` in the cwd)
 SPARSEML_LOGGER = "recipe_studio.sparseml"
-
-
-class RecipeError(ValueError):
-    """The recipe does not load, validate or scale; `diagnostics` says where and why."""
-
-    def __init__(self, message: str, diagnostics: Iterable[Diagnostic] = (),
-                 recipe: Recipe | None = None):
-        self.diagnostics = list(diagnostics)
-        self.recipe = recipe
-        shown = [f"{d.path or '<recipe>'}:{d.span.line}:{d.span.column}: {d.code} {d.message}"
-                 for d in self.diagnostics[:10]]
-        more = len(self.diagnostics) - len(shown)
-        if more > 0:
-            shown.append(f"... and {more} more")
-        super().__init__("\n".join([message, *shown]) if shown else message)
-        self.message = message
 
 
 class ScheduleMismatch(UserWarning):

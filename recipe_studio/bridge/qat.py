@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from recipe_studio.bridge._deps import require
-from recipe_studio.bridge.manager import RecipeError
+from recipe_studio.bridge.errors import RecipeError
 
 #: |gamma| at or below this is treated as zero (gamma/sigma underflows to 0 in float32)
 ZERO_GAMMA = 1e-30

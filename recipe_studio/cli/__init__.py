@@ -69,13 +69,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-# command name -> the module that registers it on `app`, in the order `--help` lists them
-COMMANDS = {
-    "validate": "validate", "lint": "lint", "finalize": "finalize", "rule": "rule",
-    "show": "show", "plot": "plot", "scale": "scale", "diff": "diff", "new": "new",
-    "format": "format", "schema": "schema", "lsp": "lsp", "train": "train", "bench": "bench",
-    "stubs": "stubs", "oneshot": "oneshot",
-}
+from recipe_studio.cli.commands import COMMANDS  # noqa: E402  (the table of commands)
 
 
 def load_commands(argv: list[str] | None = None) -> None:

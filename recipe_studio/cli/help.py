@@ -127,7 +127,7 @@ class HelpGroup(TyperGroup):
     def list_commands(self, ctx: Any) -> list[str]:
         """The commands in the order of `COMMANDS` (not in the order their modules were
         imported, which differs between a cold start and a long-lived process)."""
-        from recipe_studio.cli import COMMANDS
+        from recipe_studio.cli.commands import COMMANDS
 
         order = {name: i for i, name in enumerate(COMMANDS)}
         return sorted(super().list_commands(ctx), key=lambda n: (order.get(n, len(order)), n))
