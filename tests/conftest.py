@@ -134,7 +134,11 @@ GOLDEN_DIR = Path(__file__).parent / "cli" / "golden"
 def golden(request):
     """Compare text with tests/cli/golden/<name>.txt; `--update-golden` (re)writes it. A
     missing golden file is a failure, never written and then compared with itself."""
-    update = request.config.getoption("--update-golden")
+    return golden_checker(update=request.config.getoption("--update-golden"))
+
+
+def golden_checker(*, update: bool):
+    """The `golden` fixture's check; with `update`, (re)write the file first."""
 
     def check(name: str, text: str) -> None:
         path = GOLDEN_DIR / f"{name}.txt"
