@@ -106,16 +106,7 @@ def new(
     if output and output.lower().endswith(".md"):
         text = as_markdown(text, options, name)
     _lint_clean_or_exit(text, name)
-    if output is None:
-        sys.stdout.write(text)
-        raise typer.Exit(EXIT_OK)
-    from recipe_studio.io import atomic_write
-
-    try:
-        atomic_write(output, text)
-    except OSError as e:
-        raise usage_error(f"cannot write `{output}`: {e.strerror or e}") from None
-    typer.echo(f"wrote {output}", err=True)
+    _write(text, output)
 
 
 _LLM_ONLY = ("ignore", "group_size", "smoothing_strength", "dampening_frac")
