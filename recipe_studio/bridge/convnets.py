@@ -42,6 +42,10 @@ def _nn() -> tuple[Any, Any]:
     return torch, torch.nn
 
 
+# Each network is put together from small builders, one per block: a builder takes torch
+# (imported on first use, see `_deps`) and returns the block's `nn.Module` class. Within a
+# block the registration order is the one SparseML's fusion reads (module docstring).
+
 # ---------------------------------------------------------------------------- ResNet
 
 
@@ -55,9 +59,21 @@ def resnet50(num_classes: int = 1000, *, zero_init_residual: bool = False) -> An
     return _resnet("bottleneck", (3, 4, 6, 3), num_classes, zero_init_residual)
 
 
+#: the output widths of the four residual stages, by block kind
+RESNET_WIDTHS = {"basic": (64, 128, 256, 512), "bottleneck": (256, 512, 1024, 2048)}
+
+
 def _resnet(kind: str, depths: tuple[int, ...], num_classes: int, zero_init: bool) -> Any:
     torch, nn = _nn()
-    FloatFunctional = torch.ao.nn.quantized.FloatFunctional
+    block = _basic_block(torch) if kind == "basic" else _bottleneck(torch)
+    model = _resnet_class(torch, _resnet_input(torch), _classifier(torch))(
+        block, RESNET_WIDTHS[kind], depths, num_classes)
+    _init_resnet(nn, model, block, zero_init)
+    return model
+
+
+def _resnet_input(torch: Any) -> Any:
+    nn = torch.nn
 
     class Input(nn.Module):
         def __init__(self) -> None:
@@ -70,6 +86,12 @@ def _resnet(kind: str, depths: tuple[int, ...], num_classes: int, zero_init: boo
         def forward(self, x: Any) -> Any:
             return self.pool(self.act(self.bn(self.conv(x))))
 
+    return Input
+
+
+def _projection(torch: Any) -> Any:
+    nn = torch.nn
+
     class Identity(nn.Module):
         """The projection shortcut: conv 1x1 + BN (fused as ConvBn)."""
 
@@ -81,7 +103,17 @@ def _resnet(kind: str, depths: tuple[int, ...], num_classes: int, zero_init: boo
         def forward(self, x: Any) -> Any:
             return self.bn(self.conv(x))
 
+    return Identity
+
+
+def _basic_block(torch: Any) -> Any:
+    nn = torch.nn
+    Identity = _projection(torch)
+
     class BasicBlock(nn.Module):
+        #: the residual path's last batch norm (zero-init residual)
+        LAST_BN = "bn2"
+
         def __init__(self, cin: int, cout: int, stride: int) -> None:
             super().__init__()
             self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
@@ -91,7 +123,7 @@ def _resnet(kind: str, depths: tuple[int, ...], num_classes: int, zero_init: boo
             self.bn2 = nn.BatchNorm2d(cout)
             self.identity = (Identity(cin, cout, stride) if stride != 1 or cin != cout
                              else None)
-            self.add_relu = FloatFunctional()
+            self.add_relu = torch.ao.nn.quantized.FloatFunctional()
             self.last_bn = self.bn2
 
         def forward(self, x: Any) -> Any:
@@ -99,7 +131,17 @@ def _resnet(kind: str, depths: tuple[int, ...], num_classes: int, zero_init: boo
             shortcut = self.identity(x) if self.identity is not None else x
             return self.add_relu.add_relu(shortcut, out)
 
+    return BasicBlock
+
+
+def _bottleneck(torch: Any) -> Any:
+    nn = torch.nn
+    Identity = _projection(torch)
+
     class Bottleneck(nn.Module):
+        #: the residual path's last batch norm (zero-init residual)
+        LAST_BN = "bn3"
+
         def __init__(self, cin: int, cout: int, stride: int) -> None:
             super().__init__()
             proj = cout // 4
@@ -113,7 +155,7 @@ def _resnet(kind: str, depths: tuple[int, ...], num_classes: int, zero_init: boo
             self.bn3 = nn.BatchNorm2d(cout)
             self.identity = (Identity(cin, cout, stride) if stride != 1 or cin != cout
                              else None)
-            self.add_relu = FloatFunctional()
+            self.add_relu = torch.ao.nn.quantized.FloatFunctional()
 
         def forward(self, x: Any) -> Any:
             out = self.act1(self.bn1(self.conv1(x)))
@@ -122,8 +164,14 @@ def _resnet(kind: str, depths: tuple[int, ...], num_classes: int, zero_init: boo
             shortcut = self.identity(x) if self.identity is not None else x
             return self.add_relu.add_relu(shortcut, out)
 
+    return Bottleneck
+
+
+def _classifier(torch: Any) -> Any:
+    nn = torch.nn
+
     class Classifier(nn.Module):
-        def __init__(self, cin: int) -> None:
+        def __init__(self, cin: int, num_classes: int) -> None:
             super().__init__()
             self.avgpool = nn.AdaptiveAvgPool2d(1)
             self.fc = nn.Linear(cin, num_classes)
@@ -131,15 +179,20 @@ def _resnet(kind: str, depths: tuple[int, ...], num_classes: int, zero_init: boo
         def forward(self, x: Any) -> Any:
             return self.fc(torch.flatten(self.avgpool(x), 1))
 
+    return Classifier
+
+
+def _resnet_class(torch: Any, Input: Any, Classifier: Any) -> Any:
+    nn = torch.nn
+
     class ResNet(nn.Module):
         """`input` (stem), `sections` (the residual stages), `classifier` (pool + fc):
         SparseML's layout, so `submodules: ['input', 'sections']` quantizes the convs."""
 
-        def __init__(self) -> None:
+        def __init__(self, block: Any, widths: tuple[int, ...], depths: tuple[int, ...],
+                     num_classes: int) -> None:
             super().__init__()
             self.input = Input()
-            block = BasicBlock if kind == "basic" else Bottleneck
-            widths = (64, 128, 256, 512) if kind == "basic" else (256, 512, 1024, 2048)
             cin, sections = 64, []
             for i, (cout, n) in enumerate(zip(widths, depths)):
                 blocks = [block(cin if j == 0 else cout, cout, 2 if i > 0 and j == 0 else 1)
@@ -147,26 +200,29 @@ def _resnet(kind: str, depths: tuple[int, ...], num_classes: int, zero_init: boo
                 sections.append(nn.Sequential(*blocks))
                 cin = cout
             self.sections = nn.Sequential(*sections)
-            self.classifier = Classifier(cin)
-            for m in self.modules():
-                if isinstance(m, nn.Conv2d):
-                    nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-                elif isinstance(m, nn.BatchNorm2d):
-                    nn.init.ones_(m.weight)
-                    nn.init.zeros_(m.bias)
-                elif isinstance(m, nn.Linear):
-                    nn.init.normal_(m.weight, 0, 0.01)
-                    nn.init.zeros_(m.bias)
-            if zero_init:
-                for m in self.sections.modules():
-                    if isinstance(m, (BasicBlock, Bottleneck)):
-                        last = m.bn2 if isinstance(m, BasicBlock) else m.bn3
-                        nn.init.zeros_(last.weight)
+            self.classifier = Classifier(cin, num_classes)
 
         def forward(self, x: Any) -> Any:
             return self.classifier(self.sections(self.input(x)))
 
-    return ResNet()
+    return ResNet
+
+
+def _init_resnet(nn: Any, model: Any, block: Any, zero_init: bool) -> None:
+    """torchvision's initialisation; `zero_init` zeroes each residual path's last BN gamma."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, 0, 0.01)
+            nn.init.zeros_(m.bias)
+    if zero_init:
+        for m in model.sections.modules():
+            if isinstance(m, block):
+                nn.init.zeros_(getattr(m, block.LAST_BN).weight)
 
 
 # ---------------------------------------------------------------------------- YOLOv5s
@@ -213,8 +269,66 @@ def _make_divisible(x: float, divisor: int = 8) -> int:
 
 def yolov5s(num_classes: int = 80, *, width: float = 0.50, depth: float = 0.33) -> Any:
     """YOLOv5s (7.2M parameters at 80 classes); other widths/depths give n/m/l/x."""
-    torch, nn = _nn()
-    FloatFunctional = torch.ao.nn.quantized.FloatFunctional
+    torch, _ = _nn()
+    layers, sources = _yolo_layers(torch, num_classes, width, depth)
+    return _yolo_class(torch)(layers, sources)
+
+
+def _yolo_layers(torch: Any, num_classes: int, width: float, depth: float
+                 ) -> tuple[list[Any], list[Any]]:
+    """The layers of :data:`YOLOV5_LAYOUT` scaled by `width` and `depth`, and where each
+    takes its input from (Ultralytics' `parse_model`)."""
+    nn = torch.nn
+    Conv = _yolo_conv(torch)
+    scaled = {"Conv": Conv, "C3": _yolo_c3(torch, Conv), "SPPF": _yolo_sppf(torch, Conv)}
+    Concat, Detect = _yolo_concat(torch), _yolo_detect(torch)
+    layers, chans, sources = [], [3], []
+    for f, n, kind, args in YOLOV5_LAYOUT:
+        n = max(round(n * depth), 1) if n > 1 else n
+        c1 = chans[f] if isinstance(f, int) else None
+        if kind in scaled:
+            c2 = _make_divisible(args[0] * width)
+            repeats = (n,) if kind == "C3" else ()
+            layer = scaled[kind](c1, c2, *repeats, *args[1:])
+        elif kind == "Upsample":
+            layer, c2 = nn.Upsample(scale_factor=2.0, mode="nearest"), c1
+        elif kind == "Concat":
+            layer, c2 = Concat(), sum(chans[j] for j in f)
+        else:
+            layer, c2 = Detect(tuple(chans[j] for j in f), num_classes), None
+        layers.append(layer)
+        sources.append(f)
+        # chans is indexed like Ultralytics' `ch` (by layer, -1 = previous)
+        chans = chans + [c2] if len(layers) > 1 else [c2]
+    return layers, sources
+
+
+def _yolo_class(torch: Any) -> Any:
+    nn = torch.nn
+
+    class YOLOv5(nn.Module):
+        def __init__(self, layers: list[Any], sources: list[Any]) -> None:
+            super().__init__()
+            self.model = nn.ModuleList(layers)
+            self.sources = tuple(sources)
+            self.save = sorted({j for f in sources if not isinstance(f, int)
+                                for j in f if j != -1})
+
+        def forward(self, x: Any) -> Any:
+            saved: dict[int, Any] = {}
+            for i, (layer, f) in enumerate(zip(self.model, self.sources)):
+                if not isinstance(f, int):
+                    x = [x if j == -1 else saved[j] for j in f]
+                x = layer(x)
+                if i in self.save:
+                    saved[i] = x
+            return x
+
+    return YOLOv5
+
+
+def _yolo_conv(torch: Any) -> Any:
+    nn = torch.nn
 
     class Conv(nn.Module):
         """Conv (no bias) - BN (eps 1e-3, momentum 0.03) - SiLU, Ultralytics' `Conv`."""
@@ -228,17 +342,31 @@ def yolov5s(num_classes: int = 80, *, width: float = 0.50, depth: float = 0.33) 
         def forward(self, x: Any) -> Any:
             return self.act(self.bn(self.conv(x)))
 
+    return Conv
+
+
+def _yolo_bottleneck(torch: Any, Conv: Any) -> Any:
+    nn = torch.nn
+
     class Bottleneck(nn.Module):
         def __init__(self, c1: int, c2: int, shortcut: bool = True, e: float = 0.5):
             super().__init__()
             c_ = int(c2 * e)
             self.cv1 = Conv(c1, c_, 1, 1)
             self.cv2 = Conv(c_, c2, 3, 1)
-            self.add = FloatFunctional() if shortcut and c1 == c2 else None
+            self.add = (torch.ao.nn.quantized.FloatFunctional() if shortcut and c1 == c2
+                        else None)
 
         def forward(self, x: Any) -> Any:
             y = self.cv2(self.cv1(x))
             return self.add.add(x, y) if self.add is not None else y
+
+    return Bottleneck
+
+
+def _yolo_c3(torch: Any, Conv: Any) -> Any:
+    nn = torch.nn
+    Bottleneck = _yolo_bottleneck(torch, Conv)
 
     class C3(nn.Module):
         """CSP bottleneck with 3 convolutions."""
@@ -253,6 +381,12 @@ def yolov5s(num_classes: int = 80, *, width: float = 0.50, depth: float = 0.33) 
 
         def forward(self, x: Any) -> Any:
             return self.cv3(torch.cat((self.m(self.cv1(x)), self.cv2(x)), 1))
+
+    return C3
+
+
+def _yolo_sppf(torch: Any, Conv: Any) -> Any:
+    nn = torch.nn
 
     class SPPF(nn.Module):
         """Spatial pyramid pooling, fast: three chained 5x5 max-pools."""
@@ -270,14 +404,24 @@ def yolov5s(num_classes: int = 80, *, width: float = 0.50, depth: float = 0.33) 
             y2 = self.m(y1)
             return self.cv2(torch.cat((x, y1, y2, self.m(y2)), 1))
 
-    class Concat(nn.Module):
+    return SPPF
+
+
+def _yolo_concat(torch: Any) -> Any:
+    class Concat(torch.nn.Module):
         def forward(self, xs: list[Any]) -> Any:
             return torch.cat(xs, 1)
+
+    return Concat
+
+
+def _yolo_detect(torch: Any) -> Any:
+    nn = torch.nn
 
     class Detect(nn.Module):
         """One 1x1 conv per level to `3 * (5 + classes)` channels; decoding in eval."""
 
-        def __init__(self, ch: tuple[int, ...]):
+        def __init__(self, ch: tuple[int, ...], num_classes: int):
             super().__init__()
             self.nc, self.no, self.na, self.nl = num_classes, num_classes + 5, 3, len(ch)
             self.m = nn.ModuleList(nn.Conv2d(c, self.no * self.na, 1) for c in ch)
@@ -308,47 +452,7 @@ def yolov5s(num_classes: int = 80, *, width: float = 0.50, depth: float = 0.33) 
                     z.append(torch.cat((xy, wh, y[..., 4:]), -1).view(bs, -1, self.no))
             return out if self.training else torch.cat(z, 1)
 
-    class YOLOv5(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            layers, chans, sources = [], [3], []
-            for f, n, kind, args in YOLOV5_LAYOUT:
-                n = max(round(n * depth), 1) if n > 1 else n
-                c1 = chans[f] if isinstance(f, int) else None
-                if kind in ("Conv", "C3", "SPPF"):
-                    c2 = _make_divisible(args[0] * width)
-                    if kind == "Conv":
-                        layer = Conv(c1, c2, *args[1:])
-                    elif kind == "C3":
-                        layer = C3(c1, c2, n, *args[1:])
-                    else:
-                        layer = SPPF(c1, c2, *args[1:])
-                elif kind == "Upsample":
-                    layer, c2 = nn.Upsample(scale_factor=2.0, mode="nearest"), c1
-                elif kind == "Concat":
-                    layer, c2 = Concat(), sum(chans[j] for j in f)
-                else:
-                    layer, c2 = Detect(tuple(chans[j] for j in f)), None
-                layers.append(layer)
-                sources.append(f)
-                # chans is indexed like Ultralytics' `ch` (by layer, -1 = previous)
-                chans = chans + [c2] if len(layers) > 1 else [c2]
-            self.model = nn.ModuleList(layers)
-            self.sources = tuple(sources)
-            self.save = sorted({j for f in sources if not isinstance(f, int)
-                                for j in f if j != -1})
-
-        def forward(self, x: Any) -> Any:
-            saved: dict[int, Any] = {}
-            for i, (layer, f) in enumerate(zip(self.model, self.sources)):
-                if not isinstance(f, int):
-                    x = [x if j == -1 else saved[j] for j in f]
-                x = layer(x)
-                if i in self.save:
-                    saved[i] = x
-            return x
-
-    return YOLOv5()
+    return Detect
 
 
 def parameter_count(model: Any) -> int:
