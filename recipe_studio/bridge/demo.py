@@ -24,11 +24,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from recipe_studio.bridge.benchmark import bench
-from recipe_studio.bridge.trainer import EpochMetrics, train, write_json
+from recipe_studio.bridge.trainer import EpochMetrics, TrainResult, train, write_json
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 RUNS = ("dense", "pruned", "pruned_quantized")
@@ -234,44 +235,18 @@ def run_yolov5s(out_dir: str | os.PathLike[str] = "demo-output/yolov5s", *,
     out.mkdir(parents=True, exist_ok=True)
     section: dict[str, Any] = {"input": [1, 3, image_size, image_size]}
     task = yolov5s(seed=seed, image_size=image_size, batch_size=batch_size, steps=steps)
-    first = 1 if 1 in batch_sizes else batch_sizes[0]
-
-    def bench_entry(name: str, export: Any, **fields: Any) -> None:
-        say(f"[yolov5s {name}] exported {export.path}: {export.bytes:,} bytes, "
-            f"{export.gzip_bytes:,} gzipped, {'quantized' if export.quantized else 'float'}; "
-            f"benchmarking at batch {', '.join(map(str, batch_sizes))}")
-        report = bench(export.path, engines, batch_sizes, warmup=bench_warmup,
-                       iterations=bench_iterations)
-        latency = {e: report.latency_ms(e, first) for e in engines}
-        skipped = {f"{r.engine}@{r.batch_size}": r.skipped for r in report.results if r.skipped}
-        say(f"[yolov5s {name}] latency at batch {first}: " + ", ".join(
-            f"{e} {v:.1f} ms" if v is not None else f"{e} skipped" for e, v in latency.items())
-            + (f" (skipped: {skipped})" if skipped else ""))
-        section[name] = {
-            "accuracy": None, "sparsity": export.sparsity, "onnx_bytes": export.bytes,
-            "onnx_gzip_bytes": export.gzip_bytes, "latency_ms": latency,
-            "quantized": export.quantized, **fields,
-            "bench": {f"{r.engine}@{r.batch_size}": {
-                "median_ms": r.median_ms, "p90_ms": r.p90_ms, "items_per_s": r.throughput,
-                "skipped": r.skipped} for r in report.results},
-            "machine": report.machine, "input": section["input"]}
+    runs = _YoloSection(section, say, engines, batch_sizes, bench_warmup, bench_iterations)
 
     say(f"[yolov5s dense] exporting the network as built ({image_size}x{image_size})")
     dense = export_onnx(task.model, task.sample_input, out / "dense" / "model.onnx")
-    bench_entry("dense", dense, recipe="<dense baseline: the network as built, untrained>",
-                epochs=0, train_seconds=0.0, schedule_warnings=0)
+    runs.entry("dense", dense, recipe="<dense baseline: the network as built, untrained>",
+               epochs=0, train_seconds=0.0, schedule_warnings=0)
 
     gmp = Path(examples) / "yolov5-gmp.yaml"
     say(f"[yolov5s pruned] training with {os.path.relpath(gmp)} rescaled to {gmp_epochs:g} "
         f"epochs ({steps} steps of {batch_size} synthetic images each)")
-    t0 = time.perf_counter()
-    pruned = train(gmp, task, out / "pruned", epochs=gmp_epochs, seed=seed,
-                   on_epoch=_epoch_logger("yolov5s pruned", say))
-    assert pruned.export is not None
-    bench_entry("pruned", pruned.export, recipe=os.path.relpath(gmp),
-                epochs=pruned.handle.max_epochs,
-                train_seconds=round(time.perf_counter() - t0, 2),
-                schedule_warnings=len(pruned.warnings))
+    pruned = runs.train("pruned", gmp, os.path.relpath(gmp), task, out / "pruned",
+                        epochs=gmp_epochs, seed=seed)
 
     qat_label = os.path.relpath(Path(examples) / "yolov5-qat.yaml") + " + ConstantPruningModifier"
     say(f"[yolov5s pruned_quantized] training with {qat_label} rescaled to {qat_epochs:g} "
@@ -279,17 +254,58 @@ def run_yolov5s(out_dir: str | os.PathLike[str] = "demo-output/yolov5s", *,
     qat_task = Task(model=pruned.model, train_loader=task.train_loader,
                     evaluate=task.evaluate, sample_input=task.sample_input,
                     loss_fn=task.loss_fn, name=task.name, lr=task.lr)
-    t0 = time.perf_counter()
-    quantized = train(qat_after_pruning_recipe(Path(examples)), qat_task,
-                      out / "pruned_quantized", epochs=qat_epochs, seed=seed,
-                      on_epoch=_epoch_logger("yolov5s pruned_quantized", say))
-    assert quantized.export is not None
-    bench_entry("pruned_quantized", quantized.export, recipe=qat_label,
-                epochs=quantized.handle.max_epochs,
-                train_seconds=round(time.perf_counter() - t0, 2),
-                schedule_warnings=len(quantized.warnings))
+    runs.train("pruned_quantized", qat_after_pruning_recipe(Path(examples)), qat_label,
+               qat_task, out / "pruned_quantized", epochs=qat_epochs, seed=seed)
     write_json(out / "report.json", section)
     return section
+
+
+@dataclass
+class _YoloSection:
+    """:func:`run_yolov5s`'s benchmark settings; each model's entry goes into `section`."""
+
+    section: dict[str, Any]
+    say: Callable[[str], None]
+    engines: Sequence[str]
+    batch_sizes: Sequence[int]
+    warmup: int
+    iterations: int
+
+    def train(self, name: str, recipe: Any, label: str, task: Any, out_dir: Path, *,
+              epochs: float, seed: int) -> TrainResult:
+        """Train `task` with `recipe` (shown as `label`), then benchmark its export."""
+        t0 = time.perf_counter()
+        result = train(recipe, task, out_dir, epochs=epochs, seed=seed,
+                       on_epoch=_epoch_logger(f"yolov5s {name}", self.say))
+        assert result.export is not None
+        self.entry(name, result.export, recipe=label, epochs=result.handle.max_epochs,
+                   train_seconds=round(time.perf_counter() - t0, 2),
+                   schedule_warnings=len(result.warnings))
+        return result
+
+    def entry(self, name: str, export: Any, **fields: Any) -> None:
+        """Benchmark an export in every engine; `section[name]` gets the figures."""
+        batch_sizes, engines = self.batch_sizes, self.engines
+        first = 1 if 1 in batch_sizes else batch_sizes[0]
+        self.say(f"[yolov5s {name}] exported {export.path}: {export.bytes:,} bytes, "
+                 f"{export.gzip_bytes:,} gzipped, "
+                 f"{'quantized' if export.quantized else 'float'}; "
+                 f"benchmarking at batch {', '.join(map(str, batch_sizes))}")
+        report = bench(export.path, engines, batch_sizes, warmup=self.warmup,
+                       iterations=self.iterations)
+        latency = {e: report.latency_ms(e, first) for e in engines}
+        skipped = {f"{r.engine}@{r.batch_size}": r.skipped for r in report.results if r.skipped}
+        self.say(f"[yolov5s {name}] latency at batch {first}: " + ", ".join(
+            f"{e} {v:.1f} ms" if v is not None else f"{e} skipped" for e, v in latency.items())
+            + (f" (skipped: {skipped})" if skipped else ""))
+        self.section[name] = {
+            "accuracy": None, "sparsity": export.sparsity, "onnx_bytes": export.bytes,
+            "onnx_gzip_bytes": export.gzip_bytes, "latency_ms": latency,
+            "quantized": export.quantized, **fields,
+            "bench": {f"{r.engine}@{r.batch_size}": {
+                "median_ms": r.median_ms, "p90_ms": r.p90_ms, "items_per_s": r.throughput,
+                "skipped": r.skipped} for r in report.results},
+            "machine": report.machine, "input": self.section["input"]}
 
 
 def format_yolov5s_table(section: dict[str, Any]) -> str:

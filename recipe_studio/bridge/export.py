@@ -224,12 +224,24 @@ def export_onnx(model: Any, sample_input: Any, path: str | os.PathLike[str], *,
         ExportError: the exporter failed, onnxruntime cannot load the file, a pruned
             weight lost zeros on the way, or a QAT model's observers or output are NaN/inf.
     """
-    torch = require("torch")
-    onnx = require("onnx")
-    sm_utils = require("sparseml.pytorch.utils")
+    # every dependency first: a missing extra stops the export before anything is written
+    for module in ("torch", "onnx", "sparseml.pytorch.utils"):
+        require(module)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    base, quant, weights, sample, expected = _prepare(model, sample_input,
+                                                      convert_qat=convert_qat)
+    proto = _write_onnx(base, sample, target, convert_qat=bool(quant and convert_qat),
+                        fold_batch_norms=fold_batch_norms, opset=opset)
+    return _verify(target, proto, weights, sample, expected, check=check)
 
+
+def _prepare(model: Any, sample_input: Any, *, convert_qat: bool
+             ) -> tuple[Any, bool, dict[str, Any], Any, Any]:
+    """A CPU eval-mode copy of the model ready to export, whether it is a QAT model, its
+    prunable weights (copies), the sample on the CPU, and torch's output on it; refuses a
+    QAT model whose observers or output hold NaN/inf."""
+    torch = require("torch")
     base = copy.deepcopy(unwrap(model)).cpu().eval()
     quant = is_qat(base)
     if quant and convert_qat:
@@ -256,7 +268,15 @@ def export_onnx(model: Any, sample_input: Any, path: str | os.PathLike[str], *,
             raise ExportError("the QAT model's output is NaN/inf on the sample input; the "
                               "int8 graph would not run (check BatchNorm gammas and the "
                               "weights: recipe_studio.bridge.qat.qat_problems)")
+    return base, quant, weights, sample, expected
 
+
+def _write_onnx(base: Any, sample: Any, target: Path, *, convert_qat: bool,
+                fold_batch_norms: bool, opset: int | None) -> Any:
+    """SparseML's export of `base` into a temporary file beside `target`, batch norms
+    folded, moved into place; returns the graph."""
+    onnx = require("onnx")
+    sm_utils = require("sparseml.pytorch.utils")
     kwargs: dict[str, Any] = {"dynamo": False}
     if opset is not None:
         kwargs["opset"] = opset
@@ -265,7 +285,7 @@ def export_onnx(model: Any, sample_input: Any, path: str | os.PathLike[str], *,
         try:
             with quiet_libraries():
                 sm_utils.ModuleExporter(base, tmp).export_onnx(
-                    sample, name=name, convert_qat=bool(quant and convert_qat), **kwargs)
+                    sample, name=name, convert_qat=convert_qat, **kwargs)
         except Exception as e:  # torch/SparseML raise anything; name it and stop
             raise ExportError(f"SparseML's ONNX export failed: {type(e).__name__}: {e}") from e
         tmp_file = os.path.join(tmp, name)
@@ -278,7 +298,13 @@ def export_onnx(model: Any, sample_input: Any, path: str | os.PathLike[str], *,
                 proto = folded
         onnx.save(proto, tmp_file)
         os.replace(tmp_file, target)
+    return proto
 
+
+def _verify(target: Path, proto: Any, weights: dict[str, Any], sample: Any, expected: Any,
+            *, check: bool) -> ExportResult:
+    """Sizes and op counts of the written file, each weight found in the graph; with
+    `check`, onnxruntime's output compared with torch's and the pruned zeros checked."""
     data = target.read_bytes()
     result = ExportResult(
         path=str(target), bytes=len(data), gzip_bytes=len(gzip.compress(data, GZIP_LEVEL)),

@@ -260,9 +260,56 @@ def train(recipe: str | os.PathLike[str], task: str | Callable[..., Any] | Task 
         env.close()
 
 
+@dataclass
+class _Run:
+    """One training run between its phases (set up, epochs, outputs)."""
+
+    task: Task
+    #: the bare model (evaluated, exported) and the one trained (DDP on several ranks)
+    model: Any
+    train_model: Any
+    loader: Any
+    sampler: Any
+    steps: int
+    handle: Handle
+    loss_fn: Any
+    out: Path | None
+    log_file: Path | None
+
+
 def _train(loaded: Any, recipe_arg: Any, task_arg: Any, out_dir: Any, env: _Distributed, *,
            seed: int, export: bool, epochs: float | None, on_start: Any, on_step: Any,
            on_epoch: Any, started: float, torch: Any) -> TrainResult:
+    run = _set_up(loaded, task_arg, out_dir, env, seed=seed, torch=torch)
+    if on_start is not None and env.main:
+        on_start(run.handle, run.task)
+    history: list[EpochMetrics] = []
+    for epoch in range(run.handle.max_epochs):
+        metrics = _run_epoch(run, env, epoch, on_step)
+        history.append(metrics)
+        if on_epoch is not None and env.main:
+            on_epoch(metrics)
+    train_seconds = time.perf_counter() - started
+    run.handle.finalize()
+    run.model.eval()
+    files: dict[str, str] = {}
+    export_result = None
+    summary: dict[str, Any] = {}
+    if env.main:
+        summary = _summary(run, env, history, recipe=_recipe_label(recipe_arg, loaded),
+                           epochs=epochs, seed=seed, train_seconds=train_seconds)
+        if run.out is not None:
+            export_result = _write_outputs(run, summary, files, export=export,
+                                           started=started, torch=torch)
+    env.barrier()
+    return TrainResult(out_dir=run.out, files=files, history=history, export=export_result,
+                       metrics=summary, model=run.model, handle=run.handle, task=run.task,
+                       rank=env.rank, world_size=env.world_size)
+
+
+def _set_up(loaded: Any, task_arg: Any, out_dir: Any, env: _Distributed, *, seed: int,
+            torch: Any) -> _Run:
+    """Seed, load the task, wrap the model for DDP, shard the loader, apply the recipe."""
     torch.manual_seed(seed)
     task = task_arg if isinstance(task_arg, Task) else load_task(task_arg, seed=seed)
     model = task.model.to(env.device)
@@ -285,88 +332,100 @@ def _train(loaded: Any, recipe_arg: Any, task_arg: Any, out_dir: Any, env: _Dist
     # model passed in after an earlier run is in eval mode)
     train_model.train()
     handle = apply(loaded, train_model, optimizer, steps, log_file=log_file)
-    if on_start is not None and env.main:
-        on_start(handle, task)
-    loss_fn = task.loss_fn or torch.nn.functional.cross_entropy
-    history: list[EpochMetrics] = []
-    for epoch in range(handle.max_epochs):
-        t0 = time.perf_counter()
-        train_model.train()
-        if sampler is not None:
-            sampler.set_epoch(epoch)
-        total, count = 0.0, 0
-        for step, batch in enumerate(loader):
-            inputs, targets = _to(batch[0], env.device), _to(batch[1], env.device)
-            handle.optimizer.zero_grad()
-            outputs = train_model(inputs)
-            loss = loss_fn(outputs, targets)
-            loss = handle.optimizer.loss_update(loss)
-            value = float(loss.detach().item())
-            if not math.isfinite(value):
-                raise TrainingError(f"the loss is {value} at epoch {epoch}, step {step}; "
-                                    "lower the learning rate")
-            loss.backward()
-            handle.optimizer.step()
-            n = len(targets) if hasattr(targets, "__len__") else 1
-            total += value * n
-            count += n
-            if on_step is not None and env.main:
-                on_step(epoch, step, steps, value)
-        mean_loss = env.mean(total, count)
-        accuracy, extra = _evaluate(task, model) if env.main else (None, {})
-        report = handle.epoch_end(epoch)
-        metrics = EpochMetrics(
-            epoch=epoch, epochs=handle.max_epochs, loss=mean_loss, accuracy=accuracy,
-            lr=report.lr, sparsity=report.sparsity, expected_sparsity=report.expected_sparsity,
-            seconds=time.perf_counter() - t0, report=report, extra=extra)
-        history.append(metrics)
-        if on_epoch is not None and env.main:
-            on_epoch(metrics)
-    train_seconds = time.perf_counter() - started
-    handle.finalize()
-    model.eval()
-    files: dict[str, str] = {}
+    return _Run(task=task, model=model, train_model=train_model, loader=loader,
+                sampler=sampler, steps=steps, handle=handle,
+                loss_fn=task.loss_fn or torch.nn.functional.cross_entropy, out=out,
+                log_file=log_file)
+
+
+def _run_epoch(run: _Run, env: _Distributed, epoch: int, on_step: Any) -> EpochMetrics:
+    """Train one epoch, evaluate (rank 0), check the epoch against the schedule."""
+    t0 = time.perf_counter()
+    run.train_model.train()
+    if run.sampler is not None:
+        run.sampler.set_epoch(epoch)
+    total, count = _train_steps(run, env, epoch, on_step)
+    mean_loss = env.mean(total, count)
+    accuracy, extra = _evaluate(run.task, run.model) if env.main else (None, {})
+    report = run.handle.epoch_end(epoch)
+    return EpochMetrics(
+        epoch=epoch, epochs=run.handle.max_epochs, loss=mean_loss, accuracy=accuracy,
+        lr=report.lr, sparsity=report.sparsity, expected_sparsity=report.expected_sparsity,
+        seconds=time.perf_counter() - t0, report=report, extra=extra)
+
+
+def _train_steps(run: _Run, env: _Distributed, epoch: int, on_step: Any
+                 ) -> tuple[float, int]:
+    """One pass over the loader: (sum of the losses weighted by batch size, samples)."""
+    handle = run.handle
+    total, count = 0.0, 0
+    for step, batch in enumerate(run.loader):
+        inputs, targets = _to(batch[0], env.device), _to(batch[1], env.device)
+        handle.optimizer.zero_grad()
+        outputs = run.train_model(inputs)
+        loss = run.loss_fn(outputs, targets)
+        loss = handle.optimizer.loss_update(loss)
+        value = float(loss.detach().item())
+        if not math.isfinite(value):
+            raise TrainingError(f"the loss is {value} at epoch {epoch}, step {step}; "
+                                "lower the learning rate")
+        loss.backward()
+        handle.optimizer.step()
+        n = len(targets) if hasattr(targets, "__len__") else 1
+        total += value * n
+        count += n
+        if on_step is not None and env.main:
+            on_step(epoch, step, run.steps, value)
+    return total, count
+
+
+def _summary(run: _Run, env: _Distributed, history: list[EpochMetrics], *, recipe: str,
+             epochs: float | None, seed: int, train_seconds: float) -> dict[str, Any]:
+    """`metrics.json`'s content before the files are written (rank 0)."""
+    weights = prunable_weights(run.model)
+    numel = sum(int(w.numel()) for w in weights.values())
+    zeros = sum(int((w == 0).sum().item()) for w in weights.values())
+    last = history[-1] if history else None
+    return {
+        "recipe": recipe,
+        "task": run.task.name, "epochs": run.handle.max_epochs, "rescaled_to": epochs,
+        "steps_per_epoch": run.steps, "world_size": env.world_size, "seed": seed,
+        "train_seconds": train_seconds,
+        "history": [m.to_dict() for m in history],
+        "warnings": [w for m in history for w in m.warnings],
+        "final": {"accuracy": last.accuracy if last is not None else None,
+                  "loss": last.loss if last is not None else None,
+                  "lr": last.lr if last is not None else None,
+                  "sparsity": last.sparsity if last is not None else 0.0,
+                  "weight_sparsity": zeros / numel if numel else 0.0},
+    }
+
+
+def _write_outputs(run: _Run, summary: dict[str, Any], files: dict[str, str], *,
+                   export: bool, started: float, torch: Any) -> ExportResult | None:
+    """Write the recipe, the checkpoint, the ONNX export and `metrics.json` into `run.out`
+    (rank 0); fills `files` and `summary`, returns the export's result."""
+    out, handle, model = run.out, run.handle, run.model
+    assert out is not None
     export_result = None
-    summary: dict[str, Any] = {}
-    if env.main:
-        weights = prunable_weights(model)
-        numel = sum(int(w.numel()) for w in weights.values())
-        zeros = sum(int((w == 0).sum().item()) for w in weights.values())
-        summary = {
-            "recipe": _recipe_label(recipe_arg, loaded),
-            "task": task.name, "epochs": handle.max_epochs, "rescaled_to": epochs,
-            "steps_per_epoch": steps, "world_size": env.world_size, "seed": seed,
-            "train_seconds": train_seconds,
-            "history": [m.to_dict() for m in history],
-            "warnings": [w for m in history for w in m.warnings],
-            "final": {"accuracy": history[-1].accuracy if history else None,
-                      "loss": history[-1].loss if history else None,
-                      "lr": history[-1].lr if history else None,
-                      "sparsity": history[-1].sparsity if history else 0.0,
-                      "weight_sparsity": zeros / numel if numel else 0.0},
-        }
-        if out is not None:
-            atomic_write(out / FILES["recipe"], handle.finalized)
-            files["recipe"] = str(out / FILES["recipe"])
-            buf = io.BytesIO()
-            torch.save({"state_dict": model.state_dict(), "epochs": handle.max_epochs,
-                        "recipe": handle.finalized}, buf)
-            atomic_write_bytes(out / FILES["checkpoint"], buf.getvalue())
-            files["checkpoint"] = str(out / FILES["checkpoint"])
-            if export:
-                export_result = export_onnx(model, task.sample_input, out / FILES["onnx"])
-                files["onnx"] = export_result.path
-                summary["export"] = export_result.to_dict()
-            if log_file is not None and log_file.exists():
-                files["log"] = str(log_file)
-            summary["files"] = dict(files, metrics=str(out / FILES["metrics"]))
-            summary["seconds"] = time.perf_counter() - started
-            write_json(out / FILES["metrics"], summary)
-            files["metrics"] = str(out / FILES["metrics"])
-    env.barrier()
-    return TrainResult(out_dir=out, files=files, history=history, export=export_result,
-                       metrics=summary, model=model, handle=handle, task=task,
-                       rank=env.rank, world_size=env.world_size)
+    atomic_write(out / FILES["recipe"], handle.finalized)
+    files["recipe"] = str(out / FILES["recipe"])
+    buf = io.BytesIO()
+    torch.save({"state_dict": model.state_dict(), "epochs": handle.max_epochs,
+                "recipe": handle.finalized}, buf)
+    atomic_write_bytes(out / FILES["checkpoint"], buf.getvalue())
+    files["checkpoint"] = str(out / FILES["checkpoint"])
+    if export:
+        export_result = export_onnx(model, run.task.sample_input, out / FILES["onnx"])
+        files["onnx"] = export_result.path
+        summary["export"] = export_result.to_dict()
+    if run.log_file is not None and run.log_file.exists():
+        files["log"] = str(run.log_file)
+    summary["files"] = dict(files, metrics=str(out / FILES["metrics"]))
+    summary["seconds"] = time.perf_counter() - started
+    write_json(out / FILES["metrics"], summary)
+    files["metrics"] = str(out / FILES["metrics"])
+    return export_result
 
 
 def _recipe_label(recipe: Any, loaded: Any) -> str:
