@@ -13,8 +13,9 @@ Importing it costs nothing.
 * :func:`bench` — latency/throughput in onnxruntime and DeepSparse.
 * :func:`train` — the loop behind `recipe-studio train` (DDP under torchrun).
 * :mod:`~recipe_studio.bridge.convnets` — QAT-ready ResNet-18/50 and YOLOv5s built in code;
-  :mod:`~recipe_studio.bridge.qat` — the guard that refuses models QAT would turn into NaN
-  (:class:`QATNotReady`), BN calibration and recipe-driven quantization for export.
+  :mod:`~recipe_studio.bridge.qat_guard` — the guard that refuses models QAT would turn
+  into NaN (:class:`QATNotReady`); :mod:`~recipe_studio.bridge.qat` — BN calibration and
+  recipe-driven quantization for export.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from recipe_studio.bridge.export import ExportError, ExportResult, export_onnx
     from recipe_studio.bridge.tasks import Task
     from recipe_studio.bridge.trainer import TrainResult, train
-    from recipe_studio.bridge.qat import QATNotReady
+    from recipe_studio.bridge.qat_guard import QATNotReady
 
 _LAZY = {
     "apply": "manager", "apply_oneshot": "manager", "Handle": "manager",
@@ -39,7 +40,7 @@ _LAZY = {
     "export_onnx": "export", "ExportResult": "export", "ExportError": "export",
     "bench": "benchmark", "BenchReport": "benchmark", "BenchResult": "benchmark",
     "Task": "tasks", "train": "trainer", "TrainResult": "trainer",
-    "QATNotReady": "qat",
+    "QATNotReady": "qat_guard",
 }
 
 __all__ = ["MissingDependency", "require", *_LAZY]

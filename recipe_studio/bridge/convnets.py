@@ -19,7 +19,7 @@ They are written the way SparseML's own QAT-ready model definitions are
 BatchNorm gammas start at 1 (torch's default). SparseML's ResNets start the last BN of each
 residual block at gamma = 0 ("zero-init residual"); torch's fused ConvBn QAT module divides
 by gamma/sigma, so such a model makes QAT produce NaN: `zero_init_residual=True` builds that
-variant, and :func:`recipe_studio.bridge.qat.check_qat_ready` refuses it.
+variant, and :func:`recipe_studio.bridge.qat_guard.check_qat_ready` refuses it.
 
 YOLOv5s follows Ultralytics' published v6 architecture (`yolov5s.yaml`: width 0.50, depth
 0.33; Conv-BN-SiLU blocks, C3, SPPF, the PAN neck and the Detect head, 80 classes,

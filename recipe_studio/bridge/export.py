@@ -37,6 +37,7 @@ from typing import Any
 
 from recipe_studio.bridge._deps import require
 from recipe_studio.bridge.manager import unwrap
+from recipe_studio.bridge.qat_guard import is_finite_output, observer_problems
 
 #: ops whose inputs carry a quantized weight: op -> ((weight input, zero-point input), ...)
 _QUANT_WEIGHT_INPUTS = {
@@ -249,8 +250,6 @@ def _prepare(model: Any, sample_input: Any, *, convert_qat: bool
     weights = {n: w.detach().clone() for n, w in prunable_weights(base).items()}
     sample = sample_input.cpu() if hasattr(sample_input, "cpu") else sample_input
     if quant:
-        from recipe_studio.bridge.qat import observer_problems
-
         # NaN scales would reach the graph: onnxruntime returns NaN, DeepSparse refuses it
         bad = observer_problems(base)
         if bad:
@@ -258,16 +257,13 @@ def _prepare(model: Any, sample_input: Any, *, convert_qat: bool
                               "would carry NaN scales: " + "; ".join(map(str, bad[:5]))
                               + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "")
                               + " (a zero BatchNorm gamma in a fused conv-BN is the usual "
-                              "cause: see recipe_studio.bridge.qat)")
+                              "cause: see recipe_studio.bridge.qat_guard)")
     with torch.no_grad():
         expected = base(*sample) if isinstance(sample, tuple) else base(sample)
-    if quant:
-        from recipe_studio.bridge.qat import is_finite_output
-
-        if not is_finite_output(expected):
-            raise ExportError("the QAT model's output is NaN/inf on the sample input; the "
-                              "int8 graph would not run (check BatchNorm gammas and the "
-                              "weights: recipe_studio.bridge.qat.qat_problems)")
+    if quant and not is_finite_output(expected):
+        raise ExportError("the QAT model's output is NaN/inf on the sample input; the "
+                          "int8 graph would not run (check BatchNorm gammas and the "
+                          "weights: recipe_studio.bridge.qat_guard.qat_problems)")
     return base, quant, weights, sample, expected
 
 

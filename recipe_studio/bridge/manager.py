@@ -26,6 +26,7 @@ from recipe_studio.bridge.errors import RecipeError
 from recipe_studio.bridge.expect import (
     MASK_PRUNERS, EpochExpectation, PrunerPlan, ScheduleSimulation, expected_zeros,
 )
+from recipe_studio.bridge.qat_guard import check_qat_ready, quantization_fusers
 from recipe_studio.read.recipe import Recipe
 from recipe_studio.read.variables import Override
 
@@ -434,8 +435,6 @@ def apply(recipe: str | os.PathLike[str] | Recipe, model: Any, optimizer: Any,
     loggers = _loggers(log_file)
     manager = optim.ScheduledModifierManager.from_yaml(finalized)
     base = unwrap(model)
-    from recipe_studio.bridge.qat import check_qat_ready, quantization_fusers
-
     # a model that would make QAT produce NaN is refused before SparseML modifies it
     for fuse in quantization_fusers(manager):
         check_qat_ready(base, fuse=fuse)

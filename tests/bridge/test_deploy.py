@@ -22,7 +22,7 @@ def test_resnet_parameter_counts_are_the_published_ones():
 
 def test_resnet_is_written_for_sparseml_fusion():
     from recipe_studio.bridge.convnets import resnet18, resnet50
-    from recipe_studio.bridge.qat import fused_conv_bns
+    from recipe_studio.bridge.qat_guard import fused_conv_bns
 
     # every conv is followed by its BN: stem + 2 per basic block (8) + 3 projections
     pairs = fused_conv_bns(resnet18())
@@ -80,7 +80,8 @@ def test_qat_refuses_zero_gammas_before_training():
     from recipe_studio.bridge import apply
     from recipe_studio.bridge.convnets import resnet18
     from recipe_studio.bridge.manager import RecipeError
-    from recipe_studio.bridge.qat import RESNET_QAT_RECIPE, QATNotReady
+    from recipe_studio.bridge.qat import RESNET_QAT_RECIPE
+    from recipe_studio.bridge.qat_guard import QATNotReady
 
     model = resnet18(num_classes=10, zero_init_residual=True)
     before = {k: v.clone() for k, v in model.state_dict().items()}
@@ -100,7 +101,7 @@ def test_qat_refuses_zero_gammas_before_training():
 
 
 def test_qat_guard_reports_non_finite_weights_and_respects_no_fuse(tiny):
-    from recipe_studio.bridge.qat import qat_problems
+    from recipe_studio.bridge.qat_guard import qat_problems
 
     model = tiny()
     with torch.no_grad():
@@ -120,7 +121,7 @@ def test_qat_guard_refuses_eval_mode(tiny):
     """SparseML fuses when the recipe is applied; in eval mode torch folds the BN away and
     SparseML's fused-module count fails ("Number of fused modules (9) ... expected (20)")."""
     from recipe_studio.bridge.convnets import resnet18
-    from recipe_studio.bridge.qat import QATNotReady, check_qat_ready
+    from recipe_studio.bridge.qat_guard import QATNotReady, check_qat_ready
 
     with pytest.raises(QATNotReady, match="eval mode"):
         check_qat_ready(resnet18(num_classes=10).eval())
@@ -129,10 +130,24 @@ def test_qat_guard_refuses_eval_mode(tiny):
 
 def test_a_healthy_model_passes_the_guard(tiny):
     from recipe_studio.bridge.convnets import resnet18
-    from recipe_studio.bridge.qat import qat_problems
+    from recipe_studio.bridge.qat_guard import qat_problems
 
     assert qat_problems(tiny()) == []
     assert qat_problems(resnet18(num_classes=10)) == []
+
+
+def test_qat_re_exports_the_guard():
+    """The guard's home is `bridge.qat_guard` (below the manager, which runs it); `bridge.qat`
+    (which quantizes through the manager) and `bridge` hand out the same objects."""
+    from recipe_studio import bridge
+    from recipe_studio.bridge import qat, qat_guard
+
+    guard = [n for n in qat.__all__ if hasattr(qat_guard, n)]
+    assert set(guard) == {"ZERO_GAMMA", "QATNotReady", "QATProblem", "check_qat_ready",
+                          "fused_conv_bns", "is_finite_output", "observer_problems",
+                          "qat_problems", "quantization_fusers"}
+    assert all(getattr(qat, n) is getattr(qat_guard, n) for n in guard)
+    assert bridge.QATNotReady is qat_guard.QATNotReady
 
 
 def test_export_refuses_nan_observers(tiny, tmp_path):
