@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 import typer
 
@@ -56,39 +56,51 @@ def oneshot(
     holds, 1 on lint errors, a failed run or a check not held, 2 for usage errors or a missing
     llm-compressor environment.
     """
-    from recipe_studio.oneshot.run import OneshotError, OneshotUnavailable
-
-    say = (lambda line: None) if quiet else (lambda line: print(line, file=sys.stderr,
-                                                                flush=True))
     if tiny_model:
         if recipe or model or out:
             raise usage_error("--tiny-model DIR takes no --recipe, --model or --output")
-        from recipe_studio.oneshot.run import tiny_model as make_tiny
-
-        try:
-            facts = make_tiny(tiny_model)
-        except OneshotUnavailable as e:
-            raise usage_error(str(e)) from None
-        except OneshotError as e:
-            sys.stderr.write(f"recipe-studio: error: {e}\n")
-            raise typer.Exit(EXIT_PROBLEMS) from None
-        print(f"wrote a tiny Llama ({facts['layers']} layers, hidden size "
-              f"{facts['hidden_size']}, vocabulary {facts['vocab_size']}, "
-              f"{facts['parameters']:,} parameters, random weights) to {tiny_model}")
-        raise typer.Exit(EXIT_OK)
+        _write_tiny_model(tiny_model)
     missing = [name for name, value in (("--recipe", recipe), ("--model", model),
                                         ("--output", out)) if not value]
     if missing:
         raise usage_error(f"missing {', '.join(missing)} (or use --tiny-model DIR)")
     assert recipe and model and out
+    _gate(recipe, model, format=format, color=color, quiet=quiet)
+    report = _run(recipe, model, out, samples=samples, seq_len=seq_len, seed=seed,
+                  timeout=timeout, quiet=quiet)
+    _emit(report, report_file, format)
+    raise typer.Exit(EXIT_OK if report.ok else EXIT_PROBLEMS)
+
+
+def _write_tiny_model(directory: str) -> None:
+    """`--tiny-model DIR`: write the model, say what it is, exit."""
+    from recipe_studio.oneshot.run import OneshotError, OneshotUnavailable
+    from recipe_studio.oneshot.run import tiny_model as make_tiny
+
+    try:
+        facts = make_tiny(directory)
+    except OneshotUnavailable as e:
+        raise usage_error(str(e)) from None
+    except OneshotError as e:
+        sys.stderr.write(f"recipe-studio: error: {e}\n")
+        raise typer.Exit(EXIT_PROBLEMS) from None
+    print(f"wrote a tiny Llama ({facts['layers']} layers, hidden size "
+          f"{facts['hidden_size']}, vocabulary {facts['vocab_size']}, "
+          f"{facts['parameters']:,} parameters, random weights) to {directory}")
+    raise typer.Exit(EXIT_OK)
+
+
+def _gate(recipe: str, model: str, *, format: OutputFormat, color: bool | None,
+          quiet: bool) -> None:
+    """Validate and lint the recipe before anything loads: exit 1 on an error or a classic
+    recipe, 2 when the files are not there; print the warnings (unless quiet)."""
     from pathlib import Path
 
-
-    if not os.path.isfile(recipe):
-        raise usage_error(f"cannot read `{recipe}`: not a file")
     from recipe_studio.diagnostics import has_errors
     from recipe_studio.oneshot.gate import gate
 
+    if not os.path.isfile(recipe):
+        raise usage_error(f"cannot read `{recipe}`: not a file")
     result = gate(recipe, model)
     if has_errors(result.diagnostics):
         print_diagnostics(result.diagnostics, {recipe: result.recipe}, color=color,
@@ -106,11 +118,17 @@ def oneshot(
     if result.diagnostics and not quiet:
         print_diagnostics(result.diagnostics, {recipe: result.recipe}, color=color,
                           stream=sys.stderr)
-    from recipe_studio.oneshot.run import format_table, run
 
+
+def _run(recipe: str, model: str, out: str, *, quiet: bool, **options: Any) -> Any:
+    """llm-compressor's run in its environment: the report, or exit 1 (failed) / 2 (no
+    environment)."""
+    from recipe_studio.oneshot.run import OneshotError, OneshotUnavailable, run
+
+    say = (lambda line: None) if quiet else (lambda line: print(line, file=sys.stderr,
+                                                                flush=True))
     try:
-        report = run(recipe, model, out, samples=samples, seq_len=seq_len, seed=seed,
-                     timeout=timeout, say=say)
+        return run(recipe, model, out, say=say, **options)
     except OneshotUnavailable as e:
         raise usage_error(str(e)) from None
     except OneshotError as e:
@@ -118,6 +136,11 @@ def oneshot(
         if e.log:
             sys.stderr.write(f"(llm-compressor's output: {e.log})\n")
         raise typer.Exit(EXIT_PROBLEMS) from None
+
+
+def _emit(report: Any, report_file: str | None, format: OutputFormat) -> None:
+    from recipe_studio.oneshot.run import format_table
+
     if report_file:
         from recipe_studio.io import atomic_write
 
@@ -126,4 +149,3 @@ def oneshot(
         print(json.dumps(report.to_json(), indent=2))
     else:
         print(format_table(report))
-    raise typer.Exit(EXIT_OK if report.ok else EXIT_PROBLEMS)

@@ -257,10 +257,6 @@ LONG_FUNCTIONS: dict[str, str] = {
     "recipe_studio.cli.new:new":
         "a typer command whose parameter list is its option table (63 lines of "
         "`Annotated[..., typer.Option(...)]`); the body is 29 lines",
-    "recipe_studio.cli.oneshot:oneshot":
-        "not split yet: a typer command (29 lines of options) whose 81-line body still "
-        "gates, runs and renders in one; the thin-CLI step of issue 11 (cli/) moves it into "
-        "a library call, then this line goes",
 }
 
 
