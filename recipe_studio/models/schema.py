@@ -374,8 +374,12 @@ def build_schema(target: str | None = None) -> dict[str, Any]:
                        "`ModifierName: {args}` entries.",
         "type": "object",
         "properties": stage_schema.stage_properties(),
+        # the stage recipe's group first: yaml-language-server keeps the first of equally
+        # good branches, and a group whose only modifier is misnamed matches neither form,
+        # so the list first gave `Incorrect type. Expected "array | null"` where the group
+        # gives `Property <name> is not allowed.`; a classic list is decided by its items
         "patternProperties": {"modifiers": {"anyOf": [
-            {"$ref": "#/definitions/modifier_list"}, {"$ref": "#/definitions/stage_group"},
+            {"$ref": "#/definitions/stage_group"}, {"$ref": "#/definitions/modifier_list"},
             {"type": "null"}]}},
     }
     which = " and ".join(stage_schema.stage_models.display(t)

@@ -288,9 +288,18 @@ def modifier_schema(target: str, name: str, model: type) -> tuple[dict[str, Any]
 def _scheme_schema(target: str) -> dict[str, Any]:
     names = presets(target)
     if target == "sparseml":
-        # SparseML 1.8 checks the name only when the modifier initializes
-        return {"anyOf": [{"enum": names}, {"type": "string"}, {"type": "object"},
-                          {"type": "null"}]}
+        # SparseML 1.8 reads any string here and looks at it only when GPTQ builds its own
+        # quantization modifier (`on_initialize_structure`): a preset (`is_preset_scheme`
+        # upper-cases) becomes `{name: targets}`, any other string fails there
+        # (`self.scheme.keys()` on a str); with `quantize: false`, a `quantize` mapping or an
+        # earlier quantization modifier it is ignored. A string that is no preset is thus never
+        # meaningful, and the schema flags it, as it applies the classic checks SparseML only
+        # makes later. Without this the default schema (either library) let a misspelt preset
+        # through SparseML's branch of the `anyOf`: yaml-language-server answered at once,
+        # with no diagnostic (tests/editors/test_yaml_language_server.py, `test_stage_recipes`).
+        return {"anyOf": [{"enum": names},
+                          {"type": "string", "pattern": _case_insensitive(names)},
+                          {"type": "object"}, {"type": "null"}]}
     return {"anyOf": [
         {"enum": names},
         {"type": "string", "pattern": _case_insensitive(names)},

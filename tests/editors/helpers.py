@@ -26,6 +26,9 @@ YLS_PIN = Path(__file__).resolve().parent / "yls"
 #: npm installs here (git-ignored: `.cache/`); reused while the lock file is unchanged
 YLS_DIR = Path(os.environ.get("RECIPE_STUDIO_YLS_DIR", ROOT / ".cache" / "yaml-language-server"))
 
+#: seconds yaml-language-server gets to answer `shutdown` (it answers at once)
+SHUTDOWN_TIMEOUT = 10.0
+
 #: our own server, started through the CLI command
 LSP_COMMAND = [sys.executable, "-c",
                "import recipe_studio.cli.lsp; from recipe_studio.cli import main; main(['lsp'])"]
@@ -108,8 +111,14 @@ async def yls_client(command: list[str], root: Path,
         client.workspace_did_change_configuration(
             types.DidChangeConfigurationParams(settings={"yaml": settings}))
         yield client
-        await client.shutdown_session()
+        await asyncio.wait_for(client.shutdown_session(), SHUTDOWN_TIMEOUT)
     finally:
+        # pygls' `stop()` waits for the server process to end, and the server ends only
+        # after `shutdown` + `exit`: when the block raised (a failed assertion), or the
+        # server does not shut down, kill it, or the test hangs instead of failing
+        server = client._server  # pygls keeps the process there (no public accessor)
+        if server is not None and server.returncode is None:
+            server.kill()
         await client.stop()
 
 
@@ -133,8 +142,12 @@ async def diagnostics_for(client: LanguageClient, uri: str, *, timeout: float = 
             break
         await asyncio.sleep(0.05)
     else:
-        raise AssertionError(f"no diagnostics published for {uri} within {timeout} s "
-                             f"(have {client.diagnostics.get(uri)})")
+        if uri in client.diagnostics:  # the server answered: the schema accepts too much
+            raise AssertionError(
+                f"the server published {len(client.diagnostics[uri])} diagnostic(s) for {uri}, "
+                f"waited {timeout} s for at least {want}: "
+                f"{show(list(client.diagnostics[uri]))}")
+        raise AssertionError(f"no diagnostics published for {uri} within {timeout} s")
     await asyncio.sleep(settle)
     return list(client.diagnostics[uri])
 

@@ -215,25 +215,137 @@ quant_stage:
 """
 
 
+#: the longest a stage recipe may take to get its diagnostics (0.1-0.5 s measured, schema
+#: and server start included; a schema whose alternatives blow up yaml-language-server's
+#: best-match search would take far longer)
+ANSWER_BOUND = 20.0
+
+
 @pytest.mark.parametrize("old,new,where,message", [
     (None, None, None, None),
     ("GPTQModifier:", "GPTQModifer:", "GPTQModifer:", "Property GPTQModifer is not allowed."),
     ("smoothing_strength: 0.8", "smoothing_strength: strong", "smoothing_strength: strong",
      "Incorrect type."),
-], ids=["clean", "modifier-name", "type"])
+    # no preset of either library: llm-compressor refuses it when it loads the recipe,
+    # SparseML 1.8's GPTQ when it builds its quantization (the schema once let it through
+    # SparseML's branch: the server answered at once, with nothing)
+    ("scheme: W4A16", "scheme: W4A61", "scheme: W4A61", "Value is not accepted."),
+], ids=["clean", "modifier-name", "type", "misspelt-preset"])
 async def test_stage_recipes(yls, tmp_path, old, new, where, message):
-    """Stage recipes in the same schema: a good one is clean, field errors on their line.
-    (A misspelt `scheme` preset is left out: yaml-language-server 1.25 did not answer within
-    10 minutes on it; jsonschema catches it, tests/editors/test_stage_schema.py.)"""
+    """Stage recipes in the same schema: a good one is clean, field errors on their line."""
     text = STAGED if old is None else STAGED.replace(old, new)
     assert load(text, target="llmcompressor").ok == (old is None)
     path = write(tmp_path, "recipes/staged.yaml", text)
     async with yls_client(yls, tmp_path, yls_settings(schemas_setting())) as client:
         uri = open_document(client, path)
         diags = await diagnostics_for(client, uri, want=0 if old is None else 1,
-                                      settle=1.0 if old is None else 0)
+                                      settle=1.0 if old is None else 0, timeout=ANSWER_BOUND)
     if old is None:
         assert diags == [], show(diags)
         return
     line = line_of(text, where)
     assert [d for d in diags if d.range.start.line == line and message in d.message], show(diags)
+
+
+QUANT_GROUPS = """\
+quant_stage:
+  quant_modifiers:
+    QuantizationModifier:
+      ignore: [lm_head]
+      config_groups:
+        group_0:
+          targets: [Linear]
+          weights: {num_bits: 8, type: int, symmetric: true, strategy: channel}
+          input_activations: {num_bits: 8, type: int, dynamic: true, strategy: token}
+"""
+
+SPARSE = """\
+sparsity_stage:
+  run_type: oneshot
+  sparsity_modifiers:
+    SparseGPTModifier:
+      sparsity: 0.5
+      mask_structure: "2:4"
+"""
+
+ALL = (None, "sparseml", "llmcompressor")
+
+#: id → (the schemas that flag it (None: the default one), recipe, [(line containing, message)])
+INVALID_STAGE_RECIPES: dict[str, tuple[tuple[str | None, ...], str, list[tuple[str, str]]]] = {
+    "preset": (ALL, STAGED.replace("scheme: W4A16", "scheme: W4A61"),
+               [("scheme: W4A61", "Value is not accepted.")]),
+    "preset-any-case": (ALL, STAGED.replace("scheme: W4A16", "scheme: w4a61"),
+                        [("scheme: w4a61", "Value is not accepted.")]),
+    # SparseML 1.8's QuantizationModifier has no `scheme` (dropped): llm-compressor's only
+    "preset-mapping": (("llmcompressor",), QUANT_GROUPS.replace(
+        "      config_groups:\n", "      scheme:\n        W4A61: [Linear]\n      config_groups:\n"),
+        [("W4A61: [Linear]", "String does not match the pattern")]),
+    "config-groups-enum": (ALL, QUANT_GROUPS.replace("strategy: channel", "strategy: chanel"),
+                           [("strategy: chanel", "Value is not accepted.")]),
+    "config-groups-type": (ALL, QUANT_GROUPS.replace("num_bits: 8, type: int, symmetric",
+                                                     "num_bits: eight, type: int, symmetric"),
+                           [("num_bits: eight", "Incorrect type.")]),
+    # SparseML 1.8's QuantizationArgs drop an unknown field: llm-compressor's refuse it
+    "config-groups-field": (("llmcompressor",), QUANT_GROUPS.replace("type: int, symmetric",
+                                                                     "tpye: int, symmetric"),
+                            [("tpye: int", "Property tpye is not allowed.")]),
+    # SparseML 1.8's GPTQModifier has no `kv_cache_scheme` (dropped)
+    "kv-cache-enum": (("llmcompressor",), STAGED.replace(
+        "      targets: [Linear]\n", "      targets: [Linear]\n      kv_cache_scheme: "
+        "{num_bits: 8, type: flot, strategy: tensor}\n"),
+        [("type: flot", "Value is not accepted.")]),
+    "unknown-modifier": (ALL, STAGED.replace("GPTQModifier:", "GPTQModifer:"),
+                         [("GPTQModifer:", "Property GPTQModifer is not allowed.")]),
+    "unknown-modifier-alone": (ALL, SPARSE.replace("SparseGPTModifier:", "SparseGPTModifer:"),
+                               [("SparseGPTModifer:",
+                                 "Property SparseGPTModifer is not allowed.")]),
+    "types": (ALL, STAGED.replace("ignore: [lm_head]", "ignore: lm_head").replace(
+        "      targets: [Linear]\n", "      targets: [Linear]\n      block_size: many\n"),
+        [("ignore: lm_head", "Incorrect type."), ("block_size: many", "Incorrect type.")]),
+    "sparsity-type": (ALL, SPARSE.replace("sparsity: 0.5", "sparsity: lots"),
+                      [("sparsity: lots", "Incorrect type.")]),
+    "run-type": (ALL, SPARSE.replace("run_type: oneshot", "run_type: once"),
+                 [("run_type: once", "Value is not accepted.")]),
+    # several of the mistakes above at once, in two stages
+    "many": (ALL, STAGED.replace("scheme: W4A16", "scheme: W4A61").replace(
+        "smoothing_strength: 0.8", "smoothing_strength: strong").replace(
+        "      targets: [Linear]\n", "      targets: [Linear]\n      block_size: many\n")
+        + SPARSE.replace("sparsity: 0.5", "sparsity: lots").replace(
+            "run_type: oneshot", "run_type: once").replace("SparseGPTModifier:",
+                                                           "SparseGPTModifer:"),
+        [("scheme: W4A61", "Value is not accepted."),
+         ("smoothing_strength: strong", "Incorrect type."),
+         ("block_size: many", "Incorrect type."),
+         ("run_type: once", "Value is not accepted."),
+         ("SparseGPTModifer:", "Property SparseGPTModifer is not allowed.")]),
+}
+
+
+@pytest.mark.parametrize("target", ALL, ids=["default", "sparseml", "llmcompressor"])
+async def test_invalid_stage_recipes_are_answered_within_a_bound(yls, tmp_path, target):
+    """The guard against a schema that makes yaml-language-server slow (or silent): every
+    invalid stage recipe gets its diagnostics within ANSWER_BOUND seconds, with each schema,
+    and each schema that should flag a mistake flags it on its line."""
+    import time
+
+    from recipe_studio.models.schema import render_schema
+
+    schema = tmp_path / "schema.json"
+    schema.write_text(render_schema(target))
+    async with yls_client(yls, tmp_path, yls_settings({str(schema): GLOB})) as client:
+        problems, times = {}, {}
+        for i, (name, (flagged_by, text, expected)) in enumerate(INVALID_STAGE_RECIPES.items()):
+            if target not in flagged_by:
+                expected = []  # still answered within the bound
+            path = write(tmp_path, f"recipes/{i:02d}.yaml", text)
+            start = time.monotonic()
+            diags = await diagnostics_for(client, open_document(client, path),
+                                          timeout=ANSWER_BOUND, want=len(expected), settle=0)
+            times[name] = time.monotonic() - start
+            missing = [(where, message) for where, message in expected
+                       if not [d for d in diags if d.range.start.line == line_of(text, where)
+                               and message in d.message]]
+            if missing:
+                problems[name] = (missing, show(diags))
+    assert problems == {}
+    assert max(times.values()) < ANSWER_BOUND, times
