@@ -105,8 +105,8 @@ def stage_problem(recipe: Any, stage: str | None) -> str | None:
 
     library = stage_models.display(sr.target)
     if sr.target == "sparseml":
-        how = (f"{library} runs the stage whose name is exactly `{stage}` (the name of "
-               "`quant_stage` is `quant`)")
+        how = (f"{library} runs the stage whose name is exactly `{stage}` (a `*_stage` key's "
+               "name is the key without `_stage`)")
         candidates = [n for _, n in sr.all_stages]
     else:
         how = f"{library} keeps the top-level keys that start with `{stage}`"
@@ -116,7 +116,8 @@ def stage_problem(recipe: Any, stage: str | None) -> str | None:
     listed = ", ".join(f"`{n}`" if sr.target == "sparseml" else f"`{k}`"
                        for k, n in sr.all_stages)
     guess = next((n for k, n in sr.all_stages if stage in (k, n + "_stage")), None) \
-        or next(iter(difflib.get_close_matches(stage, candidates, n=1, cutoff=0.6)), None)
+        or next(iter(difflib.get_close_matches(stage, candidates, n=1, cutoff=0.6)), None) \
+        or next((n for _, n in sr.all_stages if n and stage.startswith(n)), None)
     hint = f"; did you mean `{guess}`?" if guess and guess != stage else ""
     return (f"{name}: --stage `{stage}` selects no stage: {how}; its stages: {listed}{hint}")
 
