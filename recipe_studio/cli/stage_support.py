@@ -93,6 +93,9 @@ def stage_problem(recipe: Any, stage: str | None) -> str | None:
     if stage is None or recipe.source is None:
         return None
     name = recipe.path or "<stdin>"
+    if name.lower().endswith((".py", ".pyi")):
+        return (f"{name}: --stage selects a stage of a YAML or JSON stage recipe; the recipes "
+                "a Python script builds are modifier lists (pass `stage=` to the library)")
     sr = recipe.stage_recipe
     if sr is None:
         if recipe.errors and not recipe.modifiers:

@@ -207,3 +207,10 @@ def test_cli_stage_option(cli, tmp_path):
     differ = cli("diff", "--target", "sparseml", "--stage", "sparsity", r, other)
     assert differ.code == 1 and "0.5" in differ.out and "0.7" in differ.out
     assert cli("diff", "--stage", "nope", r, other).code == 2
+    # a Python script builds modifier lists: no stage to select
+    script = tmp_path / "run.py"
+    script.write_text("from llmcompressor.modifiers.quantization import GPTQModifier\n"
+                      "recipe = [GPTQModifier(scheme='W4A16', targets='Linear')]\n",
+                      encoding="utf-8")
+    py = cli("validate", "--stage", "quant", script)
+    assert py.code == 2 and "Python script" in py.err
