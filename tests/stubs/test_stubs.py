@@ -367,6 +367,14 @@ def test_every_command_reads_with_the_stubs(tmp_path, cli):
         stage.read_text(encoding="utf-8").index("factor")
     text = classic.read_text(encoding="utf-8")
     assert text.index("params") < text.index("strength")
+    # a stub without a known base keeps SparseML's epoch fields: `scale` scales them
+    timed = tmp_path / "t.yaml"
+    timed.write_text("modifiers:\n  - !EpochRangeModifier\n    start_epoch: 0\n"
+                     "    end_epoch: 4\n  - !MyPruningModifier\n    params: [a]\n"
+                     "    start_epoch: 1\n", encoding="utf-8")
+    scaled = cli("scale", timed, "-e", "8", cwd=tmp_path)
+    assert scaled.code == 0, scaled.err
+    assert "params: [a]\n    start_epoch: 2\n" in scaled.out, scaled.out
     # a broken catalogue is a usage error for these commands too
     (tmp_path / "tools" / "modifiers.json").write_text('{"modifiers": []}', encoding="utf-8")
     stage_support._CONFIGS.clear()
