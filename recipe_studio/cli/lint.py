@@ -155,8 +155,8 @@ def _run(paths: list[str], options: RunOptions, stdin_filename: str | None,
         raise typer.Exit(EXIT_USAGE)
     from recipe_studio.cli.stage_support import check_stage_files
 
-    check_stage_files(found.files, options, stdin)
     try:
+        check_stage_files(found.files, options, stdin)
         return check_files(found.files, options, stdin=stdin, discovery_failed=found.failed,
                            map_files=partial(batch.run, jobs=jobs), on_fixed=_say_fixed)
     except ConfigError as e:
