@@ -12,8 +12,8 @@ import typer
 
 from recipe_studio.cli import app
 from recipe_studio.cli.common import EXIT_OK, EXIT_PROBLEMS, print_diagnostics, usage_error
-from recipe_studio.cli.options import (ColorOption, OutputFormat, format_option, output_option,
-                                       quiet_option)
+from recipe_studio.cli.options import (ColorOption, OutputFormat, StageOption, format_option,
+                                       output_option, quiet_option)
 
 
 @app.command()
@@ -45,6 +45,7 @@ def oneshot(
                       format_option()] = OutputFormat.text,
     quiet: Annotated[bool, quiet_option("Print no progress on standard error.")] = False,
     color: ColorOption = None,
+    stage: StageOption = None,
 ) -> None:
     """Run llm-compressor's one-shot compression with a recipe, then check the checkpoint.
 
@@ -89,7 +90,7 @@ def oneshot(
     from recipe_studio.diagnostics import has_errors
     from recipe_studio.oneshot.gate import gate
 
-    result = gate(recipe, model)
+    result = gate(recipe, model, stage=stage)
     if has_errors(result.diagnostics):
         print_diagnostics(result.diagnostics, {recipe: result.recipe}, color=color,
                           stream=sys.stderr if format == OutputFormat.json else None)
@@ -101,6 +102,9 @@ def oneshot(
                          "SparseML recipe; llm-compressor runs stage recipes (nothing was "
                          "loaded)\n")
         raise typer.Exit(EXIT_PROBLEMS)
+    from recipe_studio.cli.stage_support import check_stage
+
+    check_stage(result.recipe, stage)  # llm-compressor would silently run no modifier
     if not (Path(model) / "config.json").is_file():
         raise usage_error(f"`{model}` is not a model directory (no config.json)")
     if result.diagnostics and not quiet:
@@ -110,7 +114,7 @@ def oneshot(
 
     try:
         report = run(recipe, model, out, samples=samples, seq_len=seq_len, seed=seed,
-                     timeout=timeout, say=say)
+                     timeout=timeout, say=say, stage=stage)
     except OneshotUnavailable as e:
         raise usage_error(str(e)) from None
     except OneshotError as e:
