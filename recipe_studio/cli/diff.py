@@ -12,7 +12,7 @@ from recipe_studio.cli.common import (
     EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, parse_overrides, print_diagnostics,
 )
 from recipe_studio.cli.options import (
-    ColorOption, OutputFormat, TargetOption, VarOption, VarsOption, format_option,
+    ColorOption, OutputFormat, StageOption, TargetOption, VarOption, VarsOption, format_option,
 )
 
 
@@ -26,6 +26,7 @@ def diff(
     vars_: VarsOption = None,
     color: ColorOption = None,
     target: TargetOption = None,
+    stage: StageOption = None,
 ) -> None:
     """Compare two recipes by what SparseML does with them, not by their text.
 
@@ -39,8 +40,8 @@ def diff(
     from recipe_studio.diff.semantic import DiffError, diff_recipes
 
     overrides = parse_overrides(var, vars_)
-    ra = load_with_target(a, overrides, target)
-    rb = load_with_target(b, overrides, target)
+    ra = load_with_target(a, overrides, target, stage=stage)
+    rb = load_with_target(b, overrides, target, stage=stage)
     if ra.stage_recipe is not None or rb.stage_recipe is not None:  # diff/stages.py
         diff_stages(ra, rb, a, b, overrides, format.value, color)
     try:

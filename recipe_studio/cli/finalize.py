@@ -12,7 +12,7 @@ from recipe_studio.cli.common import (
     EXIT_PROBLEMS, EXIT_USAGE, parse_overrides, print_diagnostics, stdin_requested,
 )
 from recipe_studio.cli.options import (
-    ColorOption, OutputFormat, StdinFilenameOption, TargetOption, VarOption, VarsOption,
+    ColorOption, OutputFormat, StageOption, StdinFilenameOption, TargetOption, VarOption, VarsOption,
     format_option, output_option,
 )
 
@@ -33,6 +33,7 @@ def finalize(
     stdin_filename: StdinFilenameOption = None,
     color: ColorOption = None,
     target: TargetOption = None,
+    stage: StageOption = None,
 ) -> None:
     """Resolve variables and eval(), expand anchors, and print the recipe SparseML will run.
 
@@ -43,7 +44,7 @@ def finalize(
 
     overrides = parse_overrides(var, vars_)
     recipe = load_with_target(path, overrides, target, stdin_requested([path], stdin_filename),
-                              stdin_filename)
+                              stdin_filename, stage=stage)
     renderers = RENDERERS
     if recipe.stage_recipe is not None:  # a stage recipe: transform/stage_finalize.py
         no_overrides(recipe, overrides)

@@ -45,16 +45,20 @@ def format_(
     from recipe_studio.cli.discover import discover_reported
     from recipe_studio.transform.format_files import FormatMode, format_files
 
-    from recipe_studio.cli.stage_support import check_target, target_for
+    from recipe_studio.cli.stage_support import check_target, stubs_for, target_for
 
     check_target(target)
     if stdin_requested(paths, stdin_filename):
-        _format_stdin(stdin_filename, check=check, diff=diff, target=target_for(None, target))
+        from recipe_studio.stubs import using
+
+        with using(stubs_for(stdin_filename)):
+            _format_stdin(stdin_filename, check=check, diff=diff,
+                          target=target_for(None, target))
     found = discover_reported(paths)
     mode = FormatMode.CHECK if check else FormatMode.DIFF if diff else FormatMode.WRITE
     run = format_files(found.files, mode, force=force,
                        on_file=lambda outcome: _say(outcome, mode, quiet),
-                       target_of=lambda path: target_for(path, target))
+                       target_of=lambda path: target_for(path, target), stubs_of=stubs_for)
     if not quiet:
         _summary(run)
     raise typer.Exit(run.exit_code(discovery_failed=found.failed))

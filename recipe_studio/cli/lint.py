@@ -14,8 +14,8 @@ from recipe_studio.cli.common import (
 )
 from recipe_studio.cli.options import (
     STDIN, ColorOption, DiagnosticFormatOption, DiffOption, JobsOption, OutputFormat,
-    QuietOption, StdinFilenameOption, StepsPerEpochOption, TargetOption, VarOption,
-    VarsOption, model_option, output_option,
+    QuietOption, StageOption, StdinFilenameOption, StepsPerEpochOption, TargetOption,
+    VarOption, VarsOption, model_option, output_option,
 )
 
 if TYPE_CHECKING:
@@ -75,6 +75,7 @@ def lint(
     color: ColorOption = None,
     jobs: JobsOption = None,
     target: TargetOption = None,
+    stage: StageOption = None,
 ) -> None:
     """Find what SparseML lets through: schedule, pruning, QAT and LR mistakes, and more.
 
@@ -85,7 +86,8 @@ def lint(
     """
     from recipe_studio.lint.run import RunOptions
 
-    options = RunOptions(overrides=parse_overrides(var, vars_), target=target, fix=fix,
+    options = RunOptions(overrides=parse_overrides(var, vars_), target=target,
+                         target_stage=stage, fix=fix,
                          unsafe_fixes=unsafe_fixes, diff=diff, force=force,
                          settings=_settings(select, extend_select, ignore, steps_per_epoch,
                                             isolated, config, model))
@@ -151,7 +153,10 @@ def _run(paths: list[str], options: RunOptions, stdin_filename: str | None,
         found = discover_reported(paths, scripts=True)
     if not found.files:
         raise typer.Exit(EXIT_USAGE)
+    from recipe_studio.cli.stage_support import check_stage_files
+
     try:
+        check_stage_files(found.files, options, stdin)
         return check_files(found.files, options, stdin=stdin, discovery_failed=found.failed,
                            map_files=partial(batch.run, jobs=jobs), on_fixed=_say_fixed)
     except ConfigError as e:

@@ -12,8 +12,8 @@ import typer
 
 from recipe_studio.cli import app
 from recipe_studio.cli.common import EXIT_OK, EXIT_PROBLEMS, print_diagnostics, usage_error
-from recipe_studio.cli.options import (ColorOption, OutputFormat, format_option, output_option,
-                                       quiet_option)
+from recipe_studio.cli.options import (ColorOption, OutputFormat, StageOption, format_option,
+                                       output_option, quiet_option)
 
 
 @app.command()
@@ -45,6 +45,7 @@ def oneshot(
                       format_option()] = OutputFormat.text,
     quiet: Annotated[bool, quiet_option("Print no progress on standard error.")] = False,
     color: ColorOption = None,
+    stage: StageOption = None,
 ) -> None:
     """Run llm-compressor's one-shot compression with a recipe, then check the checkpoint.
 
@@ -65,8 +66,8 @@ def oneshot(
     if missing:
         raise usage_error(f"missing {', '.join(missing)} (or use --tiny-model DIR)")
     assert recipe and model and out
-    _gate(recipe, model, format=format, color=color, quiet=quiet)
-    report = _run(recipe, model, out, samples=samples, seq_len=seq_len, seed=seed,
+    _gate(recipe, model, format=format, color=color, quiet=quiet, stage=stage)
+    report = _run(recipe, model, out, samples=samples, seq_len=seq_len, seed=seed, stage=stage,
                   timeout=timeout, quiet=quiet)
     _emit(report, report_file, format)
     raise typer.Exit(EXIT_OK if report.ok else EXIT_PROBLEMS)
@@ -91,7 +92,7 @@ def _write_tiny_model(directory: str) -> None:
 
 
 def _gate(recipe: str, model: str, *, format: OutputFormat, color: bool | None,
-          quiet: bool) -> None:
+          quiet: bool, stage: str | None) -> None:
     """Validate and lint the recipe before anything loads: exit 1 on an error or a classic
     recipe, 2 when the files are not there; print the warnings (unless quiet)."""
     from pathlib import Path
@@ -101,7 +102,7 @@ def _gate(recipe: str, model: str, *, format: OutputFormat, color: bool | None,
 
     if not os.path.isfile(recipe):
         raise usage_error(f"cannot read `{recipe}`: not a file")
-    result = gate(recipe, model)
+    result = gate(recipe, model, stage=stage)
     if has_errors(result.diagnostics):
         print_diagnostics(result.diagnostics, {recipe: result.recipe}, color=color,
                           stream=sys.stderr if format == OutputFormat.json else None)
@@ -113,6 +114,9 @@ def _gate(recipe: str, model: str, *, format: OutputFormat, color: bool | None,
                          "SparseML recipe; llm-compressor runs stage recipes (nothing was "
                          "loaded)\n")
         raise typer.Exit(EXIT_PROBLEMS)
+    from recipe_studio.cli.stage_support import check_stage
+
+    check_stage(result.recipe, stage)  # llm-compressor would silently run no modifier
     if not (Path(model) / "config.json").is_file():
         raise usage_error(f"`{model}` is not a model directory (no config.json)")
     if result.diagnostics and not quiet:

@@ -63,6 +63,17 @@ TargetOption = Annotated[
                       "configuration, else inferred from the recipe."),
 ]
 
+StageOption = Annotated[
+    Optional[str],
+    typer.Option("--stage", metavar="NAME",
+                 help="Only this stage of a stage recipe, selected as the library selects "
+                      "it when told `stage=NAME`: llm-compressor 0.14 keeps the top-level "
+                      "keys that start with NAME, SparseML 1.8 the stage named exactly NAME "
+                      "(`quant` for `quant_stage`). The other stages are read but not "
+                      "evaluated or created. An error when it selects no stage, or for a "
+                      "classic recipe."),
+]
+
 # ---- output ----------------------------------------------------------------------------------
 
 ColorOption = Annotated[

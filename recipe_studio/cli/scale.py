@@ -52,10 +52,14 @@ def scale(
 
     if output and in_place:
         raise usage_error("use either --output or --in-place, not both")
+    from recipe_studio.cli.stage_support import stubs_for
+    from recipe_studio.stubs import using
+
     overrides = parse_overrides(var, vars_)
     try:
-        result = scale_file(path, epochs, keep_quantization=keep_quantization,
-                            round_decimals=round_, overrides=overrides)
+        with using(stubs_for(path)):  # the modifier stubs of its configuration
+            result = scale_file(path, epochs, keep_quantization=keep_quantization,
+                                round_decimals=round_, overrides=overrides)
     except ScaleError as e:
         if e.diagnostics:
             recipe = e.recipe  # as loaded for scaling: the file is read once

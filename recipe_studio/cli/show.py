@@ -9,12 +9,12 @@ import typer
 
 from recipe_studio.cli import app
 from recipe_studio.cli.common import (
-    EXIT_PROBLEMS, EXIT_USAGE, load_stdin, parse_overrides, print_diagnostics, stdin_requested,
+    EXIT_PROBLEMS, EXIT_USAGE, parse_overrides, print_diagnostics, stdin_requested,
     usage_error,
 )
 from recipe_studio.cli.options import (
-    ColorOption, OutputFormat, StdinFilenameOption, StepsPerEpochOption, TargetOption,
-    VarOption, VarsOption, format_option,
+    ColorOption, OutputFormat, StageOption, StdinFilenameOption, StepsPerEpochOption,
+    TargetOption, VarOption, VarsOption, format_option,
 )
 
 if TYPE_CHECKING:
@@ -49,17 +49,14 @@ def load_schedule(path: str, var: list[str] | None, vars_: str | None,
     """Load and simulate, or exit: 2 for unreadable files, 1 when the recipe has errors.
 
     `path` may be `-` (standard input, named by `stdin_filename`); `recipe`: already loaded."""
-    from recipe_studio.read.load import load
+    from recipe_studio.cli.stage_support import load_with_target
     from recipe_studio.schedule.simulation import ScheduleTooLong, simulate
 
     overrides = parse_overrides(var, vars_)
-    if recipe is not None:
-        path = recipe.path or path
-    elif stdin_requested([path], stdin_filename):
-        recipe = load_stdin(stdin_filename, overrides)
-        path = recipe.path or path
-    else:
-        recipe = load(path, overrides=overrides)
+    if recipe is None:  # with the modifier stubs of its configuration
+        recipe = load_with_target(path, overrides, None, stdin_requested([path], stdin_filename),
+                                  stdin_filename)
+    path = recipe.path or path
     if not recipe.ok:
         errors = recipe.errors
         print_diagnostics(errors, {recipe.path: recipe}, OutputFormat.text,
@@ -86,6 +83,7 @@ def show(
     stdin_filename: StdinFilenameOption = None,
     color: ColorOption = None,
     target: TargetOption = None,
+    stage: StageOption = None,
 ) -> None:
     """Show the schedule SparseML will run: a timeline of every modifier, then the learning
     rate and each pruner's sparsity per epoch.
@@ -98,7 +96,8 @@ def show(
     from recipe_studio.cli.stage_support import load_with_target, show_stages
 
     loaded = load_with_target(path, parse_overrides(var, vars_), target,
-                              stdin_requested([path], stdin_filename), stdin_filename)
+                              stdin_requested([path], stdin_filename), stdin_filename,
+                              stage=stage)
     if loaded.stage_recipe is not None:  # render/stages.py
         show_stages(loaded, parse_overrides(var, vars_), format.value, color)
     recipe, schedule, note = load_schedule(path, var, vars_, steps_per_epoch, color,

@@ -12,7 +12,7 @@ from recipe_studio.cli.common import (
 )
 from recipe_studio.cli.options import (
     STDIN, ColorOption, DiagnosticFormatOption, JobsOption, OutputFormat, QuietOption,
-    StdinFilenameOption, TargetOption, VarOption, VarsOption,
+    StageOption, StdinFilenameOption, TargetOption, VarOption, VarsOption,
 )
 
 
@@ -29,6 +29,7 @@ def validate(
     color: ColorOption = None,
     jobs: JobsOption = None,
     target: TargetOption = None,
+    stage: StageOption = None,
 ) -> None:
     """Check recipes the way SparseML 1.8 loads them; report every problem at once.
 
@@ -40,7 +41,8 @@ def validate(
     from recipe_studio.cli.discover import Discovery, discover_reported
     from recipe_studio.lint.run import RunOptions, check_files
 
-    options = RunOptions(overrides=parse_overrides(var, vars_), target=target)
+    options = RunOptions(overrides=parse_overrides(var, vars_), target=target,
+                         target_stage=stage)
     if target not in (None, "sparseml", "llmcompressor"):
         raise usage_error(f"--target must be `sparseml` or `llmcompressor`, not `{target}`")
     stdin = None
@@ -51,6 +53,9 @@ def validate(
         found = discover_reported(paths, scripts=True)
     if not found.files:
         raise typer.Exit(EXIT_USAGE)
+    from recipe_studio.cli.stage_support import check_stage_files
+
+    check_stage_files(found.files, options, stdin)
     result = check_files(found.files, options, stdin=stdin, discovery_failed=found.failed,
                          map_files=partial(batch.run, jobs=jobs))
     rules = None

@@ -189,7 +189,8 @@ def judge(
     """``library``'s verdict on every recipe file, in order (one worker process for the lot).
 
     Paths are made absolute (the worker runs in a temporary directory). ``timeout`` limits each
-    recipe; ``target_stage`` is llm-compressor's ``create_instance(..., target_stage=...)``.
+    recipe; ``target_stage`` selects stages as each library does: llm-compressor's
+    ``create_instance(..., target_stage=...)``, SparseML's session ``recipe_stage``.
     """
     todo = [str(Path(p).resolve()) for p in paths]
     verdicts: list[Verdict] = []

@@ -36,6 +36,8 @@ class RunOptions:
     #: the library that runs stage recipes (`sparseml`, `llmcompressor`); None: the
     #: configuration's `target`, else inferred from the recipe
     target: str | None = None
+    #: `--stage`: the stage selection of stage recipes (`load(target_stage=...)`)
+    target_stage: str | None = None
     #: the lint settings; None checks as `validate` does (the loader's diagnostics only)
     settings: LintSettings | None = None
     #: apply the safe fixes (`unsafe_fixes`: all of them) and write the files
@@ -159,12 +161,14 @@ def check_file(path: str, options: RunOptions, *, recipe: Recipe | None = None
     where = recipe.path if recipe is not None and recipe.path else path  # stdin: its name
     catalogue = _stubs(where, options)
     with stubs.using(catalogue):  # the configured modifier stubs, if any
-        if recipe is not None and catalogue and recipe.source is not None:
+        if recipe is not None and recipe.source is not None and \
+                (catalogue or recipe.stage_recipe is not None):
             from recipe_studio.read.load import load
 
-            # read before the configuration was known (stdin): again, with the stubs
+            # read before the configuration was known (stdin): again, with the stubs, and a
+            # stage recipe with its target and stage selection
             recipe = load(recipe.source, overrides=options.overrides,
-                          target=_target(where, options))
+                          target=_target(where, options), target_stage=options.target_stage)
         return _check_file(path, options, recipe)
 
 
@@ -172,7 +176,8 @@ def _check_file(path: str, options: RunOptions, recipe: Recipe | None) -> FileRe
     from recipe_studio.read.load import load
 
     if recipe is None:
-        recipe = load(path, overrides=options.overrides, target=_target(path, options))
+        recipe = load(path, overrides=options.overrides, target=_target(path, options),
+                      target_stage=options.target_stage)
     path = recipe.path or path
     if recipe.source is None:  # nothing was read: no text, perhaps an I/O error
         return FileResult(path, _diagnostics(recipe, options), None,
@@ -257,7 +262,8 @@ def _fix_file(path: str, recipe: Recipe, options: RunOptions) -> FileResult:
     except OSError as e:  # nothing written: say which file and why
         return FileResult(path, _diagnostics(recipe, options), src.text, True,
                           write_error=write_error_message(path, e, force_option="--force"))
-    recipe = load(path, overrides=options.overrides)
+    recipe = load(path, overrides=options.overrides, target=_target(path, options),
+                  target_stage=options.target_stage)
     return FileResult(path, _diagnostics(recipe, options),
                       recipe.source.text if recipe.source else None,
                       fixed=len(outcome.applied))
@@ -268,4 +274,6 @@ def _relint(text: str, src: Source, options: RunOptions) -> list[Diagnostic]:
     from recipe_studio.read.source import from_text
 
     return _diagnostics(load(from_text(text, path=src.path, form=src.form),
-                             overrides=options.overrides), options)
+                             overrides=options.overrides,
+                             target=_target(src.path or STDIN, options),
+                             target_stage=options.target_stage), options)

@@ -17,13 +17,15 @@ class Gate:
         return self.recipe.stage_recipe
 
 
-def gate(path: str | os.PathLike[str], model: str | os.PathLike[str] | None = None) -> Gate:
+def gate(path: str | os.PathLike[str], model: str | os.PathLike[str] | None = None, *,
+         stage: str | None = None) -> Gate:
     """Load `path` with target `llmcompressor` and lint it (configuration discovered as for
     `lint`); the caller refuses to run on any error, or when it is not a stage recipe.
 
     `model` (the model directory) feeds the model-aware rules when `lint --model` can read
     it (:func:`recipe_studio.lint.modelinfo.read_model`); when it cannot, the rules that need
-    a model stay silent, as in `lint` without `--model`."""
+    a model stay silent, as in `lint` without `--model`. `stage`: llm-compressor's
+    `oneshot(stage=...)` (the stages whose key starts with it)."""
     from recipe_studio.lint.engine import LintSettings, lint_recipe
     from recipe_studio.lint.modelinfo import ModelError, read_model
     from recipe_studio.read.load import load
@@ -34,5 +36,5 @@ def gate(path: str | os.PathLike[str], model: str | os.PathLike[str] | None = No
             settings.model = read_model(model)
         except (ModelError, OSError):
             pass
-    recipe = load(path, target="llmcompressor")
+    recipe = load(path, target="llmcompressor", target_stage=stage)
     return Gate(recipe, lint_recipe(recipe, settings))

@@ -161,11 +161,12 @@ def tiny_model(out: str | os.PathLike[str], *, layers: int = 2, hidden: int = 25
 def run(recipe: str | os.PathLike[str], model: str | os.PathLike[str],
         out: str | os.PathLike[str], *, samples: int = SAMPLES, seq_len: int = SEQ_LEN,
         seed: int = SEED, timeout: float = 3600.0, log: str | os.PathLike[str] | None = None,
-        say: Callable[[str], None] | None = None) -> OneshotReport:
+        say: Callable[[str], None] | None = None, stage: str | None = None) -> OneshotReport:
     """llm-compressor's `oneshot` with `recipe` on the model directory `model`, saving the
     compressed checkpoint to `out`; then what it holds, checked against what was asked.
 
-    Does not lint (the command does that first). The child's output goes to `log`
+    Does not lint (the command does that first). `stage`: `oneshot(stage=...)`, the
+    stages whose key starts with it (llm-compressor then saves to `out/<stage>`). The child's output goes to `log`
     (default `<output>/oneshot.log`)."""
     say = say or (lambda _line: None)
     out_dir = Path(out).resolve()
@@ -188,16 +189,21 @@ def run(recipe: str | os.PathLike[str], model: str | os.PathLike[str],
                    "kind": "synthetic token ids, uniform over the vocabulary"}
     _child({"mode": "oneshot", "model": str(Path(model).resolve()),
             "recipe": str(Path(recipe).resolve()), "out": str(out_dir), "samples": samples,
-            "seq_len": seq_len, "seed": seed, "log_dir": str(out_dir / "logs")},
+            "seq_len": seq_len, "seed": seed, "log_dir": str(out_dir / "logs"),
+            "stage": stage},
            log=str(log_path), timeout=timeout, on_event=on_event)
     seconds = round(time.perf_counter() - started, 2)
     progress = summarise_log(log_path.read_text(errors="replace"))
     shown_log = str(log) if log else os.path.join(str(out), "oneshot.log")
-    say(f"[oneshot {seconds:5.1f} s] saved to {out} ({_progress_text(progress)}); "
+    # with a stage, llm-compressor saves to `<output_dir>/<stage>` (entrypoints/utils.py
+    # post_process: "[Save] Stage detected. Updating output_dir")
+    saved = out_dir / stage if stage else out_dir
+    shown = os.path.join(str(out), stage) if stage else str(out)
+    say(f"[oneshot {seconds:5.1f} s] saved to {shown} ({_progress_text(progress)}); "
         f"log: {shown_log}")
-    checkpoint = inspect(out_dir)
+    checkpoint = inspect(saved)
     dense = sum(p.stat().st_size for p in Path(model).glob("*.safetensors"))
-    report = OneshotReport(str(recipe), str(model), str(out_dir), str(log_path), calibration,
+    report = OneshotReport(str(recipe), str(model), str(saved), str(log_path), calibration,
                            seconds, phases, asked, checkpoint, dense, progress)
     report.checks = compare(asked, checkpoint, dense)
     return report

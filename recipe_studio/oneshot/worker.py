@@ -75,7 +75,7 @@ def oneshot(request: dict, channel) -> dict:
     from llmcompressor import oneshot as run_oneshot
     from transformers import AutoConfig
 
-    asked = _asked(request["recipe"])
+    asked = _asked(request["recipe"], request.get("stage"))
     _emit(channel, event="asked", modifiers=asked)
     model = request["model"]
     config = AutoConfig.from_pretrained(model)
@@ -90,17 +90,18 @@ def oneshot(request: dict, channel) -> dict:
     run_oneshot(model=model, recipe=request["recipe"], dataset=dataset,
                 num_calibration_samples=samples, max_seq_length=seq_len,
                 shuffle_calibration_samples=False, output_dir=request["out"],
-                log_dir=request.get("log_dir"), save_compressed=True)
+                log_dir=request.get("log_dir"), save_compressed=True,
+                stage=request.get("stage"))
     return {"vocab_size": vocab, "samples": samples, "seq_len": seq_len}
 
 
-def _asked(recipe: str) -> list[dict]:
+def _asked(recipe: str, stage: str | None = None) -> list[dict]:
     """What the recipe asks for, as llm-compressor reads it: each modifier's targets, ignore,
     sparsity fields, and the quantization config it resolves (its `scheme` preset expanded)."""
     from llmcompressor.recipe import Recipe
 
     out = []
-    for m in Recipe.create_instance(recipe).modifiers:
+    for m in Recipe.create_instance(recipe, target_stage=stage).modifiers:
         entry: dict = {"type": type(m).__name__}
         for name in ("targets", "ignore", "sparsity", "mask_structure", "scheme"):
             value = getattr(m, name, None)

@@ -139,8 +139,11 @@ ROOT_NOT_MAPPING = Code("RS106", "root-not-mapping", E,
     "The recipe document is a list or a scalar instead of a mapping.",
     "AttributeError: 'list' object has no attribute 'items' (or a similar crash).")
 STAGED_UNSUPPORTED = Code("RS107", "new-style-recipe-unsupported", E,
-    "A new-style stage recipe (`*_stage:` with `Modifier: {...}` keys, llm-compressor).",
-    "Classic ScheduledModifierManager finds no modifiers in it.")
+    "Modifier mappings (`Modifier: {...}`, the stage-recipe form) under a key that makes the "
+    "file neither a classic recipe nor a stage recipe (no `*_stage` / `*_modifiers` key holds "
+    "them): no library reads them.",
+    "The classic ScheduledModifierManager finds no modifiers in it; SparseML 1.8's and "
+    "llm-compressor 0.14's stage readers find no stage.")
 NOT_A_MODIFIER = Code("RS108", "not-a-modifier", E,
     "An item of a modifier list is not a tagged modifier.",
     "Accepted at load; AttributeError later at modify or when `max_epochs` is read.")

@@ -180,12 +180,13 @@ class DocumentReader:
         names = [k for k in first.value.node.keys() if isinstance(k, str)]
         shown = ", ".join(f"`{n}`" for n in names[:3]) or "modifier mappings"
         self.ld.add(codes.STAGED_UNSUPPORTED.diag(
-            f"this is a new-style stage recipe ({shown} under `{first.key.value}`, as used by "
-            "sparseml.transformers / llm-compressor); recipe-studio reads classic SparseML "
-            "recipes (`- !Modifier` lists) and does not support this form yet",
+            f"the modifier mappings under `{first.key.value}` ({shown}) are written as in a "
+            "stage recipe, but no "
+            "`*_stage` key holds them: SparseML's classic manager finds no modifiers in it, "
+            "and neither SparseML 1.8's stage reader nor llm-compressor 0.14's finds a stage",
             self.ld.node_span(first.key), path=self.ld.path,
-            help="classic ScheduledModifierManager finds no modifiers in it; load it with "
-                 "sparseml.core's Recipe or llm-compressor"))
+            help="put them in a stage: `main_stage:` with a `<name>_modifiers:` group under "
+                 "it, or write a classic recipe (`modifiers:` with `- !Modifier` items)"))
         return not classic
 
     # -- variables ---------------------------------------------------------------------

@@ -169,6 +169,14 @@ def _epoch(value: float | None) -> str:
     return "end of training" if value is None else f"{value:g}"
 
 
+def _selection(target: str, stage: str) -> str:
+    """The stages a `target_stage` keeps, in words (SparseML 1.8: the name; llm-compressor
+    0.14: a prefix of the top-level key)."""
+    if target == "sparseml":
+        return f"stage `{stage}`"
+    return f"the stages whose key starts with `{stage}`"
+
+
 def render_text(recipe: Recipe, out: IO[str], *, path: str | None = None) -> None:
     from recipe_studio.models import stage as stage_models
 
@@ -181,7 +189,7 @@ def render_text(recipe: Recipe, out: IO[str], *, path: str | None = None) -> Non
               f"stage{'s' if len(data['stages']) != 1 else ''}, {n_mods} "
               f"modifier{'s' if n_mods != 1 else ''}\n")
     if data["target_stage"]:
-        out.write(f"target_stage: only stages starting with `{data['target_stage']}`\n")
+        out.write(f"stage selection: only {_selection(data['target'], data['target_stage'])}\n")
     if data["variables"]:
         out.write("variables: " + ", ".join(f"{k}={_short(v, 30)}"
                                             for k, v in data["variables"].items()) + "\n")

@@ -59,9 +59,16 @@ def _description(record: dict[str, Any], base: Any = None) -> str:
     return text or f"`{record.get('annotation') or 'any value'}` (from the modifier stubs)"
 
 
-def _new_field(record: dict[str, Any]) -> tuple[Any, Any]:
+#: fields every classic SparseML modifier holds in epochs (`ScheduledModifier`,
+#: `ScheduledUpdateModifier`): a stub without a known base keeps that meaning (`scale`)
+EPOCH_FIELDS = ("start_epoch", "end_epoch", "update_frequency")
+
+
+def _new_field(record: dict[str, Any], classic: bool = False) -> tuple[Any, Any]:
     annotation = python_type(record.get("schema"))
-    extra = {"x-stub": True}
+    extra: dict[str, Any] = {"x-stub": True}
+    if classic and record.get("name") in EPOCH_FIELDS:
+        extra["x-epoch"] = True
     if record.get("annotation"):
         extra["x-annotation"] = record["annotation"]
     return annotation, Field(_default(record), description=_description(record),
@@ -114,7 +121,7 @@ def classic_model(record: dict[str, Any]) -> type:
                          end_rule="ge_or_neg1")
         namespace["__annotations__"].update(family=ClassVar[str], end_rule=ClassVar[str])
         for fname, frec in fields.items():
-            built[fname] = _new_field(frec)
+            built[fname] = _new_field(frec, classic=True)
         model = _build(name, ModifierSpec, namespace, built, record.get("doc"))
     model.model_rebuild(force=True)
     return model

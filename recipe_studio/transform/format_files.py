@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Sequence
+from typing import Any
 from dataclasses import dataclass, field
 
 
@@ -58,13 +59,18 @@ class FormatRun:
 
 def format_files(paths: Sequence[str], mode: FormatMode, *, force: bool = False,
                  on_file: Callable[[FileOutcome], None] | None = None,
-                 target_of: Callable[[str], str | None] | None = None) -> FormatRun:
+                 target_of: Callable[[str], str | None] | None = None,
+                 stubs_of: Callable[[str], Any] | None = None) -> FormatRun:
     """Format every file; see :class:`FormatMode` (`force`: as `transform.format.write`;
-    `target_of`: a file's stage-recipe library, see `transform.format.format_text`)."""
+    `target_of`: a file's stage-recipe library, see `transform.format.format_text`;
+    `stubs_of`: the modifier-stubs catalogue that applies to a file, or None)."""
+    from recipe_studio.stubs import using
+
     run = FormatRun(mode)
     for path in paths:
-        outcome = format_one(path, mode, force=force,
-                             target=target_of(path) if target_of is not None else None)
+        with using(stubs_of(path) if stubs_of is not None else None):
+            outcome = format_one(path, mode, force=force,
+                                 target=target_of(path) if target_of is not None else None)
         run.files.append(outcome)
         if on_file is not None:
             on_file(outcome)

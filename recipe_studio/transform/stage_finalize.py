@@ -10,8 +10,10 @@ was read for (:attr:`StageRecipe.target`):
   and `exclude_default`; stages given under `stages:` stay there (SparseML reads them
   first).
 * **llm-compressor 0.14** evaluates nothing: the arguments are written as read, `args` is
-  kept, stages outside a `target_stage` selection are left out, and the keys it ignores
-  are dropped.
+  kept, and the keys it ignores are dropped.
+
+In both, stages outside a `target_stage` selection (`--stage`) are left out: the finalized
+recipe loads, without a selection, into the modifiers the library creates with it.
 
 In both, every stage, group and modifier is written in its original order with the same
 arguments, so that the library loads the finalized text into the same modifiers (the tests
@@ -71,7 +73,7 @@ def _stage_node(recipe: Recipe, stage: RecipeStage) -> Any:
 
 def listed_stage(stage: RecipeStage) -> bool:
     """A stage SparseML read from the `stages:` mapping (its name is its key, unstripped)."""
-    return stage.name == stage.key and not stage.key.endswith("_stage")
+    return stage.listed
 
 
 def _stage_body(recipe: Recipe, stage: RecipeStage) -> dict[str, Any]:
@@ -116,7 +118,9 @@ def finalize_yaml(recipe: Recipe, *, header: bool = True) -> str:
     if not header:
         return text
     how = {"option": "", "inferred": " (inferred)", "default": " (default)"}[sr.target_reason]
-    what = ("variables and eval() resolved" if sr.target == "sparseml" else
+    what = ("variables and eval() resolved" + (f", stage `{sr.target_stage}` only"
+                                               if sr.target_stage else "")
+            if sr.target == "sparseml" else
             "keys it ignores dropped" + (f", stages `{sr.target_stage}*` only"
                                         if sr.target_stage else ""))
     lines = [f"# Finalized by recipe-studio from {recipe.path or '<text>'} for "

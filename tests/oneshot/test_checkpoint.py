@@ -172,3 +172,24 @@ def test_numpy_and_pure_python_count_alike(tmp_path, monkeypatch, use_numpy):
     up, down = ck.layer("m.up"), ck.layer("m.down")
     assert (up.zeros, up.blocks_2of4) == (10, 4 / 6)  # per row: 2 of 3 blocks
     assert (down.zeros, down.blocks_2of4) == (5, 1.0)
+
+
+def test_stage_that_selects_nothing_is_refused_before_loading_anything(tmp_path):
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    good = tmp_path / "two.yaml"
+    good.write_text("sparsity_stage:\n  sparsity_modifiers:\n    SparseGPTModifier:\n"
+                    "      sparsity: 0.5\n      targets: [Linear]\nquant_stage:\n"
+                    "  quant_modifiers:\n    GPTQModifier: {scheme: W4A16, targets: [Linear]}\n")
+    proc = cli("--recipe", str(good), "--model", str(model), "--output", str(tmp_path / "o"),
+               "--stage", "quantization",
+               env={"RECIPE_STUDIO_LLMC_PYTHON": str(tmp_path / "missing-python")})
+    assert proc.returncode == 2 and "selects no stage" in proc.stderr, proc.stderr
+    assert "did you mean `quant`?" in proc.stderr
+    # a broken stage outside the selection is not the run's business (llm-compressor drops it)
+    good.write_text(good.read_text().replace("sparsity: 0.5", "sparsity: lots"))
+    proc = cli("--recipe", str(good), "--model", str(model), "--output", str(tmp_path / "o"),
+               "--stage", "quant",
+               env={"RECIPE_STUDIO_LLMC_PYTHON": str(tmp_path / "missing-python")})
+    assert proc.returncode == 2 and "missing-python" in proc.stderr, proc.stderr

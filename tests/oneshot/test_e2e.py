@@ -89,3 +89,23 @@ def test_sparsegpt_24_then_round_to_nearest_keeps_the_mask(tmp_path, tiny_model)
     assert code == 0 and report["ok"], checks
     assert checks["SparseGPTModifier: 2:4 blocks (>= 2 zeros in 4)"]["held"] == "100.0%-100.0%"
     assert checks["QuantizationModifier W4A16: weights"]["held"] == "int4 group g128 sym"
+
+
+def test_one_stage(tmp_path, tiny_model):
+    """`--stage quant`: llm-compressor's `oneshot(stage="quant")` runs the quantization stage
+    only; the report asks (and checks) only its modifiers."""
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(SPARSE_24_W4A16)
+    proc = cli("--recipe", str(recipe), "--model", str(tiny_model), "--output",
+               str(tmp_path / "out"), "--samples", "8", "--seq-len", "32", "--format", "json",
+               "--quiet", "--stage", "quant")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    checks = {c["what"]: c for c in report["checks"]}
+    assert report["ok"] and checks["GPTQModifier W4A16: weights"]["ok"], checks
+    assert not any(what.startswith("SparseGPTModifier") for what in checks), checks
+    assert not report["progress"].get("sparsified"), report["progress"]
+    assert report["progress"]["quantized"] == 14
+    # llm-compressor saves a stage's checkpoint under the stage's name
+    assert (tmp_path / "out" / "quant" / "config.json").is_file()
+    assert report["out"] == str(tmp_path / "out" / "quant")

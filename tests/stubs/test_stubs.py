@@ -326,3 +326,57 @@ def test_language_server_analysis(tmp_path):
     with stubs.using(analysis.stubs):
         labels = [i.label for i in completion.complete(analysis, 4, 7)]
     assert "strength" in labels
+
+
+def test_every_command_reads_with_the_stubs(tmp_path, cli):
+    """`finalize`, `show`, `diff`, `format` and `scale` take the catalogue of the file's
+    configuration as `validate` does (`cli.stage_support`): the stubbed modifiers are known,
+    with their fields in their order."""
+    stage = tmp_path / "s.yaml"
+    stage.write_text("shrink_stage:\n  shrink_modifiers:\n    ShrinkModifier:\n"
+                     "      factor: 0.25\n      targets: [Linear]\n", encoding="utf-8")
+    classic = tmp_path / "c.yaml"
+    classic.write_text("modifiers:\n  - !EpochRangeModifier\n    start_epoch: 0.0\n"
+                       "    end_epoch: 4.0\n\n  - !MyPruningModifier\n    strength: 0.7\n"
+                       "    params: [re:.*weight]\n", encoding="utf-8")
+    commands = [("finalize", stage), ("finalize", classic), ("show", stage), ("show", classic),
+                ("diff", stage, stage), ("diff", classic, classic),
+                ("scale", classic, "-e", "8"), ("format", "--check", stage, classic)]
+    before = {c: cli(*c, cwd=tmp_path) for c in commands}
+    for c, r in before.items():
+        if c[0] != "format":  # without the stubs: unknown modifiers
+            assert r.code in (1, 2) and ("RS101" in r.err or "RS130" in r.err), (c, r.err)
+    write_stubs(tmp_path, catalogue(CLASSIC_STUB, STAGE_STUB))
+    from recipe_studio.cli import stage_support
+
+    stage_support._CONFIGS.clear()  # one discovery per directory per run: a new run
+    after = {c: cli(*c, cwd=tmp_path) for c in commands}
+    for c, r in after.items():
+        assert "RS101" not in r.err + r.out and "RS130" not in r.err + r.out, (c, r.err)
+        assert r.code == (1 if c[0] == "format" else 0), (c, r.out, r.err)
+    assert "ShrinkModifier" in after["finalize", stage].out
+    assert "!MyPruningModifier" in after["finalize", classic].out
+    assert "shrink/ShrinkModifier" in after["show", stage].out
+    assert "MyPruning" in after["show", classic].out
+    # format puts the stub's arguments in its fields' order (targets before factor, params
+    # before strength), which it cannot know without the stubs
+    assert before["format", "--check", stage, classic].code == 0
+    formatted = cli("format", stage, classic, cwd=tmp_path)
+    assert formatted.code == 0, formatted.err
+    assert stage.read_text(encoding="utf-8").index("targets") < \
+        stage.read_text(encoding="utf-8").index("factor")
+    text = classic.read_text(encoding="utf-8")
+    assert text.index("params") < text.index("strength")
+    # a stub without a known base keeps SparseML's epoch fields: `scale` scales them
+    timed = tmp_path / "t.yaml"
+    timed.write_text("modifiers:\n  - !EpochRangeModifier\n    start_epoch: 0\n"
+                     "    end_epoch: 4\n  - !MyPruningModifier\n    params: [a]\n"
+                     "    start_epoch: 1\n", encoding="utf-8")
+    scaled = cli("scale", timed, "-e", "8", cwd=tmp_path)
+    assert scaled.code == 0, scaled.err
+    assert "params: [a]\n    start_epoch: 2\n" in scaled.out, scaled.out
+    # a broken catalogue is a usage error for these commands too
+    (tmp_path / "tools" / "modifiers.json").write_text('{"modifiers": []}', encoding="utf-8")
+    stage_support._CONFIGS.clear()
+    broken = cli("finalize", stage, cwd=tmp_path)
+    assert broken.code == 2 and "not a modifier-stubs catalogue" in broken.err

@@ -15,6 +15,9 @@ PyTorch, before a model is touched (paths relative to ``site-packages/``, Sparse
   ``ModifierFactory.create(type, framework=pytorch, allow_registered=True,
   allow_experimental=True, **args_evaluated)`` -> ``sparseml/core/framework_object.py:34-71``
   ``MultiFrameworkObject.__new__``, which builds ``<package>.pytorch.<Class>PyTorch(**kwargs)``.
+* With a ``target_stage`` (a session's ``recipe_stage``): ``Recipe.simplify_combine_recipes(
+  [RecipeTuple(recipe, [stage], {})])`` in place of ``evaluate()`` (what
+  ``RecipeContainer.check_compile_recipe`` does), then ``create_modifier`` as above.
 
 The record's ``recipe`` is the parse as ``expected.json`` of the shared corpus records it
 (stages, groups, modifier types, evaluated args, ``calculate_start``/``calculate_end``); its
@@ -101,7 +104,16 @@ def judge(path: str, request: dict) -> dict:
         phase = "evaluate"
         evaluated = False
         try:
-            recipe.evaluate()
+            stage = request.get("target_stage")
+            if stage is not None:
+                # a session's `recipe_stage` (``core/recipe/container.py:55-131``: a
+                # RecipeTuple with ``[stage]``; ``recipe.py:181-289``: the stages whose
+                # ``group`` is exactly ``stage``, evaluated with the recipe's args)
+                from sparseml.core.recipe.recipe import RecipeTuple
+
+                recipe = Recipe.simplify_combine_recipes([RecipeTuple(recipe, [stage], {})])
+            else:
+                recipe.evaluate()
             evaluated = True
         finally:
             record["recipe"] = parse_record(recipe, evaluated)

@@ -80,10 +80,12 @@ DOCS: dict[str, tuple[str, str, str]] = {
     "RS106": ("SparseML needs a mapping at the top of a recipe (variables and modifier lists).",
               "- !EpochRangeModifier\n  start_epoch: 0.0\n  end_epoch: 10.0",
               "modifiers:\n  - !EpochRangeModifier\n    start_epoch: 0.0\n    end_epoch: 10.0"),
-    "RS107": ("New-style stage recipes (sparseml.core, llm-compressor) are a different "
-              "format; the classic manager finds no modifiers in them.",
-              "sparsity_stage:\n  sparsity_modifiers:\n    SparseGPTModifier:\n      sparsity: 0.5",
-              "Load it with llm-compressor; or write a classic recipe with `- !Modifier` lists."),
+    "RS107": ("Stage recipes are read when their modifier mappings sit in `*_modifiers` "
+              "groups of `*_stage` keys (RS130-RS136 check them); under any other key no "
+              "library finds them, so nothing would run.",
+              "sparsity_modifiers_v2:\n  SparseGPTModifier:\n    sparsity: 0.5",
+              "sparsity_stage:\n  sparsity_modifiers:\n    SparseGPTModifier:\n"
+              "      sparsity: 0.5"),
     "RS108": ("A plain value or mapping in a modifier list is not a modifier; SparseML keeps "
               "it and crashes when it uses it.", "modifiers:\n  - start_epoch: 0.0",
               "modifiers:\n  - !EpochRangeModifier\n    start_epoch: 0.0\n    end_epoch: 1.0"),

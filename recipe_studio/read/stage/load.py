@@ -11,7 +11,7 @@ the judges in recipe_studio/judges run the real ones):
   a truthy `modifiers:` crashes; a modifier's arguments must be a non-empty mapping; unknown
   fields are dropped silently.
 * llm-compressor 0.14 (`llmcompressor/recipe/recipe.py:88-233`): optional `target_stage` prefix
-  filter; `*_stage` keys with a mapping value; in them `*_modifiers` keys with a mapping value;
+  filter (`recipe/utils.py:99-109`, on the top-level keys); `*_stage` keys with a mapping value; in them `*_modifiers` keys with a mapping value;
   everything else is ignored; a modifier's arguments must be a mapping without `group`;
   `extra="forbid"`; then the recipe's own rule (AWQ needs a later quantization modifier).
 
@@ -330,13 +330,22 @@ class _Reader:
         for name, err in errors.items():
             self.eval_error(err, self.span(var_nodes[name]), f"variable `{name}`", variables)
         self.recipe.variables = values
+        self.recipe.all_stages = [(key, name) for key, name, _, _ in listed + stages]
+        from_listing = {id(node) for _, _, _, node in listed}
         for key, name, key_node, node in listed + stages:
-            self.stage_sparseml(key, name, key_node, node, values)
+            # a stage selection (`recipe_stage`, `core/recipe/recipe.py:184-233`): every stage
+            # is parsed (`create_instance`), only the stage named exactly so is evaluated and
+            # its modifiers created
+            selected = self.target_stage is None or name == self.target_stage
+            self.stage_sparseml(key, name, key_node, node, values, selected,
+                                listed=id(node) in from_listing)
 
     def stage_sparseml(self, key: str, name: str, key_node: YNode, node: YMap,
-                       variables: dict[str, Any]) -> None:
-        stage = RecipeStage(key=key, name=name, span=self.span(key_node))
-        self.recipe.stages.append(stage)
+                       variables: dict[str, Any], selected: bool = True,
+                       listed: bool = False) -> None:
+        stage = RecipeStage(key=key, name=name, span=self.span(key_node), listed=listed)
+        if selected:
+            self.recipe.stages.append(stage)
         index = 0
         for skey, pair in node.entries():
             value = pair.value.node
@@ -356,7 +365,8 @@ class _Reader:
                                       span=self.span(pair.key))
                 stage.groups.append(group)
                 for mname, mpair in value.entries():
-                    mod = self.modifier_sparseml(stage, group, mname, mpair, index, variables)
+                    mod = self.modifier_sparseml(stage, group, mname, mpair, index, variables,
+                                                 selected)
                     if mod is not None:
                         group.modifiers.append(mod)
                         index += 1
@@ -394,7 +404,10 @@ class _Reader:
                 self._ignored_in_stage(key, skey, pair)
 
     def modifier_sparseml(self, stage: RecipeStage, group: ModifierGroup, mname: Any, pair: Any,
-                          index: int, variables: dict[str, Any]) -> StageModifier | None:
+                          index: int, variables: dict[str, Any], selected: bool = True
+                          ) -> StageModifier | None:
+        """One modifier; `selected=False` (a stage outside the selection): only what
+        `create_instance` checks (its shape), not what evaluating and creating it checks."""
         node = pair.value.node
         if not isinstance(mname, str):
             self.add(codes.STAGE_STRUCTURE, f"modifier name {_fmt(mname)} is not a string "
@@ -407,10 +420,12 @@ class _Reader:
             self.add(codes.STAGE_STRUCTURE, "a modifier named `group` makes SparseML 1.8 fail "
                      "(AssertionError: multiple key pairs found for modifier)", mod.key_span)
             return mod
-        if not isinstance(node, YMap) or not node.pairs:
+        if selected and (not isinstance(node, YMap) or not node.pairs):
             self.lookup(mod, pair.key)
         if not isinstance(node, YMap):
             if _is_null(node):
+                if not selected:
+                    return mod
                 self.add(codes.STAGE_STRUCTURE,
                          f"`{mname}` has no arguments; SparseML 1.8 fails (ValueError: args must "
                          "be set before evaluating)", mod.key_span,
@@ -422,6 +437,8 @@ class _Reader:
             return mod
         self.collect_sites(mod, node, ())
         if not node.entries():
+            if not selected:
+                return mod
             self.add(codes.STAGE_STRUCTURE,
                      f"`{mname}` has empty arguments; SparseML 1.8 fails (ValueError: args must "
                      "be set before evaluating)", mod.key_span,
@@ -432,6 +449,8 @@ class _Reader:
             for k in bad_keys:
                 self.add(codes.STAGE_STRUCTURE, f"`{mname}`: argument name {_fmt(k)} is not a "
                          "string (ValidationError in SparseML 1.8)", mod.key_span)
+            return mod
+        if not selected:
             return mod
         evaluated: dict[str, Any] = {}
         failed = False
@@ -466,6 +485,9 @@ class _Reader:
                      f"top-level key {_fmt(key)} is not a string; llm-compressor 0.14 fails "
                      "reading the recipe (AttributeError: no attribute 'endswith')",
                      self.span(pair.key), help="quote the key")
+        self.recipe.all_stages = [(k, k.replace("_stage", "")) for k, p in entries
+                                  if isinstance(k, str) and k.endswith("_stage")
+                                  and isinstance(p.value.node, YMap)]
         if self.target_stage:
             entries = [(k, p) for k, p in entries
                        if isinstance(k, str) and k.startswith(self.target_stage)]

@@ -78,6 +78,8 @@ class RecipeStage:
     groups: list[ModifierGroup] = field(default_factory=list)
     run_type: str | None = None
     values: dict[str, Any] = field(default_factory=dict)
+    #: SparseML read it from the `stages:` mapping (its name is its key, `_stage` included)
+    listed: bool = False
 
     @property
     def modifiers(self) -> list[StageModifier]:
@@ -96,8 +98,13 @@ class StageRecipe:
     #: SparseML: top-level non-stage keys (variables), evaluated; llm-compressor: `args`
     variables: dict[str, Any] = field(default_factory=dict)
     variable_spans: dict[str, Span] = field(default_factory=dict)
-    #: llm-compressor's `target_stage` prefix filter, when one was given
+    #: the stage selection, when one was given (`load(target_stage=...)`, `--stage`):
+    #: llm-compressor 0.14 keeps the top-level keys that start with it, SparseML 1.8 the
+    #: stage whose name (`quant` of `quant_stage`) is exactly it; `stages` holds the
+    #: selected stages only
     target_stage: str | None = None
+    #: every stage of the file before the selection, as (key, name) in file order
+    all_stages: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def modifiers(self) -> list[StageModifier]:
