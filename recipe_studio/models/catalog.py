@@ -47,7 +47,7 @@ _TABLE: tuple[tuple[str, str], ...] = (
     ("LayerThinningModifier", "thinning"),
     # quantization (one tag, two classes)
     ("QuantizationModifier", "quantization"),
-    ("LegacyQuantizationModifier", "quantization"),
+    ("LegacyQuantizationModifier", "quantization_legacy"),
     # distillation
     ("DistillationModifier", "distillation"),
     ("PerLayerDistillationModifier", "distillation"),
@@ -122,8 +122,9 @@ def other_form_fields(model: type[ModifierSpec]) -> dict[str, str]:
     """Fields that belong to the *other* QuantizationModifier form, with an explanation
     (for unknown-field messages when a recipe mixes the two forms)."""
     from recipe_studio.models.quantization import (
-        LEGACY_ONLY_FIELDS, NEW_ONLY_FIELDS, LegacyQuantizationModifier, QuantizationModifier,
+        LEGACY_ONLY_FIELDS, NEW_ONLY_FIELDS, QuantizationModifier,
     )
+    from recipe_studio.models.quantization_legacy import LegacyQuantizationModifier
 
     if model is LegacyQuantizationModifier:
         return {name: "a field of the scheme-based QuantizationModifier; SparseML built the "
