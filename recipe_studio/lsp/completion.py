@@ -272,7 +272,7 @@ def _fields(tag: str, written: set[str], replace: int) -> list[Item]:
     names: dict[str, Any] = dict(model.model_fields)
     if model.__name__ == "QuantizationModifier" and not written & NEW_ONLY_FIELDS:
         # either form is still possible: offer the legacy-only fields too
-        from recipe_studio.models.quantization import LegacyQuantizationModifier
+        from recipe_studio.models.quantization_legacy import LegacyQuantizationModifier
 
         for name, info in LegacyQuantizationModifier.model_fields.items():
             names.setdefault(name, info)

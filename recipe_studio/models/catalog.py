@@ -11,8 +11,11 @@ from typing import Any
 
 from recipe_studio.models.base import ModifierSpec
 
-# (model class name, family module) in catalogue order. Modules are imported on first use,
-# so loading a recipe only pays for the families it uses.
+# (model class name, module) in catalogue order. Modules are imported on first use, so
+# loading a recipe only pays for the modules of the modifiers it uses (pruning is split in
+# three: the GMP family, the other gradual pruners, the fixed-target ones). Each row names
+# the module that defines the class: `MODELS` (test_catalog.py) loads every row with a plain
+# getattr, so a row that drifts from the code fails there.
 _TABLE: tuple[tuple[str, str], ...] = (
     # training
     ("EpochRangeModifier", "training"),
@@ -32,19 +35,19 @@ _TABLE: tuple[tuple[str, str], ...] = (
     ("GlobalMagnitudePruningModifier", "pruning"),
     ("MovementPruningModifier", "pruning"),
     ("StructuredPruningModifier", "pruning"),
-    ("ConstantPruningModifier", "pruning"),
-    ("ACDCPruningModifier", "pruning"),
-    ("MFACPruningModifier", "pruning"),
-    ("OBSPruningModifier", "pruning"),
-    ("RigLPruningModifier", "pruning"),
-    ("TopKASTPruningModifier", "pruning"),
-    ("LayerPruningModifier", "pruning"),
-    ("PowerpropagationModifier", "pruning"),
+    ("ConstantPruningModifier", "pruning_fixed"),
+    ("ACDCPruningModifier", "pruning_fixed"),
+    ("MFACPruningModifier", "pruning_gradual"),
+    ("OBSPruningModifier", "pruning_gradual"),
+    ("RigLPruningModifier", "pruning_gradual"),
+    ("TopKASTPruningModifier", "pruning_fixed"),
+    ("LayerPruningModifier", "pruning_fixed"),
+    ("PowerpropagationModifier", "pruning_fixed"),
     # thinning
     ("LayerThinningModifier", "thinning"),
     # quantization (one tag, two classes)
     ("QuantizationModifier", "quantization"),
-    ("LegacyQuantizationModifier", "quantization"),
+    ("LegacyQuantizationModifier", "quantization_legacy"),
     # distillation
     ("DistillationModifier", "distillation"),
     ("PerLayerDistillationModifier", "distillation"),
@@ -119,8 +122,9 @@ def other_form_fields(model: type[ModifierSpec]) -> dict[str, str]:
     """Fields that belong to the *other* QuantizationModifier form, with an explanation
     (for unknown-field messages when a recipe mixes the two forms)."""
     from recipe_studio.models.quantization import (
-        LEGACY_ONLY_FIELDS, NEW_ONLY_FIELDS, LegacyQuantizationModifier, QuantizationModifier,
+        LEGACY_ONLY_FIELDS, NEW_ONLY_FIELDS, QuantizationModifier,
     )
+    from recipe_studio.models.quantization_legacy import LegacyQuantizationModifier
 
     if model is LegacyQuantizationModifier:
         return {name: "a field of the scheme-based QuantizationModifier; SparseML built the "
@@ -137,17 +141,17 @@ def other_form_fields(model: type[ModifierSpec]) -> dict[str, str]:
 class TagFamily(AbstractSet[str]):
     """The catalogue tags whose model class passes `test`, in catalogue order.
 
-    Every member's model lives in one family module (`module`), so asking whether a tag of
-    another module belongs is answered from the table alone; a tag of the module loads its
-    class (which the loader has already imported for any modifier it validated). Nothing
-    is imported until a member is asked about: a rule or the schedule can test
-    `entry.type in GMP_FAMILY` without loading the pruning models for a recipe that has
-    no pruner. Iterating (or `len`) imports the module.
+    Every member's model lives in one of `modules` (the catalogue's module names), so asking
+    whether a tag of another module belongs is answered from the table alone; a tag of one
+    of them loads its class (which the loader has already imported for any modifier it
+    validated). Nothing is imported until a member is asked about: a rule or the schedule
+    can test `entry.type in GMP_FAMILY` without loading the pruning models for a recipe
+    that has no pruner. Iterating (or `len`) imports the modules.
     """
 
-    def __init__(self, module: str, test: Callable[[type[ModifierSpec]], bool],
-                 plus: Iterable[str] = ()) -> None:
-        self._module = module
+    def __init__(self, modules: str | tuple[str, ...],
+                 test: Callable[[type[ModifierSpec]], bool], plus: Iterable[str] = ()) -> None:
+        self._modules = (modules,) if isinstance(modules, str) else tuple(modules)
         self._test = test
         #: tags added by :meth:`plus` (any module)
         self._plus = frozenset(plus)
@@ -157,7 +161,7 @@ class TagFamily(AbstractSet[str]):
     def __contains__(self, tag: object) -> bool:
         if tag in self._plus:
             return True
-        if not isinstance(tag, str) or _MODULE_OF.get(tag) != self._module or tag == _LEGACY:
+        if not isinstance(tag, str) or _MODULE_OF.get(tag) not in self._modules or tag == _LEGACY:
             return False
         known = self._known.get(tag)
         if known is None:
@@ -182,7 +186,7 @@ class TagFamily(AbstractSet[str]):
 
     def plus(self, *tags: str) -> TagFamily:
         """This family and `tags`, still computed lazily."""
-        return TagFamily(self._module, self._test, self._plus | set(tags))
+        return TagFamily(self._modules, self._test, self._plus | set(tags))
 
     def __repr__(self) -> str:
         return f"TagFamily({', '.join(self)})"
@@ -213,7 +217,7 @@ GMP_FAMILY = TagFamily("pruning", _is_gmp)
 #: pruners whose target ramps from `init_sparsity` to `final_sparsity` (sparseml-recipes.md
 #: §6.1): the GMP family plus MFAC and OBS, which share SparseML's gradual pruning schedule
 #: without its value checks (RigL shares the base class but holds `final_sparsity`)
-RAMP_PRUNERS = TagFamily("pruning", _ramps)
+RAMP_PRUNERS = TagFamily(("pruning", "pruning_gradual"), _ramps)
 #: the GMP family members whose mask is unstructured by default (all but Structured, which
 #: removes whole filters or channels): the number of zeros they leave is the GMP target
 #: times the param size, so it can be predicted without running them

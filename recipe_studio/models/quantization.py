@@ -5,20 +5,22 @@ legacy-only field is present (:data:`LEGACY_ONLY_FIELDS`, SparseML's
 `_select_quantization_modifier`), else the scheme-based one. Both never end
 (`end_epoch` must be -1) and require the BN-freeze and observer-disable epochs to be at
 least `start_epoch`.
+
+The legacy class is in `quantization_legacy` and the scheme's mapping form is checked
+against the models of `quantization_scheme`: modules of their own, so that a recipe with
+the scheme-based form and a named scheme builds neither (building a pydantic class is most
+of what importing a model module costs).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
 
-from pydantic import (
-    BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
-    model_validator,
-)
+from pydantic import BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
 from recipe_studio.models.base import (
     CHOICE, SCHEDULE, TYPE, BoolArg, EndRule, Family, FloatArg, ScheduledSpec, Unchecked,
-    describe, epoch_field, py_float, real_number, rs_error, unchecked_field,
+    describe, epoch_field, real_number, rs_error, unchecked_field,
 )
 from recipe_studio.numbers import as_written, number_or_repr
 
@@ -34,37 +36,6 @@ LEGACY_ONLY_FIELDS = frozenset({
 })
 #: fields only the scheme-based class has
 NEW_ONLY_FIELDS = frozenset({"scheme", "scheme_overrides", "ignore", "strict"})
-
-
-# ---- the quantization scheme, mirrored from sparseml's pydantic models -----------------
-
-class _QuantizationArgs(BaseModel):
-    """sparseml...quantization_scheme.QuantizationArgs (same types, unknown keys ignored)."""
-
-    model_config = ConfigDict(defer_build=True)
-
-    num_bits: int = 8
-    symmetric: bool = False
-    strategy: str = "tensor"
-    kwargs: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("strategy")
-    @classmethod
-    def _strategy(cls, value: str) -> str:
-        if value not in ("tensor", "channel"):
-            raise ValueError("strategy")
-        return value
-
-
-class _QuantizationScheme(BaseModel):
-    """sparseml...quantization_scheme.QuantizationScheme (same types, unknown keys ignored)."""
-
-    model_config = ConfigDict(defer_build=True)
-
-    input_activations: _QuantizationArgs | None = None
-    weights: _QuantizationArgs | None = None
-    output_activations: _QuantizationArgs | None = None
-    target_hardware: str | None = None
 
 
 _EXPECTED = {
@@ -99,8 +70,10 @@ def load_scheme(value: Any, name: str) -> Any:
                              f"{describe(bad[0])}")
     # QuantizationScheme.load maps "None" to None, its __init__ maps "null" to None
     parsed = {k: (None if v == "None" or v == "null" else v) for k, v in value.items()}
+    from recipe_studio.models.quantization_scheme import QuantizationScheme
+
     try:
-        _QuantizationScheme.model_validate(parsed)
+        QuantizationScheme.model_validate(parsed)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         loc = list(err["loc"])
@@ -150,44 +123,24 @@ def _end_must_be_neg1(value: Any) -> float:
     return -1.0
 
 
-def _legacy_start_arg(value: Any) -> float:
-    """Legacy class: `float(start_epoch)`, then compared as given (strings fail)."""
-    converted = py_float(value, "start_epoch")
-    if isinstance(value, str):
-        raise rs_error(TYPE, "`start_epoch` must be a YAML number for the legacy "
-                             f"QuantizationModifier, got {describe(value)}")
-    return converted
-
-
-def _submodules_arg(value: Any) -> Any:
-    """A list is turned into a set: its items must be hashable (names)."""
-    if isinstance(value, list):
-        try:
-            set(value)
-        except TypeError:
-            raise rs_error(TYPE, "`submodules` must be a list of module names, got "
-                                 f"{describe(value)}") from None
-    return value
-
-
 OptionalEpoch = Annotated[float | None, BeforeValidator(_optional_epoch_arg)]
 EndNeg1 = Annotated[float, BeforeValidator(_end_must_be_neg1)]
 
-_OBSERVER_DESC = (
+OBSERVER_DESC = (
     "Epoch at which quantization observers stop updating the ranges (first step at or after "
     "it); null never disables them. At least `start_epoch`; usually a few epochs after QAT "
     "starts and before training ends.")
-_FREEZE_BN_DESC = (
+FREEZE_BN_DESC = (
     "Epoch at which batch-norm statistics are frozen (first step at or after it); null never "
     "freezes them. At least `start_epoch`.")
-_FUSE_NAME_DESC = (
+FUSE_NAME_DESC = (
     "How to fuse conv/bn/relu blocks before QAT: null or `conv_bn_relus` (SparseML's "
     "fusing), `no_fuse`, or the name of a method on the model (checked when QAT starts); "
     "the string 'none' means null.")
-_CALIBRATION_DESC = (
+CALIBRATION_DESC = (
     "Number of calibration steps (batches, not epochs) run when QAT starts; needs a "
     "`calibration_dataloader` passed to initialize/modify. Null: no calibration.")
-_END_DESC = "Must be -1 (quantization, once enabled, is never switched off)."
+END_DESC = "Must be -1 (quantization, once enabled, is never switched off)."
 
 
 class QuantizationSpec(ScheduledSpec):
@@ -238,74 +191,15 @@ class QuantizationModifier(QuantizationSpec):
                           "(checked when QAT starts if `strict`).",
         expects="list of names or null")
     disable_quantization_observer_epoch: OptionalEpoch = epoch_field(
-        None, description=_OBSERVER_DESC)
-    freeze_bn_stats_epoch: OptionalEpoch = epoch_field(None, description=_FREEZE_BN_DESC)
+        None, description=OBSERVER_DESC)
+    freeze_bn_stats_epoch: OptionalEpoch = epoch_field(None, description=FREEZE_BN_DESC)
     model_fuse_fn_name: Unchecked = unchecked_field(
-        None, description=_FUSE_NAME_DESC, expects="string or null")
+        None, description=FUSE_NAME_DESC, expects="string or null")
     model_fuse_fn_kwargs: Unchecked = unchecked_field(
         None, description="Keyword arguments for the fuse function.", expects="mapping or null")
     num_calibration_steps: Unchecked = unchecked_field(
-        None, description=_CALIBRATION_DESC, expects="integer or null")
+        None, description=CALIBRATION_DESC, expects="integer or null")
     strict: BoolArg = Field(
         True, description="Fail when an `ignore` or `scheme_overrides` entry matches no "
                           "submodule (checked when QAT starts).")
-    end_epoch: EndNeg1 = Field(-1.0, description=_END_DESC)
-
-
-class LegacyQuantizationModifier(QuantizationSpec):
-    """Quantization-aware training, legacy form (bits and flags instead of schemes): chosen
-    by SparseML for `!QuantizationModifier` when any legacy-only field is present."""
-
-    sparseml_class: ClassVar[str] = (
-        "sparseml.pytorch.sparsification.quantization.legacy_modifier_quantization."
-        "QuantizationModifier")
-
-    start_epoch: Annotated[float, BeforeValidator(_legacy_start_arg)] = epoch_field(
-        -1.0, description="Epoch QAT starts at (-1: when the modifier is initialized). Must "
-                          "be a YAML number: the legacy class rejects quoted numbers.")
-    submodules: Annotated[Any, BeforeValidator(_submodules_arg)] = unchecked_field(
-        None, description="Exact names of the submodules to quantize (a `module.` prefix is "
-                          "stripped); null quantizes the whole model. All must exist "
-                          "(checked at modify time).", expects="list of module names or null")
-    model_fuse_fn_name: Unchecked = unchecked_field(
-        None, description=_FUSE_NAME_DESC + " With `tensorrt: true` the default is `no_fuse`.",
-        expects="string or null")
-    disable_quantization_observer_epoch: OptionalEpoch = epoch_field(
-        None, description=_OBSERVER_DESC)
-    freeze_bn_stats_epoch: OptionalEpoch = epoch_field(None, description=_FREEZE_BN_DESC)
-    end_epoch: EndNeg1 = Field(-1, description=_END_DESC)
-    model_fuse_fn_kwargs: Unchecked = unchecked_field(
-        None, description="Keyword arguments for the fuse function.", expects="mapping or null")
-    quantize_embeddings: BoolArg = Field(
-        True, description="Quantize the weights of Embedding layers.")
-    reduce_range: BoolArg = Field(
-        False, description="Use 7 instead of 8 bits of range (for some x86 backends).")
-    quantize_linear_activations: BoolArg = Field(
-        True, description="Quantize the outputs of Linear layers (false with `tensorrt`).")
-    quantize_conv_activations: BoolArg = Field(
-        True, description="Quantize the outputs of Conv layers (false with `tensorrt`).")
-    quantize_embedding_activations: BoolArg = Field(
-        True, description="Quantize the outputs of Embedding layers (false with `tensorrt`).")
-    activation_bits: Unchecked = unchecked_field(
-        8, description="Number of bits for activations.", expects="integer")
-    weight_bits: Unchecked = unchecked_field(8, description="Number of bits for weights.",
-                                             expects="integer")
-    num_calibration_steps: Unchecked = unchecked_field(
-        None, description=_CALIBRATION_DESC, expects="integer or null")
-    exclude_batchnorm: BoolArg = Field(
-        True, description="Leave BatchNorm layers unquantized.")
-    exclude_module_types: Unchecked = unchecked_field(
-        None, description="Module class names to leave unquantized.",
-        expects="list of class names or null")
-    custom_quantizable_module_types: Unchecked = unchecked_field(
-        None, description="Extra module class names to quantize.",
-        expects="list of class names or null")
-    activation_qconfig_kwargs: Unchecked = unchecked_field(
-        None, description="Extra arguments for the activation observers (e.g. `observer: "
-                          "minmaxobserver`).", expects="mapping or null")
-    weight_qconfig_kwargs: Unchecked = unchecked_field(
-        None, description="Extra arguments for the weight observers.",
-        expects="mapping or null")
-    tensorrt: BoolArg = Field(
-        False, description="Target TensorRT: symmetric int8, no fusing, no activation "
-                           "quantization of linear/conv/embedding outputs.")
+    end_epoch: EndNeg1 = Field(-1.0, description=END_DESC)

@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
 from recipe_studio.models.base import ModifierSpec
+
+if TYPE_CHECKING:  # built on first use: a recipe whose modifiers all load needs none
+    from pydantic import TypeAdapter
 
 #: how often model-level checks are re-run after one of them names a field as wrong
 _MAX_ROUNDS = 8
@@ -68,6 +71,8 @@ def partial_class(model: type[ModifierSpec]) -> type[ModifierSpec]:
 
 @functools.cache
 def _adapter(model: type[ModifierSpec], name: str) -> TypeAdapter[Any]:
+    from pydantic import TypeAdapter
+
     info = model.model_fields[name]
     return TypeAdapter(Annotated[info.annotation, info])  # type: ignore[name-defined]
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -96,6 +95,8 @@ def parse_var_option(text: str) -> Override:
 
 def parse_vars_option(text: str) -> list[Override]:
     """`--vars` with SparseML's `parse_recipe_variables` rules: JSON object, else CSV."""
+    import json  # only for --vars: a cold validate without it does not load json
+
     try:
         data = json.loads(text)
     except ValueError:

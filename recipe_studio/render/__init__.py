@@ -5,7 +5,6 @@ Every renderer writes to a stream it is given and never decides exit codes.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import IO, Any
 
@@ -14,6 +13,8 @@ from recipe_studio.diagnostics import Diagnostic
 
 def render_json(diagnostics: Sequence[Diagnostic], stream: IO[str]) -> None:
     """A JSON array of diagnostic objects (see :meth:`Diagnostic.to_dict`)."""
+    import json  # here: a cold `validate` with text output never loads json
+
     json.dump([d.to_dict() for d in diagnostics], stream, indent=2, default=json_default)
     stream.write("\n")
 

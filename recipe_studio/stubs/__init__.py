@@ -14,7 +14,6 @@ is a context variable (:func:`using`); the hooks in the built-in lookups consult
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -90,6 +89,8 @@ def _check(data: Any, where: str) -> list[dict[str, Any]]:
 
 def read_catalogue(paths: Sequence[str | os.PathLike[str]]) -> StubCatalogue:
     """The catalogue of these files (raises :class:`CatalogueError`)."""
+    import json  # only with a stub catalogue: a cold validate without one does not load json
+
     from recipe_studio.io import NotRegularFile, read_regular
 
     out = StubCatalogue(paths=tuple(str(p) for p in paths))

@@ -77,3 +77,11 @@ def test_normalize_tag(tag, expected):
 ])
 def test_suggest_tag(tag, expected):
     assert catalog.suggest_tag(tag) == expected
+
+
+def test_each_row_names_the_module_that_defines_its_class():
+    """The catalogue's static tag → module table is what lets a recipe import only the
+    modules of its tags; every row must name the module the class is defined in (not one
+    that merely imports it, which would load a second module)."""
+    for model in catalog.MODELS:
+        assert model.__module__ == f"recipe_studio.models.{catalog._MODULE_OF[model.__name__]}"

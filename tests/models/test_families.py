@@ -55,3 +55,12 @@ def test_membership_of_another_module_imports_nothing() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "False"
+
+
+def test_each_family_is_what_every_model_says() -> None:
+    """A family only looks at the modules it names: computed over every model of the
+    catalogue, it has the same members (a pruner moved to another module cannot fall out)."""
+    by_tag = {model.__name__: model for model in catalog.MODELS}
+    for family in (catalog.GMP_FAMILY, catalog.RAMP_PRUNERS, catalog.UNSTRUCTURED_GMP,
+                   catalog.LEARNING_RATE, catalog.QUANTIZATION):
+        assert list(family) == [tag for tag in catalog.TAGS if family._test(by_tag[tag])]

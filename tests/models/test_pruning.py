@@ -232,7 +232,7 @@ def test_acdc_values_become_integers():
 
 
 def test_rigl_keeps_unknown_fields():
-    from recipe_studio.models.pruning import RigLPruningModifier
+    from recipe_studio.models.pruning_gradual import RigLPruningModifier
 
     spec = accept(RIGL, foo=1, inter_func="x")
     assert spec.model_extra == {"foo": 1, "inter_func": "x"}

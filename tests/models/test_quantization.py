@@ -8,9 +8,8 @@ import pytest
 
 from recipe_studio.models import catalog
 from recipe_studio.models.base import CHOICE, SCHEDULE, TYPE
-from recipe_studio.models.quantization import (
-    LEGACY_ONLY_FIELDS, LegacyQuantizationModifier, QuantizationModifier,
-)
+from recipe_studio.models.quantization import LEGACY_ONLY_FIELDS, QuantizationModifier
+from recipe_studio.models.quantization_legacy import LegacyQuantizationModifier
 
 from .util import table_tests
 

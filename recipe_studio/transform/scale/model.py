@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from recipe_studio.models.learning_rate import LearningRateModifier
-from recipe_studio.models.pruning import ACDCPruningModifier
+from recipe_studio.models.pruning_fixed import ACDCPruningModifier
 from recipe_studio.read.evaluator import eval_body
 from recipe_studio.read.recipe import FieldSite, ModifierEntry, Recipe, path_text
 from recipe_studio.read.yamltree import YMap, YNode, YScalar, YSeq
