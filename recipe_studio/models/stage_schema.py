@@ -133,7 +133,8 @@ FIELD_DOCS: dict[str, str] = {
 INTERNAL_DOC = "Internal state of the library (it sets this field itself; not for recipes)."
 
 #: the strings pydantic's lax `bool` takes (any case, no surrounding blanks): SparseML 1.8's
-#: `RecipeStage.enabled` / `exclude_default` are `bool` fields (`sparseml/core/recipe/stage.py:54,56`)
+#: `RecipeStage.enabled` / `exclude_default` are `bool` fields
+#: (`sparseml/core/recipe/stage.py:54,56`)
 _BOOL_STRINGS = ("0", "off", "f", "false", "n", "no", "1", "on", "t", "true", "y", "yes")
 _LAX_BOOL = [{"type": "boolean"}, {"enum": [0, 1]},
              {"type": "string", "pattern": "^(" + "|".join(
@@ -374,8 +375,8 @@ def group_keys(target: str | None = None) -> dict[str, Any]:
     value is a mapping (`value.items()`, `stage.py:193-199`); llm-compressor 0.14 reads it only
     when it is one (`recipe.py:187`) and ignores any other value. A classic recipe's stage
     holds a list of `!Modifier`s there (with no target a list is checked as one: what
-    llm-compressor ignores but classic SparseML reads). Any other key containing `modifiers` is ignored by both
-    stage readers (`other_modifiers_keys`).
+    llm-compressor ignores but classic SparseML reads). Any other key containing `modifiers`
+    is ignored by both stage readers (`other_modifiers_keys`).
     """
     group: list[dict[str, Any]] = [{"$ref": "#/definitions/stage_group"},
                                    {"$ref": "#/definitions/modifier_list"}, {"type": "null"}]
