@@ -56,6 +56,7 @@ _LINT_MODULES = (
     "quantization.actorder_ignored",  # RS624
     "quantization.invalid_target_regex",  # RS625
     "quantization.everything_ignored",  # RS626
+    "quantization.gptq_scheme_not_preset",  # RS627
     "learning_rate.overlapping_lr_modifiers",  # RS701
     "learning_rate.duplicate_set_learning_rate",  # RS702
     "learning_rate.lr_function_end_off_step_grid",  # RS703

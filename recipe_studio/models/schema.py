@@ -373,14 +373,13 @@ def build_schema(target: str | None = None) -> dict[str, Any]:
                        "llm-compressor 0.14) its `*_modifiers` groups of "
                        "`ModifierName: {args}` entries.",
         "type": "object",
-        "properties": stage_schema.stage_properties(),
+        "properties": stage_schema.stage_properties(target),
         # the stage recipe's group first: yaml-language-server keeps the first of equally
         # good branches, and a group whose only modifier is misnamed matches neither form,
         # so the list first gave `Incorrect type. Expected "array | null"` where the group
         # gives `Property <name> is not allowed.`; a classic list is decided by its items
-        "patternProperties": {"modifiers": {"anyOf": [
-            {"$ref": "#/definitions/stage_group"}, {"$ref": "#/definitions/modifier_list"},
-            {"type": "null"}]}},
+        "patternProperties": stage_schema.group_keys(target),
+        **stage_schema.other_modifiers_keys(target),
     }
     which = " and ".join(stage_schema.stage_models.display(t)
                          for t in stage_schema.targets_of(target))

@@ -132,6 +132,20 @@ FIELD_DOCS: dict[str, str] = {
 }
 INTERNAL_DOC = "Internal state of the library (it sets this field itself; not for recipes)."
 
+#: the strings pydantic's lax `bool` takes (any case, no surrounding blanks): SparseML 1.8's
+#: `RecipeStage.enabled` / `exclude_default` are `bool` fields
+#: (`sparseml/core/recipe/stage.py:54,56`)
+_BOOL_STRINGS = ("0", "off", "f", "false", "n", "no", "1", "on", "t", "true", "y", "yes")
+_LAX_BOOL = [{"type": "boolean"}, {"enum": [0, 1]},
+             {"type": "string", "pattern": "^(" + "|".join(
+                 "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
+                 for word in _BOOL_STRINGS) + ")$"}]
+
+#: the keys of a stage besides its groups, as SparseML 1.8 reads them (`RecipeStage`,
+#: `sparseml/core/recipe/stage.py:51-57`, pydantic: other keys are ignored). llm-compressor 0.14
+#: reads none of them: `Recipe.from_dict` (`llmcompressor/recipe/recipe.py:183-197`) only looks
+#: at the stage's `*_modifiers` keys whose value is a mapping and ignores every other key and
+#: value, so its schema leaves them open (`stage_properties("llmcompressor")`).
 STAGE_KEYS: dict[str, dict[str, Any]] = {
     "run_type": {"description": "SparseML 1.8: how the stage runs (`oneshot` or `train`); "
                                 "llm-compressor 0.14 does not read it.",
@@ -139,11 +153,12 @@ STAGE_KEYS: dict[str, dict[str, Any]] = {
     "args": {"description": "SparseML 1.8 refuses `args` in a stage (move the variables to "
                             "the top level); llm-compressor 0.14 ignores it.",
              "type": ["object", "null"]},
-    "enabled": {"description": "SparseML 1.8: whether the stage runs.",
-                "anyOf": [{"type": "boolean"}, {"enum": [0, 1, "true", "false", "True",
-                                                         "False"]}]},
+    "enabled": {"description": "SparseML 1.8: whether the stage runs (llm-compressor 0.14 "
+                               "does not read it).",
+                "anyOf": _LAX_BOOL},
     "exclude_default": {"description": "SparseML 1.8: leave the stage out of the default "
-                                       "serialization.", "type": ["boolean", "null"]},
+                                       "serialization (llm-compressor 0.14 does not read it).",
+                        "anyOf": [*_LAX_BOOL, {"type": "null"}]},
 }
 
 
@@ -188,10 +203,10 @@ def _lax(node: dict[str, Any]) -> dict[str, Any]:
         node = {**ref, **node}
     t = node.get("type")
     extra = None
-    if t == "number":
-        extra = {"type": "string", "pattern": NUMERIC_STRING_PATTERN}
+    if t == "number":  # lax mode also takes a bool as 0/1 (both judges: `start: true`)
+        extra = {"type": ["string", "boolean"], "pattern": NUMERIC_STRING_PATTERN}
     elif t == "integer":
-        extra = {"type": "string", "pattern": INTEGER_STRING_PATTERN}
+        extra = {"type": ["string", "boolean"], "pattern": INTEGER_STRING_PATTERN}
     elif t == "boolean":
         extra = {"enum": [0, 1]}
     if extra is not None and set(node) - {"type", "default", "description"} == set():
@@ -344,6 +359,45 @@ def definitions(target: str | None = None) -> dict[str, Any]:
     return defs
 
 
-def stage_properties() -> dict[str, Any]:
-    """The keys a stage (`*_stage`) has besides its groups."""
-    return copy.deepcopy(STAGE_KEYS)
+def stage_properties(target: str | None = None) -> dict[str, Any]:
+    """The keys a stage (`*_stage`) has besides its groups: typed for SparseML 1.8; open
+    (descriptions only) for llm-compressor 0.14, which ignores them, and so with no target
+    too (a schema never rejects what either library accepts)."""
+    if target == "sparseml":
+        return copy.deepcopy(STAGE_KEYS)
+    return {k: {"description": v["description"]} for k, v in STAGE_KEYS.items()}
+
+
+def group_keys(target: str | None = None) -> dict[str, Any]:
+    """`patternProperties` of a stage: the groups, and the other keys containing `modifiers`.
+
+    A key ending in `_modifiers` is a group in both libraries: SparseML 1.8 fails unless its
+    value is a mapping (`value.items()`, `stage.py:193-199`); llm-compressor 0.14 reads it only
+    when it is one (`recipe.py:187`) and ignores any other value. A classic recipe's stage
+    holds a list of `!Modifier`s there (with no target a list is checked as one: what
+    llm-compressor ignores but classic SparseML reads). Any other key containing `modifiers`
+    is ignored by both stage readers (`other_modifiers_keys`).
+    """
+    group: list[dict[str, Any]] = [{"$ref": "#/definitions/stage_group"},
+                                   {"$ref": "#/definitions/modifier_list"}, {"type": "null"}]
+    if target == "llmcompressor":
+        group = [{"$ref": "#/definitions/stage_group"}, {"not": {"type": "object"}}]
+    elif target is None:  # llm-compressor's scalars too; a list stays a classic list
+        group = [*group[:2], {"not": {"type": ["object", "array"]}}]
+    return {"_modifiers$": {"anyOf": group}}
+
+
+#: a stage of a stage recipe: some `*_modifiers` key holds a mapping (a group)
+STAGE_RECIPE_STAGE = {"not": {"patternProperties": {"_modifiers$": {"not": {"type": "object"}}}}}
+
+
+def other_modifiers_keys(target: str | None = None) -> dict[str, Any]:
+    """The stage's `if`/`else` for its keys containing `modifiers` that are no group: both
+    stage readers ignore them (SparseML 1.8's pydantic drops unknown keys; a truthy `modifiers`
+    fails, `stage.py:185-190`), a classic stage reads a list of `!Modifier`s there. So in a
+    stage recipe's stage they are free; in any other stage a list is checked."""
+    if target == "llmcompressor":
+        return {}
+    return {"if": STAGE_RECIPE_STAGE, "else": {"patternProperties": {
+        "^(?!.*_modifiers$).*modifiers": {"anyOf": [{"$ref": "#/definitions/modifier_list"},
+                                                    {"not": {"type": "array"}}]}}}}

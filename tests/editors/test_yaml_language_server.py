@@ -304,7 +304,9 @@ INVALID_STAGE_RECIPES: dict[str, tuple[tuple[str | None, ...], str, list[tuple[s
         [("ignore: lm_head", "Incorrect type."), ("block_size: many", "Incorrect type.")]),
     "sparsity-type": (ALL, SPARSE.replace("sparsity: 0.5", "sparsity: lots"),
                       [("sparsity: lots", "Incorrect type.")]),
-    "run-type": (ALL, SPARSE.replace("run_type: oneshot", "run_type: once"),
+    # llm-compressor 0.14 does not read `run_type` (any value): its schema and the default
+    # one leave it open (tests/stage/test_schema_differential.py)
+    "run-type": (("sparseml",), SPARSE.replace("run_type: oneshot", "run_type: once"),
                  [("run_type: once", "Value is not accepted.")]),
     # several of the mistakes above at once, in two stages
     "many": (ALL, STAGED.replace("scheme: W4A16", "scheme: W4A61").replace(
@@ -316,7 +318,6 @@ INVALID_STAGE_RECIPES: dict[str, tuple[tuple[str | None, ...], str, list[tuple[s
         [("scheme: W4A61", "Value is not accepted."),
          ("smoothing_strength: strong", "Incorrect type."),
          ("block_size: many", "Incorrect type."),
-         ("run_type: once", "Value is not accepted."),
          ("SparseGPTModifer:", "Property SparseGPTModifer is not allowed.")]),
 }
 
