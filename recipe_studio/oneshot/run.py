@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from recipe_studio.oneshot.checkpoint import Checkpoint, inspect
+from recipe_studio.oneshot.checkpoint import Checkpoint, CheckpointError, inspect
 
 WORKER = Path(__file__).resolve().parent / "worker.py"
 #: calibration defaults: enough for GPTQ's Hessians on the tiny model, seconds on 2 cores
@@ -201,7 +201,11 @@ def run(recipe: str | os.PathLike[str], model: str | os.PathLike[str],
     shown = os.path.join(str(out), stage) if stage else str(out)
     say(f"[oneshot {seconds:5.1f} s] saved to {shown} ({_progress_text(progress)}); "
         f"log: {shown_log}")
-    checkpoint = inspect(saved)
+    try:
+        checkpoint = inspect(saved)
+    except CheckpointError as e:  # the run ended without saving a model where it says
+        raise OneshotError(f"llm-compressor finished but {shown} holds no checkpoint: {e}",
+                           shown_log) from None
     dense = sum(p.stat().st_size for p in Path(model).glob("*.safetensors"))
     report = OneshotReport(str(recipe), str(model), str(saved), str(log_path), calibration,
                            seconds, phases, asked, checkpoint, dense, progress)

@@ -193,3 +193,19 @@ def test_stage_that_selects_nothing_is_refused_before_loading_anything(tmp_path)
                "--stage", "quant",
                env={"RECIPE_STUDIO_LLMC_PYTHON": str(tmp_path / "missing-python")})
     assert proc.returncode == 2 and "missing-python" in proc.stderr, proc.stderr
+
+
+def test_a_run_that_saves_no_checkpoint_is_a_oneshot_error(tmp_path, monkeypatch):
+    """llm-compressor ending without a model where it says (no config.json) is the command's
+    error with the log's path, never an internal error."""
+    from recipe_studio.oneshot import run as run_module
+
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("quant_stage:\n  quant_modifiers:\n    GPTQModifier:\n"
+                      "      scheme: W4A16\n      targets: [Linear]\n")
+    monkeypatch.setattr(run_module, "_child", lambda *a, **k: {})
+    with pytest.raises(run_module.OneshotError) as caught:
+        run_module.run(recipe, tmp_path / "model", tmp_path / "out", stage="quant")
+    assert "holds no checkpoint" in str(caught.value)
+    assert "config.json" in str(caught.value)
+    assert caught.value.log == os.path.join(str(tmp_path / "out"), "oneshot.log")
