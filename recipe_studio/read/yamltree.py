@@ -184,10 +184,15 @@ class YMap(YNode):
         as `dict` construction in PyYAML's SafeConstructor.
         """
         if self._entries is None:
-            merged = _flatten_merges(self)
+            pairs = self.pairs
+            for pair in pairs:  # most mappings have no merge key: their pairs as written
+                if pair.key.__class__ is YScalar and pair.key.resolved == MERGE:
+                    pairs = _flatten_merges(self)
+                    break
             out: dict[Any, YPair] = {}
-            for pair in merged:
-                out[_key_of(pair.key)] = pair
+            for pair in pairs:  # a scalar key by its value, any other by its identity
+                key = pair.key
+                out[key.value if key.__class__ is YScalar else ("<complex key>", id(key))] = pair
             self._entries = list(out.items())
         return self._entries
 
@@ -199,12 +204,6 @@ class YMap(YNode):
 
     def keys(self) -> list[Any]:
         return [k for k, _ in self.entries()]
-
-
-def _key_of(node: YNode) -> Any:
-    if isinstance(node, YScalar):
-        return node.value
-    return ("<complex key>", id(node))
 
 
 def _flatten_merges(node: YMap, _seen: set[int] | None = None) -> list[YPair]:
@@ -253,21 +252,27 @@ def to_python(node: YNode | None, _memo: dict[int, Any] | None = None) -> Any:
     """
     if node is None:
         return None
+    if node.__class__ is YScalar:  # (a scalar is never in the memo: it is its value)
+        return node.value
     memo = _memo if _memo is not None else {}
     if id(node) in memo:
         return memo[id(node)]
     if isinstance(node, YScalar):
         return node.value
+    # the collection is in the memo before its items are converted (aliases within)
     if isinstance(node, YSeq):
         out_list: list[Any] = []
         memo[id(node)] = out_list
-        out_list.extend(to_python(i.node, memo) for i in node.items)
+        for i in node.items:
+            item = i.node
+            out_list.append(item.value if item.__class__ is YScalar else to_python(item, memo))
         return out_list
     assert isinstance(node, YMap)
     out: dict[Any, Any] = {}
     memo[id(node)] = out
     for key, pair in node.entries():
-        out[key] = to_python(pair.value.node, memo)
+        value = pair.value.node
+        out[key] = value.value if value.__class__ is YScalar else to_python(value, memo)
     return out
 
 
