@@ -49,6 +49,8 @@ class RunOptions:
     force: bool = False
     #: configurations found so far (`validate`'s discovery for `target`)
     config_cache: dict = field(default_factory=dict, repr=False)
+    #: the configuration of each directory of a file checked so far (`validate`)
+    dir_configs: dict = field(default_factory=dict, repr=False)
 
     @property
     def fixing(self) -> bool:
@@ -194,14 +196,7 @@ def _target(path: str, options: RunOptions) -> str | None:
         return options.target
     if options.settings is not None:
         return options.settings.config_for(path).target
-    import os
-    from pathlib import Path
-
-    from recipe_studio.lint.config import discover_config
-
-    # the same start as lint's (no symlink resolution: a loop is reported by load)
-    start = Path(os.path.dirname(os.path.abspath(path)))
-    config = discover_config(start, options.config_cache)
+    config = _config(path, options)
     return config.target if config is not None else None
 
 
@@ -211,12 +206,17 @@ def _config(path: str, options: RunOptions) -> Any:
     if options.settings is not None:
         return options.settings.config_for(path)
     import os
-    from pathlib import Path
 
-    from recipe_studio.lint.config import discover_config
+    # the same start as lint's (no symlink resolution: a loop is reported by load); asked
+    # twice per file and once per directory is enough (discovery resolves the path)
+    start = os.path.dirname(os.path.abspath(path))
+    if start not in options.dir_configs:
+        from pathlib import Path
 
-    start = Path(os.path.dirname(os.path.abspath(path)))
-    return discover_config(start, options.config_cache)
+        from recipe_studio.lint.config import discover_config
+
+        options.dir_configs[start] = discover_config(Path(start), options.config_cache)
+    return options.dir_configs[start]
 
 
 def _stubs(path: str, options: RunOptions) -> Any:

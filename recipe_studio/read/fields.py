@@ -141,13 +141,19 @@ class ModifierReader:
                     failed: set[FieldPath]) -> Any:
         """The value of one (possibly nested) field; records its :class:`FieldSite`."""
         node = ref.node
-        site = FieldSite(self.ld.src, key, (ref.start, ref.end), node=node, alias=ref.alias)
+        site = FieldSite(self.ld.src, key, (ref.start, ref.end), node, ref.alias)
         entry.fields[path] = site
         if ref.alias:
             users = self.ld.anchor_vars.get(ref.alias, ())
             site.variables = tuple(v.name for v in users)
             for v in users:
                 v.uses.append(site.value_span)
+        if node.__class__ is YScalar:  # the common case first (eval_body, inlined)
+            value = node.value
+            if evaluate_fields and isinstance(value, str) and value.startswith("eval(") and \
+                    value.endswith(")"):
+                return self.evaluated(entry, ref, path, site, value[5:-1], scope, failed)
+            return value
         if isinstance(node, YSeq):
             return [self.field_value(entry, item, (*path, i), None, scope, evaluate_fields,
                                      failed) for i, item in enumerate(node.items)]

@@ -7,6 +7,7 @@ which of them are safe is the fix policy (:mod:`recipe_studio.lint.fix`).
 
 from __future__ import annotations
 
+import functools
 import re
 
 from recipe_studio.diagnostics import Edit, Fix
@@ -14,6 +15,7 @@ from recipe_studio.diagnostics import Edit, Fix
 _FLOW_OR_COMMENT = re.compile(r"[,\[\]{}#]|: |^[\s'\"!&*|>%@`-]|\s$")
 
 
+@functools.lru_cache(maxsize=1024)  # the suggested names repeat (a full YAML load each)
 def reads_as_plain_string(text: str) -> bool:
     """Whether `text`, written as a plain YAML scalar, reads back (YAML 1.1, as SparseML
     reads it) as that same string, also inside a flow collection."""

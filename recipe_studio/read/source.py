@@ -92,11 +92,20 @@ class LineIndex:
     def span(self, start: int, end: int) -> Span:
         """Span between two offsets; an empty range becomes one character wide (a
         diagnostic always marks something)."""
-        a = self.position(start)
-        b = self.position(max(end, start))
-        if b == a:
-            b = (a[0], a[1] + 1)
-        return Span(a[0], a[1], b[0], b[1])
+        # two `position`s, inlined (every node and field of a load has spans)
+        size = len(self.text)
+        starts = self.starts
+        if end < start:
+            end = start
+        start = 0 if start < 0 else size if start > size else start
+        end = 0 if end < 0 else size if end > size else end
+        i = bisect.bisect_right(starts, start) - 1
+        j = bisect.bisect_right(starts, end, i) - 1
+        column = start - starts[i] + 1
+        end_column = end - starts[j] + 1
+        if i == j and column == end_column:
+            end_column += 1
+        return Span(i + 1, column, j + 1, end_column)
 
 
 @dataclass(frozen=True)

@@ -49,11 +49,16 @@ except ImportError:  # pragma: no cover - depends on the PyYAML build
 #:   with `!` after other characters, are read differently;
 #: * a `?` in a text with a flow collection (`[a?b]`: pure-Python ends a plain scalar at `?`
 #:   inside brackets and braces), and a `:` that makes a pair inside a flow sequence.
-PURE_PYTHON_NEEDED = re.compile(
-    r"[\t\ufeff\ud800-\udfff]"
-    r"|\\(?:u[dD][89a-fA-F]|U0000[dD][89a-fA-F])"
-    r"|[|>][-+0-9]*#"
-    r"|!(?!(?:!|[\w-]*!)?[\w.\-/:]+(?:\s|$))")
+_PURE_PYTHON_ALTERNATIVES = (
+    r"[\t\ufeff\ud800-\udfff]",
+    r"\\(?:u[dD][89a-fA-F]|U0000[dD][89a-fA-F])",
+    r"[|>][-+0-9]*#",
+    r"!(?!(?:!|[\w-]*!)?[\w.\-/:]+(?:\s|$))",
+)
+PURE_PYTHON_NEEDED = re.compile("|".join(_PURE_PYTHON_ALTERNATIVES))
+#: the same alternatives, searched one by one (together a third of the alternation's time:
+#: each one scans for its own first character)
+_PURE_PYTHON_SEARCHES = tuple(re.compile(p).search for p in _PURE_PYTHON_ALTERNATIVES)
 
 
 #: inside a flow sequence, a `:` followed by a space or a flow indicator (`[a: 1]`, `[a:]`):
@@ -63,8 +68,9 @@ _FLOW_COLON = re.compile(r"\[[^\]]*:[\s,\[\]{}]|:[,\[\]{}]")
 
 def needs_pure_python(text: str) -> bool:
     """True when libyaml might not read `text` as PyYAML's pure-Python loader does."""
-    if PURE_PYTHON_NEEDED.search(text):
-        return True
+    for search in _PURE_PYTHON_SEARCHES:  # PURE_PYTHON_NEEDED.search(text), faster
+        if search(text):
+            return True
     if "[" not in text and "{" not in text:
         return False
     return "?" in text or _FLOW_COLON.search(text) is not None
@@ -111,7 +117,7 @@ VALUE = "tag:yaml.org,2002:value"
 STD_PREFIX = "tag:yaml.org,2002:"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class YNode:
     """A YAML node. `tag` is the explicit tag as written (`!GMPruningModifier`), else None."""
 
@@ -132,7 +138,7 @@ class YNode:
         return None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class YScalar(YNode):
     value: Any = None
     raw: str = ""
@@ -140,7 +146,7 @@ class YScalar(YNode):
     resolved: str = STR
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class YRef:
     """A child position: the node, and where it was written (an alias use, or the node)."""
 
@@ -150,20 +156,20 @@ class YRef:
     alias: str | None = None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class YSeq(YNode):
     items: list[YRef] = field(default_factory=list)
     flow: bool = False
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class YPair:
     key: YNode
     value: YRef
     merged: bool = False  # came in through a `<<` merge key
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class YMap(YNode):
     #: the pairs as written, merge keys included
     pairs: list[YPair] = field(default_factory=list)
@@ -178,10 +184,15 @@ class YMap(YNode):
         as `dict` construction in PyYAML's SafeConstructor.
         """
         if self._entries is None:
-            merged = _flatten_merges(self)
+            pairs = self.pairs
+            for pair in pairs:  # most mappings have no merge key: their pairs as written
+                if pair.key.__class__ is YScalar and pair.key.resolved == MERGE:
+                    pairs = _flatten_merges(self)
+                    break
             out: dict[Any, YPair] = {}
-            for pair in merged:
-                out[_key_of(pair.key)] = pair
+            for pair in pairs:  # a scalar key by its value, any other by its identity
+                key = pair.key
+                out[key.value if key.__class__ is YScalar else ("<complex key>", id(key))] = pair
             self._entries = list(out.items())
         return self._entries
 
@@ -193,12 +204,6 @@ class YMap(YNode):
 
     def keys(self) -> list[Any]:
         return [k for k, _ in self.entries()]
-
-
-def _key_of(node: YNode) -> Any:
-    if isinstance(node, YScalar):
-        return node.value
-    return ("<complex key>", id(node))
 
 
 def _flatten_merges(node: YMap, _seen: set[int] | None = None) -> list[YPair]:
@@ -247,21 +252,27 @@ def to_python(node: YNode | None, _memo: dict[int, Any] | None = None) -> Any:
     """
     if node is None:
         return None
+    if node.__class__ is YScalar:  # (a scalar is never in the memo: it is its value)
+        return node.value
     memo = _memo if _memo is not None else {}
     if id(node) in memo:
         return memo[id(node)]
     if isinstance(node, YScalar):
         return node.value
+    # the collection is in the memo before its items are converted (aliases within)
     if isinstance(node, YSeq):
         out_list: list[Any] = []
         memo[id(node)] = out_list
-        out_list.extend(to_python(i.node, memo) for i in node.items)
+        for i in node.items:
+            item = i.node
+            out_list.append(item.value if item.__class__ is YScalar else to_python(item, memo))
         return out_list
     assert isinstance(node, YMap)
     out: dict[Any, Any] = {}
     memo[id(node)] = out
     for key, pair in node.entries():
-        out[key] = to_python(pair.value.node, memo)
+        value = pair.value.node
+        out[key] = value.value if value.__class__ is YScalar else to_python(value, memo)
     return out
 
 
@@ -282,6 +293,15 @@ class YamlDoc:
     tag_tokens: list[tuple[int, int]] = field(default_factory=list)
     #: nodes with a non-standard tag, by the offset of their tag
     tag_nodes: dict[int, YNode] = field(default_factory=dict)
+    #: every node once, in the order of :func:`walk` (the composer records them as it
+    #: makes them); None: not recorded, :meth:`all_nodes` walks the tree
+    nodes: list[YNode] | None = field(default=None, repr=False)
+
+    def all_nodes(self) -> list[YNode]:
+        """Every node of the tree once, in document order (as :func:`walk` yields them)."""
+        if self.nodes is None:
+            self.nodes = list(walk(self.root))
+        return self.nodes
 
     @property
     def ok(self) -> bool:
@@ -321,6 +341,10 @@ def _scalar_value(tag: str, value: str, style: str | None) -> Any:
     return fn(_CONSTRUCTOR, node)
 
 
+#: a run of non-whitespace characters (the rest of a tag token)
+_NON_SPACE = re.compile(r"\S*")
+
+
 class _Fail(Exception):
     def __init__(self, diagnostic: Diagnostic):
         self.diagnostic = diagnostic
@@ -353,7 +377,7 @@ def parse_yaml(source: Source) -> YamlDoc:
                               codes.YAML_SYNTAX.diag(msg, span, path=source.path)])
     return YamlDoc(root, composer.diagnostics, composer.anchors, composer.alias_uses,
                    composer.tagged, composer.bang_scalars, composer.tag_tokens,
-                   {n.tag_start: n for n in composer.tagged})
+                   {n.tag_start: n for n in composer.tagged}, composer.nodes)
 
 
 def yaml_error_diagnostic(source: Source, e: yaml.MarkedYAMLError, *,
@@ -433,6 +457,8 @@ class _Composer:
         self.tagged: list[YNode] = []
         self.bang_scalars: list[YScalar] = []
         self.tag_tokens: list[tuple[int, int]] = []
+        #: every node made, in document order (that of `walk`)
+        self.nodes: list[YNode] = []
 
     def span(self, start: int, end: int):
         return self.source.span(start, end)
@@ -476,125 +502,161 @@ class _Composer:
         j = self.text.find("!", i, ev.end_mark.index + 1 if ev.end_mark.index > i else i + 1)
         if j < 0:
             j = self.text.find("!", i)
-        if j >= 0:
-            k = j
-            while k < len(self.text) and not self.text[k].isspace():
-                k += 1
-            self.tag_tokens.append((j, k))
+        if j >= 0:  # the token runs to the next whitespace (str.isspace's, as `\S`'s)
+            self.tag_tokens.append((j, _NON_SPACE.match(self.text, j).end()))
         return j
 
     def _compose_document(self) -> YNode:
         """Iterative composition: a stack of open containers.
 
         One event loop, one branch per event kind, kept in one function on purpose (longer
-        than the project's ~80 lines): it is the hot path of every load, and the branches
-        share the stack and `attach`.
+        than the project's ~80 lines): it is the hot path of every load (a few hundred
+        thousand events over a corpus), so the branches share locals instead of helpers:
+        attaching a child to its parent is written out in each branch, and the common plain
+        scalar (no tag, a string or a number) takes the shortest path.
         """
         loader = self.loader
-        stack: list[tuple[YNode, list[Any]]] = []  # (container, pending key for maps)
-        root: YNode | None = None
-
-        def attach(ref: YRef) -> None:
-            nonlocal root
-            if not stack:
-                root = ref.node
-                return
-            parent, pending = stack[-1]
-            if isinstance(parent, YSeq):
-                parent.items.append(ref)
-            else:
-                assert isinstance(parent, YMap)
-                if not pending:
-                    pending.append(ref.node)
-                else:
-                    key = pending.pop()
-                    parent.pairs.append(YPair(key, ref))
-
         get_event = loader.get_event
-        while True:
-            if stack or root is None:
-                ev = get_event()
-            else:
-                break
+        resolved_of = _RESOLVED.get
+        nodes = self.nodes
+        tagged = self.tagged
+        # open containers: [node, is a mapping, the pending key of a mapping (None: none)]
+        stack: list[list[Any]] = []
+        top: list[Any] | None = None
+        root: YNode | None = None
+        ScalarEvent, AliasEvent = yaml.ScalarEvent, yaml.AliasEvent
+        SequenceStartEvent, MappingStartEvent = yaml.SequenceStartEvent, yaml.MappingStartEvent
+        SequenceEndEvent, MappingEndEvent = yaml.SequenceEndEvent, yaml.MappingEndEvent
+
+        while stack or root is None:
+            ev = get_event()
             cls = ev.__class__
-            if cls is yaml.ScalarEvent:
+            if cls is ScalarEvent:
+                raw = ev.value
                 tag = ev.tag
-                resolved = tag
-                if tag is None or tag == "!":
-                    if ev.implicit[0]:
-                        resolved = _resolve_plain(loader, ev.value)
-                    else:
-                        resolved = loader.resolve(yaml.ScalarNode, ev.value, ev.implicit)
-                    tag = None
-                if tag is not None and tag.startswith(STD_PREFIX):
-                    self._check_std_tag(tag, "scalar", ev)
-                try:
-                    value = _scalar_value(resolved, ev.value, ev.style)
-                except Exception as e:  # noqa: BLE001 - what SafeConstructor raises on bad text
-                    msg = getattr(e, "problem", None) or str(e)
-                    raise self.fail(codes.YAML_SYNTAX,
-                                    f"cannot read `{ev.value}` as {resolved.rsplit(':', 1)[-1]}: "
-                                    f"{msg}", ev.start_mark.index, ev.end_mark.index) from None
                 start, end = ev.start_mark.index, ev.end_mark.index
-                if (resolved == VALUE or resolved == MERGE) and not (
-                        stack and isinstance(stack[-1][0], YMap) and not stack[-1][1]):
-                    # PyYAML resolves a plain `=` / `<<` to the value / merge tag, which
-                    # SafeConstructor builds only as a mapping key
-                    raise self.fail(codes.YAML_SYNTAX, "could not determine a constructor for "
-                                    f"the tag '{resolved}' (a plain `{ev.value}` that is not a "
-                                    "mapping key)", start, end,
-                                    help=f"quote it: `'{ev.value}'`")
-                tag_start = self._tag_start(ev)
-                node = YScalar(tag, start, end, ev.anchor, tag_start if tag else -1, 1, value,
-                               ev.value, ev.style, resolved)
-                if ev.anchor:
+                if tag is None and ev.implicit[0]:  # a plain scalar: the common case
+                    resolved = resolved_of(raw) or _resolve_plain(loader, raw)
+                    tag_start = -1
+                else:
+                    resolved = tag
+                    if tag is None or tag == "!":
+                        if ev.implicit[0]:
+                            resolved = _resolve_plain(loader, raw)
+                        else:
+                            resolved = loader.resolve(yaml.ScalarNode, raw, ev.implicit)
+                        tag = None
+                    if tag is not None and tag.startswith(STD_PREFIX):
+                        self._check_std_tag(tag, "scalar", ev)
+                    # the token of any tag written (a bare `!` too) is recorded
+                    tag_start = self._tag_start(ev)
+                    if not tag:
+                        tag_start = -1
+                if resolved == STR:
+                    value = raw
+                # _scalar_value's fast paths for numbers, inlined (the common non-strings)
+                elif resolved == _INT and raw.isdigit() and (raw[0] != "0" or len(raw) == 1):
+                    value = int(raw)
+                elif resolved == _FLOAT and ":" not in raw and "_" not in raw and \
+                        raw[-1:].isdigit():
+                    value = float(raw)
+                else:
+                    try:
+                        value = _scalar_value(resolved, raw, ev.style)
+                    except Exception as e:  # noqa: BLE001 - what SafeConstructor raises on bad text
+                        msg = getattr(e, "problem", None) or str(e)
+                        raise self.fail(codes.YAML_SYNTAX,
+                                        f"cannot read `{raw}` as {resolved.rsplit(':', 1)[-1]}: "
+                                        f"{msg}", start, end) from None
+                    if (resolved == VALUE or resolved == MERGE) and not (
+                            top is not None and top[1] and top[2] is None):
+                        # PyYAML resolves a plain `=` / `<<` to the value / merge tag, which
+                        # SafeConstructor builds only as a mapping key
+                        raise self.fail(codes.YAML_SYNTAX, "could not determine a constructor "
+                                        f"for the tag '{resolved}' (a plain `{raw}` that is "
+                                        "not a mapping key)", start, end,
+                                        help=f"quote it: `'{raw}'`")
+                anchor = ev.anchor
+                node: YNode = YScalar(tag, start, end, anchor, tag_start, 1, value, raw,
+                                      ev.style, resolved)
+                nodes.append(node)
+                if anchor:
                     self._register(node)
                 if tag is not None and not tag.startswith(STD_PREFIX):
-                    self.tagged.append(node)
-                elif "!" in ev.value:
+                    tagged.append(node)
+                elif "!" in raw:
                     self.bang_scalars.append(node)
-                attach(YRef(node, start, end))
+                if top is None:
+                    root = node
+                elif not top[1]:
+                    top[0].items.append(YRef(node, start, end))
+                elif top[2] is None:
+                    top[2] = node
+                else:
+                    top[0].pairs.append(YPair(top[2], YRef(node, start, end)))
+                    top[2] = None
                 continue
-            if cls is yaml.AliasEvent:
+            if cls is AliasEvent:
                 name = ev.anchor
+                start, end = ev.start_mark.index, ev.end_mark.index
                 if name not in self.anchors:
                     raise self.fail(codes.YAML_SYNTAX, f"found undefined alias `*{name}`",
-                                    ev.start_mark.index, ev.end_mark.index,
-                                    help=f"define `&{name}` before this line")
+                                    start, end, help=f"define `&{name}` before this line")
                 if name in self.open_anchors:
                     raise self.fail(codes.ALIAS_BOMB,
                                     f"alias `*{name}` refers to a node that contains it "
-                                    "(a recursive structure)",
-                                    ev.start_mark.index, ev.end_mark.index)
-                self.alias_uses.append((name, ev.start_mark.index, ev.end_mark.index))
-                attach(YRef(self.anchors[name], ev.start_mark.index, ev.end_mark.index, name))
+                                    "(a recursive structure)", start, end)
+                self.alias_uses.append((name, start, end))
+                node = self.anchors[name]
+                if top is None:
+                    root = node
+                elif not top[1]:
+                    top[0].items.append(YRef(node, start, end, name))
+                elif top[2] is None:
+                    top[2] = node
+                else:
+                    top[0].pairs.append(YPair(top[2], YRef(node, start, end, name)))
+                    top[2] = None
                 continue
-            if cls is yaml.SequenceStartEvent or cls is yaml.MappingStartEvent:
+            if cls is SequenceStartEvent or cls is MappingStartEvent:
                 if len(stack) >= MAX_DEPTH:
                     raise self.fail(codes.TOO_DEEP,
                                     f"the YAML nests deeper than {MAX_DEPTH} levels",
                                     ev.start_mark.index, ev.end_mark.index)
                 tag = ev.tag if ev.tag not in (None, "!") else None
-                kind = YSeq if cls is yaml.SequenceStartEvent else YMap
+                is_map = cls is MappingStartEvent
                 if tag is not None and tag.startswith(STD_PREFIX):
-                    self._check_std_tag(tag, "sequence" if kind is YSeq else "mapping", ev)
-                node = kind(tag=tag, start=ev.start_mark.index, end=ev.end_mark.index,
-                           anchor=ev.anchor, tag_start=self._tag_start(ev),
-                           flow=bool(ev.flow_style))
-                self._register(node)
-                if tag is not None and not tag.startswith(STD_PREFIX):
-                    self.tagged.append(node)
+                    self._check_std_tag(tag, "mapping" if is_map else "sequence", ev)
+                node = (YMap if is_map else YSeq)(
+                    tag=tag, start=ev.start_mark.index, end=ev.end_mark.index,
+                    anchor=ev.anchor, tag_start=self._tag_start(ev) if ev.tag else -1,
+                    flow=bool(ev.flow_style))
+                nodes.append(node)
                 if ev.anchor:
+                    self._register(node)
                     self.open_anchors.add(ev.anchor)
-                stack.append((node, []))
+                if tag is not None and not tag.startswith(STD_PREFIX):
+                    tagged.append(node)
+                top = [node, is_map, None]
+                stack.append(top)
                 continue
-            if cls is yaml.SequenceEndEvent or cls is yaml.MappingEndEvent:
-                node, _ = stack.pop()
-                node.end = max(node.end, ev.end_mark.index)
+            if cls is SequenceEndEvent or cls is MappingEndEvent:
+                node = stack.pop()[0]
+                top = stack[-1] if stack else None
+                if ev.end_mark.index > node.end:
+                    node.end = ev.end_mark.index
                 if node.anchor:
                     self.open_anchors.discard(node.anchor)
                 self._finish(node)
-                attach(YRef(node, node.start, node.end))
+                if top is None:
+                    root = node
+                elif not top[1]:
+                    top[0].items.append(YRef(node, node.start, node.end))
+                elif top[2] is None:
+                    top[2] = node
+                else:
+                    top[0].pairs.append(YPair(top[2], YRef(node, node.start, node.end)))
+                    top[2] = None
                 continue
             raise self.fail(codes.YAML_SYNTAX, f"unexpected YAML event {type(ev).__name__}",
                             ev.start_mark.index, ev.end_mark.index)
@@ -629,14 +691,20 @@ class _Composer:
         self.anchors[node.anchor] = node
 
     def _finish(self, node: YNode) -> None:
-        if isinstance(node, YSeq):
-            node.size = 1 + sum(i.node.size for i in node.items)
-            if node.items:
-                node.end = max(node.end, node.items[-1].end)
-        elif isinstance(node, YMap):
-            node.size = 1 + sum(p.key.size + p.value.node.size for p in node.pairs)
-            if node.pairs:
-                node.end = max(node.end, node.pairs[-1].value.end)
+        if node.__class__ is YSeq:
+            size = 1
+            for i in node.items:
+                size += i.node.size
+            node.size = size
+            if node.items and node.items[-1].end > node.end:
+                node.end = node.items[-1].end
+        elif node.__class__ is YMap:
+            size = 1
+            for p in node.pairs:
+                size += p.key.size + p.value.node.size
+            node.size = size
+            if node.pairs and node.pairs[-1].value.end > node.end:
+                node.end = node.pairs[-1].value.end
             self._check_keys(node)
         if node.size > MAX_EXPANDED_NODES:
             raise self.fail(codes.ALIAS_BOMB,
@@ -648,7 +716,11 @@ class _Composer:
         seen: dict[Any, YPair] = {}
         for pair in node.pairs:
             key = pair.key
-            if isinstance(key, YScalar) and key.resolved == MERGE:
+            if key.__class__ is not YScalar:
+                raise self.fail(codes.YAML_SYNTAX,
+                                "a mapping key is itself a list or mapping (an unhashable key)",
+                                key.start, key.end)
+            if key.resolved == MERGE:
                 v = pair.value.node
                 ok = isinstance(v, YMap) or (
                     isinstance(v, YSeq) and all(isinstance(i.node, YMap) for i in v.items))
@@ -657,17 +729,12 @@ class _Composer:
                                     "a merge key `<<` needs a mapping or a list of mappings",
                                     pair.value.start, pair.value.end)
                 continue
-            if not isinstance(key, YScalar):
-                raise self.fail(codes.YAML_SYNTAX,
-                                "a mapping key is itself a list or mapping (an unhashable key)",
-                                key.start, key.end)
+            k = key.value
             try:
-                k = key.value
-                hash(k)
+                prev = seen.get(k)
             except TypeError:
                 raise self.fail(codes.YAML_SYNTAX, "unhashable mapping key",
                                 key.start, key.end) from None
-            prev = seen.get(k)
             if prev is not None:
                 first = self.span(prev.key.start, prev.key.end)
                 same = _same_value(prev.value.node, pair.value.node)

@@ -110,3 +110,15 @@ def test_sequences_and_maps_are_typed():
     doc = parse("a: [1]\nb: {c: 1}\n")
     assert isinstance(doc.root, YMap)
     assert isinstance(doc.root.get("a").value.node, YSeq)
+
+
+def test_recorded_nodes_are_the_walk_of_the_tree():
+    # YamlDoc.nodes (recorded while composing, read by rules instead of walking) must be
+    # exactly what `walk` yields: every node once, in document order, aliases not re-entered
+    from recipe_studio.read.yamltree import walk
+
+    text = ("base: &b {x: 1, y: [2, &s 3]}\nitem:\n  <<: *b\n  y: *s\nlist:\n  - *b\n"
+            "  - !Tag {a: 1, b: [x, {c: d}]}\n  - &m\n    k: v\n  - *m\n")
+    doc = parse(text)
+    assert not doc.diagnostics and doc.nodes is not None and len(doc.nodes) > 10
+    assert [id(n) for n in doc.all_nodes()] == [id(n) for n in walk(doc.root)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
@@ -92,6 +93,8 @@ class RuleContext:
     options: dict[str, Any] = field(default_factory=dict)
     #: indexes of modifiers this run leaves out (a partial view lacked a field it read)
     skipped: frozenset[int] = frozenset()
+    _of_types: dict[int, tuple[AbstractSet[str], list[ModifierEntry]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     @cached_property
     def timeline(self) -> Timeline:
@@ -106,8 +109,24 @@ class RuleContext:
     def valid(self) -> Iterator[ModifierEntry]:
         """The modifiers rules look at: every one with a model, or with the partial view
         of a modifier that failed to load (read `entry.view`, not `entry.spec`)."""
-        return (m for m in self.recipe.modifiers
-                if m.view is not None and m.index not in self.skipped)
+        return iter(self._valid)
+
+    @cached_property
+    def _valid(self) -> list[ModifierEntry]:
+        # every rule asks, some several times: listed once per context (nothing changes
+        # the recipe's modifiers while rules run; `without` makes a new context)
+        return [m for m in self.recipe.modifiers
+                if m.view is not None and m.index not in self.skipped]
+
+    def valid_of(self, types: AbstractSet[str]) -> list[ModifierEntry]:
+        """The modifiers of :meth:`valid` whose type is in `types`, listed once per context
+        for each `types` (a family of the catalogue, asked by many rules)."""
+        got = self._of_types.get(id(types))
+        if got is None:
+            # the set is kept beside its list, so that its id is not reused while cached
+            got = self._of_types[id(types)] = (types, [m for m in self._valid
+                                                       if m.type in types])
+        return got[1]
 
     def without(self, skipped: Iterable[int]) -> RuleContext:
         """The same context without the given modifiers."""

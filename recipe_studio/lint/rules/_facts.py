@@ -26,10 +26,9 @@ ALL_TOKENS = ("__ALL__", "__ALL_PRUNABLE__")
 
 
 def valid_of(ctx: RuleContext, types: AbstractSet[str] | str) -> Iterator[ModifierEntry]:
-    wanted = {types} if isinstance(types, str) else types
-    for m in ctx.valid():
-        if m.type in wanted:
-            yield m
+    if isinstance(types, str):
+        return (m for m in ctx.valid() if m.type == types)
+    return iter(ctx.valid_of(types))
 
 
 def attr(entry: ModifierEntry, name: str, default: Any = None) -> Any:
@@ -74,8 +73,8 @@ def param_selection(entry: ModifierEntry) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=4096)  # rules compare every pair, the server on every edit
 def selections_overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     """Whether two params selections can name a common parameter (without a model)."""
-    token_a, lits_a, pats_a = _selection_parts(a)
-    token_b, lits_b, pats_b = _selection_parts(b)
+    token_a, lits_a, pats_a = selection_parts(a)
+    token_b, lits_b, pats_b = selection_parts(b)
     if token_a or token_b:
         return True
     if lits_a & lits_b:
@@ -92,7 +91,7 @@ def selections_overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
 
 
 @functools.lru_cache(maxsize=1024)
-def _selection_parts(sel: tuple[str, ...]) -> tuple[bool, frozenset[str], tuple[str, ...]]:
+def selection_parts(sel: tuple[str, ...]) -> tuple[bool, frozenset[str], tuple[str, ...]]:
     """(names a token, its literal names, its `re:` patterns in order): rules compare every
     pair of pruners, so each selection is taken apart once."""
     return (any(t in ALL_TOKENS for t in sel),

@@ -14,11 +14,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recipe_studio.diagnostics import Edit, Fix, Span
 from recipe_studio.lint.rules._base import RuleContext
-from recipe_studio.read.stage.recipe import ArgPath, StageModifier, StageRecipe
+
+if TYPE_CHECKING:  # names only: linting a classic recipe does not import the stage reader
+    from recipe_studio.read.stage.recipe import ArgPath, StageModifier, StageRecipe
 
 LLMC = "llmcompressor"
 SPARSEML = "sparseml"

@@ -29,6 +29,7 @@ Unsafe: the behaviour changes to what the recipe says (from true to false).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 from recipe_studio.diagnostics import Diagnostic, Severity
@@ -38,14 +39,25 @@ FALSY = {"false", "no", "off", "n", "0", "f", "none", "null", ""}
 PARSED = {"constant_logging"}  # sparseml.utils.convert_to_bool: 'f'/'0' make it false
 
 
+@functools.lru_cache(maxsize=256)
+def _plain_bool_fields(model: type) -> tuple[str, ...]:
+    """The boolean fields of a model SparseML does not parse itself (any string is true),
+    in field order (the model classes are fixed: worked out once per class)."""
+    out = []
+    for name, info in model.model_fields.items():
+        parsed = isinstance(info.json_schema_extra, dict) and \
+            info.json_schema_extra.get("x-bool") == "convert_to_bool"
+        if name in PARSED or parsed or "bool" not in str(info.annotation):
+            continue
+        out.append(name)
+    return tuple(out)
+
+
 def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     for entry in ctx.valid():
-        for name, info in type(entry.view).model_fields.items():
+        for name in _plain_bool_fields(type(entry.view)):
             raw = entry.args.get(name)
-            parsed = isinstance(info.json_schema_extra, dict) and \
-                info.json_schema_extra.get("x-bool") == "convert_to_bool"
-            if name in PARSED or parsed or not isinstance(raw, str) or \
-                    "bool" not in str(info.annotation):
+            if not isinstance(raw, str):
                 continue
             if raw.strip().lower() not in FALSY:
                 continue

@@ -42,12 +42,14 @@ from typing import TYPE_CHECKING
 from recipe_studio.diagnostics import Diagnostic, Edit, Fix, Severity
 from recipe_studio.models import catalog
 from recipe_studio.lint.rules._base import Rule, RuleContext
-from recipe_studio.read.yamltree import STR, YScalar, walk
+from recipe_studio.read.yamltree import STR, YScalar
 
 if TYPE_CHECKING:
     from recipe_studio.read.recipe import Recipe
 
 _NUMERIC = re.compile(r"^[-+]?(\d[\d_]*)?(\.\d*)?([eE][-+]?\d+)?$")
+#: the characters a non-empty _NUMERIC match can start with (most scalars are rejected here)
+_NUMERIC_FIRST = frozenset("+-.0123456789eE")
 
 
 def yaml11_float(text: str) -> str | None:
@@ -83,20 +85,24 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     src = recipe.source
     if recipe.doc is None or src is None:
         return
-    root = recipe.doc.root
-    keys: set[int] = set()
-    for node in walk(root):
-        if hasattr(node, "pairs"):
-            keys.update(id(p.key) for p in node.pairs)
-    cast = _float_cast_values(recipe)
-    for node in walk(root):
-        if not isinstance(node, YScalar) or id(node) in keys or id(node) in cast \
-                or node.style not in (None, ""):
+    nodes = recipe.doc.all_nodes()
+    # what a candidate must not be (a mapping key, a value SparseML casts itself): worked
+    # out only when there is a candidate, which few recipes have
+    keys: set[int] | None = None
+    cast: set[int] = set()
+    for node in nodes:
+        if node.__class__ is not YScalar or node.style not in (None, ""):
             continue
         if node.resolved != STR or node.tag is not None or not isinstance(node.value, str):
             continue
         raw = node.value
-        if not _NUMERIC.match(raw) or not any(c.isdigit() for c in raw):
+        if raw[:1] not in _NUMERIC_FIRST or not _NUMERIC.match(raw) or \
+                not any(c.isdigit() for c in raw):
+            continue
+        if keys is None:
+            keys = {id(p.key) for n in nodes if hasattr(n, "pairs") for p in n.pairs}
+            cast = _float_cast_values(recipe)
+        if id(node) in keys or id(node) in cast:
             continue
         try:
             value = float(raw.replace("_", ""))
