@@ -54,10 +54,14 @@ def validate(
     if not found.files:
         raise typer.Exit(EXIT_USAGE)
     from recipe_studio.cli.stage_support import check_stage_files
+    from recipe_studio.lint.errors import ConfigError
 
-    check_stage_files(found.files, options, stdin)
-    result = check_files(found.files, options, stdin=stdin, discovery_failed=found.failed,
-                         map_files=partial(batch.run, jobs=jobs))
+    try:  # a configuration found beside a recipe (`target`, `modifier-stubs`) may be broken
+        check_stage_files(found.files, options, stdin)
+        result = check_files(found.files, options, stdin=stdin, discovery_failed=found.failed,
+                             map_files=partial(batch.run, jobs=jobs))
+    except ConfigError as e:
+        raise usage_error(str(e)) from None
     rules = None
     if format is OutputFormat.sarif:
         from recipe_studio.lint.registry import LOADER_RULES as rules
