@@ -59,9 +59,17 @@ _MODULE_OF = {name: module for name, module in _TABLE}
 TAGS: tuple[str, ...] = tuple(name for name, _ in _TABLE if name != _LEGACY)
 
 
+_LOADED: dict[str, type[ModifierSpec]] = {}
+
+
 def _load(name: str) -> type[ModifierSpec]:
-    module = importlib.import_module(f"recipe_studio.models.{_MODULE_OF[name]}")
-    return getattr(module, name)
+    """The model class `name`, its module imported on first use (once per class: a corpus
+    run asks thousands of times)."""
+    cls = _LOADED.get(name)
+    if cls is None:
+        module = importlib.import_module(f"recipe_studio.models.{_MODULE_OF[name]}")
+        cls = _LOADED[name] = getattr(module, name)
+    return cls
 
 
 def __getattr__(attr: str) -> Any:
