@@ -57,6 +57,19 @@ def require_corpus() -> Path:
     pytest.skip(CORPUS_REASON)
 
 
+
+def require_judge(library: str) -> str:
+    """The interpreter of `library`'s environment (`sparseml` or `llmcompressor`). `make
+    install` creates both, so a missing one fails the test with what to run (never a skip:
+    a skipped judge proves nothing)."""
+    from recipe_studio.judges import available, python_for
+
+    why = available(library)
+    if why is not None:
+        pytest.fail(f"{library} environment unavailable: {why}", pytrace=False)
+    return python_for(library)
+
+
 os.environ.setdefault("NM_DISABLE_ANALYTICS", "1")
 
 

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import os
-import sys
 
 import pytest
 
 from recipe_studio.cli import batch
-
-pytestmark = pytest.mark.skipif(sys.platform == "win32" or not hasattr(os, "fork"),
-                                reason="the workers are forked")
-
 
 def _check(path: str) -> tuple[str, int]:
     return path.upper(), os.getpid()

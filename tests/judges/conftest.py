@@ -1,32 +1,20 @@
-"""Fixtures for the judges: skip cleanly when a library's environment is absent.
-
-Under CI (``CI`` set) a missing environment is a failure: ``make test`` creates both.
-"""
+"""Fixtures for the judges (SparseML 1.8 and llm-compressor 0.14, each in its own environment:
+``make install`` creates both, and a missing one fails, ``tests.conftest.require_judge``)."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import require_judge
 
 
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "llmcompressor: runs llm-compressor 0.14's judge (the .venv-llmc environment)"
     )
-
-
-def require(library: str) -> None:
-    from recipe_studio.judges import available
-
-    why = available(library)
-    if why is None:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{library} judge unavailable under CI: {why}")
-    pytest.skip(f"{library} judge unavailable: {why}")
 
 
 @dataclass
@@ -47,7 +35,7 @@ def judged(tmp_path_factory):
     done: dict[str, Judged] = {}
 
     def run(library: str) -> Judged:
-        require(library)
+        require_judge(library)
         if library not in done:
             root = tmp_path_factory.mktemp(library)
             paths = []

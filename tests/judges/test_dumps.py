@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from tests.judges.conftest import require
+from tests.conftest import require_judge as require
 
 
 def _check(library: str) -> None:

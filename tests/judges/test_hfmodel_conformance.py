@@ -15,7 +15,7 @@ import pytest
 
 from recipe_studio.lint import hfmodel
 from recipe_studio.lint.modelinfo import read_model
-from tests.judges.conftest import require
+from tests.conftest import require_judge as require
 
 pytestmark = [pytest.mark.slow, pytest.mark.llmcompressor]
 

@@ -7,7 +7,7 @@ import pytest
 
 from recipe_studio.judges import judge_texts
 from recipe_studio.transform.new_llm import combinations, new_llm_recipe
-from tests.judges.conftest import require
+from tests.conftest import require_judge as require
 
 #: the modifier classes each template must create, in order
 EXPECTED = {

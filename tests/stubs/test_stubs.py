@@ -174,7 +174,7 @@ def test_sparseml_core_pydantic_modifier(tmp_path, cli):
 @pytest.mark.slow
 @pytest.mark.llmcompressor
 def test_llmcompressor_pydantic_modifier(tmp_path, cli):
-    from tests.stubs.conftest import require
+    from tests.conftest import require_judge as require
 
     python = require("llmcompressor")
     root = project(tmp_path, "my_llmc", LLMC_MODULE)
