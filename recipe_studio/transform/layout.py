@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,9 +96,18 @@ def _same(a: Any, b: Any) -> bool:
 # ---- the ruamel.yaml pass ------------------------------------------------------------------
 
 def _format_yaml(text: str) -> str:
+    return round_trip_format(text, lambda data, shared: _walk(data, None, None, shared),
+                             rejoin_tag_comments=True)
+
+
+def round_trip_format(text: str, arrange: Callable[[Any, set[int]], None], *,
+                      width: int | None = None, rejoin_tag_comments: bool = False) -> str:
+    """The ruamel.yaml pass both formatters share: read `text` round-trip (an explicit `---`
+    kept), keep every anchor, let `arrange(data, shared_comments)` reorder and restyle the
+    data in place, write it back and put comments and blank lines where they were."""
     from ruamel.yaml.error import YAMLError
 
-    yaml = round_trip_yaml()
+    yaml = round_trip_yaml() if width is None else round_trip_yaml(width=width)
     yaml.representer.add_representer(float, _represent_float)
     if re.match(r"(?:[ \t]*(?:#[^\n]*)?\n)*---", text):
         yaml.explicit_start = True  # keep an explicit `---` document start
@@ -109,14 +119,15 @@ def _format_yaml(text: str) -> str:
     if data is None:
         return text
     _keep_anchors(data, set())
-    shared = _shared_comments(data, set(), set(), set())
-    _walk(data, None, None, shared)
+    arrange(data, _shared_comments(data, set(), set(), set()))
     out = io.StringIO()
     try:
         yaml.dump(data, out)
     except YAMLError as e:  # pragma: no cover - a document ruamel read, it can write
         raise FormatError(f"ruamel.yaml cannot write this YAML back: {e}") from None
-    dumped = _rejoin_tag_comments(text, out.getvalue())
+    dumped = out.getvalue()
+    if rejoin_tag_comments:
+        dumped = _rejoin_tag_comments(text, dumped)
     return _blank_lines(_reindent_comments(text, dumped))
 
 

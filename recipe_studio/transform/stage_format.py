@@ -25,16 +25,13 @@ recipes (`.json`, which both libraries read with `json.loads`) are not formatted
 
 from __future__ import annotations
 
-import io
-import re
 from collections import Counter
 from typing import Any
 
 from recipe_studio.transform.layout import (
-    FormatError, FormatResult, _blank_lines, _document, _keep_anchors, _reindent_comments, _reorder,
-    _same, _shared_comments,
+    FormatError, FormatResult, _document, _reorder, _same, round_trip_format,
 )
-from recipe_studio.transform.edit import comment_texts, restore_newlines, round_trip_yaml
+from recipe_studio.transform.edit import comment_texts, restore_newlines
 
 #: lines longer than this are folded (long flow lists of layer names and patterns)
 WIDTH = 100
@@ -124,31 +121,11 @@ def _plain(value: Any) -> Any:
 # ---- the ruamel.yaml pass ------------------------------------------------------------------
 
 def _format_yaml(text: str, target: str) -> str:
-    from ruamel.yaml.error import YAMLError
+    def arrange(data: Any, shared: set[int]) -> None:
+        for modifier, name in _modifiers(data):
+            _modifier(modifier, name, target, shared)
 
-    from recipe_studio.transform.layout import _represent_float
-
-    yaml = round_trip_yaml(width=WIDTH)
-    yaml.representer.add_representer(float, _represent_float)
-    if re.match(r"(?:[ \t]*(?:#[^\n]*)?\n)*---", text):
-        yaml.explicit_start = True
-    try:
-        data = yaml.load(text)
-    except YAMLError as e:
-        raise FormatError(f"ruamel.yaml cannot read this YAML: {str(e).splitlines()[0]}") \
-            from None
-    if data is None:
-        return text
-    _keep_anchors(data, set())
-    shared = _shared_comments(data, set(), set(), set())
-    for modifier, name in _modifiers(data):
-        _modifier(modifier, name, target, shared)
-    out = io.StringIO()
-    try:
-        yaml.dump(data, out)
-    except YAMLError as e:  # pragma: no cover - a document ruamel read, it can write
-        raise FormatError(f"ruamel.yaml cannot write this YAML back: {e}") from None
-    return _blank_lines(_reindent_comments(text, out.getvalue()))
+    return round_trip_format(text, arrange, width=WIDTH)
 
 
 def _stages(data: Any) -> list[Any]:

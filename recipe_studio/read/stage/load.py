@@ -38,7 +38,9 @@ from recipe_studio.read.stage.evaluate import StageEvalError, eval_args, eval_ob
 from recipe_studio.read.stage.recipe import (
     ArgSite, ModifierGroup, RecipeStage, StageModifier, StageRecipe,
 )
-from recipe_studio.read.yamltree import YMap, YNode, YScalar, YSeq, YamlDoc, parse_yaml, to_python
+from recipe_studio.read.yamltree import (
+    YamlDoc, YMap, YNode, YScalar, YSeq, parse_yaml, to_python, trimmed_end,
+)
 
 TARGETS = ("sparseml", "llmcompressor")
 #: keyword arguments the factories take themselves (a recipe argument of that name is a
@@ -174,19 +176,6 @@ def _has_eval(node: YNode) -> bool:
 
 
 # -- the reader ------------------------------------------------------------------------------
-def _trimmed_end(text: str, start: int, end: int) -> int:
-    end = min(end, len(text))
-    while end > start:
-        stripped = text[start:end].rstrip()
-        end = start + len(stripped)
-        last = stripped.rfind("\n")
-        if last >= 0 and stripped[last + 1:].lstrip().startswith("#"):
-            end = start + last
-            continue
-        break
-    return end
-
-
 def _fmt(value: Any) -> str:
     text = repr(value) if not isinstance(value, str) else value
     if len(text) > 60:
@@ -233,7 +222,7 @@ class _Reader:
 
     # -- helpers ---------------------------------------------------------------------------
     def span(self, node: YNode) -> Span:
-        return self.src.span(node.start, _trimmed_end(self.src.yaml_text, node.start, node.end))
+        return self.src.span(node.start, trimmed_end(self.src.yaml_text, node.start, node.end))
 
     def first_line(self, node: YNode) -> Span:
         text = self.src.yaml_text
