@@ -330,10 +330,14 @@ def _scalar_value(tag: str, value: str, style: str | None) -> Any:
         return None
     if tag == _BOOL:
         return _BOOL_VALUES[value.lower()]
-    if tag == _INT and value.isdigit() and (value[0] != "0" or len(value) == 1):
+    # (isdecimal: the digits int() reads; isdigit also holds for `²`, which int() rejects)
+    if tag == _INT and value.isdecimal() and (value[0] != "0" or len(value) == 1):
         return int(value)
     if tag == _FLOAT and ":" not in value and "_" not in value and value[-1:].isdigit():
-        return float(value)
+        try:  # float() rejects some texts the constructor reads (`!!float --1`: 1.0)
+            return float(value)
+        except ValueError:
+            pass
     fn = _CONSTRUCTOR.yaml_constructors.get(tag)
     if fn is None or not tag.startswith(STD_PREFIX):
         return value
@@ -555,10 +559,13 @@ class _Composer:
                 if resolved == STR:
                     value = raw
                 # _scalar_value's fast paths for numbers, inlined (the common non-strings)
-                elif resolved == _INT and raw.isdigit() and (raw[0] != "0" or len(raw) == 1):
+                # (isdecimal as there; float() only on a resolved float, which it always reads)
+                elif resolved == _INT and raw.isdecimal() and (raw[0] != "0" or len(raw) == 1):
                     value = int(raw)
-                elif resolved == _FLOAT and ":" not in raw and "_" not in raw and \
-                        raw[-1:].isdigit():
+                elif resolved == _FLOAT and tag is None and ":" not in raw and \
+                        "_" not in raw and raw[-1:].isdigit():
+                    # resolved (not tagged `!!float`): the resolver's pattern, which float()
+                    # reads as the constructor does
                     value = float(raw)
                 else:
                     try:
