@@ -37,7 +37,7 @@ def pack_int4(values: list[int]) -> bytes:
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory):
-    from tests.judges.conftest import require
+    from tests.conftest import require_judge as require
 
     require("llmcompressor")
     from recipe_studio.oneshot import tiny_model as make

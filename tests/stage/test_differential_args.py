@@ -26,7 +26,7 @@ def _allowed(library: str, name: str) -> bool:
 
 def compare(library: str, tmp: Path) -> tuple[dict, list]:
     from recipe_studio.judges import judge
-    from tests.judges.conftest import require
+    from tests.conftest import require_judge as require
 
     require(library)
     texts = cases(library)

@@ -42,7 +42,7 @@ def cases(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def verdicts(cases):
     from recipe_studio.judges import judge
-    from tests.judges.conftest import require
+    from tests.conftest import require_judge as require
 
     done = {}
 

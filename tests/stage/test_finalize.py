@@ -151,7 +151,7 @@ def test_finalized_corpus_reloads_in_its_judge(library, tmp_path):
     that library, and formatted, the judge creates the same modifiers (classes and every
     field) from it."""
     from recipe_studio.judges import judge
-    from tests.judges.conftest import require
+    from tests.conftest import require_judge as require
 
     require(library)
     root, corpus = _corpus()

@@ -60,7 +60,7 @@ def _data(text: str):
 @pytest.fixture(scope="module")
 def judged():
     from recipe_studio.judges.runner import judge_texts
-    from tests.judges.conftest import require
+    from tests.conftest import require_judge as require
 
     texts = variants()
     out = {}

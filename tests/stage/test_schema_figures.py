@@ -30,7 +30,7 @@ def _flat(text: str) -> str:
 @pytest.fixture(scope="module")
 def figures() -> dict:
     from recipe_studio.judges import corpus, judge
-    from tests.judges.conftest import require
+    from tests.conftest import require_judge as require
 
     require_corpus()
     root = corpus.corpus_root()

@@ -121,7 +121,7 @@ def test_selection_agrees_with_the_judge(library, files, tmp_path):
     the same modifiers selected, and the finalized selection reloads (without one) into the
     modifiers the judge created with it."""
     from recipe_studio.judges import judge
-    from tests.judges.conftest import require
+    from tests.conftest import require_judge as require
 
     require(library)
     names = list(files)
