@@ -19,7 +19,9 @@ from recipe_studio.read.yamltree import YMap, YNode, YSeq
 #: what every recipe has: a modifier written as a `!...Modifier` tag, a `...Modifier:` key or
 #: a `Modifier: {` flow mapping (the conformance corpus was collected with these three), or a
 #: key with `modifiers` in its name (a modifier list, possibly still empty)
-_RECIPE_MARK = r"!\w*Modifier|^\s*\w*Modifier:|Modifier: \{|\w*modifiers\s*:"
+#: (a match starts only at a word's start or a line's: linear, not quadratic, on a long word
+#: or many blank lines — a 256 KiB head of either took minutes)
+_RECIPE_MARK = r"!\w*Modifier|^[^\S\n]*\w*Modifier:|Modifier: \{|\b\w*modifiers\s*:"
 RECIPE_MARK = re.compile(_RECIPE_MARK, re.M)
 #: the same pattern over the raw bytes of a file's head (discovery reads no more)
 RECIPE_MARK_BYTES = re.compile(_RECIPE_MARK.encode(), re.M)

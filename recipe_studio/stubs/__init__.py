@@ -84,7 +84,66 @@ def _check(data: Any, where: str) -> list[dict[str, Any]]:
         if not ok:
             raise CatalogueError(f"{where}: modifier {i + 1} needs a `name`, a `kind` (`classic` "
                                  "or `stage`, with its `library`) and a list of `fields`")
+        _check_texts(m, f"{where}: modifier `{m['name']}`")
+        for f in m["fields"]:
+            _check_field(f, f"{where}: modifier `{m['name']}`")
     return mods
+
+
+#: what a stub model's class holds besides its fields (`stubs.models`): no field may take it
+_RESERVED = frozenset({"tag", "sparseml_class", "library_class", "stub", "accepts_extra",
+                       "family", "end_rule"})
+#: a field's schema nested deeper than this is refused (the stub models recurse into it)
+_SCHEMA_DEPTH = 32
+
+
+def _check_texts(record: dict[str, Any], where: str) -> None:
+    for key in ("doc", "class", "base", "extra", "description", "annotation"):
+        value = record.get(key)
+        if value is not None and not isinstance(value, str):
+            raise CatalogueError(f"{where}: `{key}` must be a string, not "
+                                 f"{type(value).__name__}")
+
+
+def _check_field(record: dict[str, Any], where: str) -> None:
+    from pydantic import BaseModel
+
+    name = record["name"]
+    if not name.isidentifier() or name.startswith("_") or name in _RESERVED \
+            or hasattr(BaseModel, name):
+        raise CatalogueError(f"{where}: field `{name}` cannot be modelled (a field name is an "
+                             "identifier that starts with no `_` and is none of "
+                             "pydantic's or recipe-studio's own attributes)")
+    _check_texts(record, f"{where}, field `{name}`")
+    if _depth(record.get("schema")) > _SCHEMA_DEPTH:
+        raise CatalogueError(f"{where}, field `{name}`: its `schema` is nested deeper than "
+                             f"{_SCHEMA_DEPTH} levels")
+
+
+def _depth(value: Any, limit: int = _SCHEMA_DEPTH + 1) -> int:
+    """How deep `value` nests (counted up to `limit`, without recursion)."""
+    deepest, todo = 0, [(value, 0)]
+    while todo:
+        v, d = todo.pop()
+        deepest = max(deepest, d)
+        if d < limit and isinstance(v, (dict, list)):
+            todo.extend((c, d + 1) for c in (v.values() if isinstance(v, dict) else v))
+    return deepest
+
+
+def _build_all(catalogue: StubCatalogue, where: str) -> None:
+    """Build every model now, so that a record the models cannot be built from is this
+    catalogue's error (with its modifier's name), not a failure in the middle of a load."""
+    name = ""
+    try:
+        for name in catalogue.classic:
+            catalogue.classic_model(name)
+        for target, records in catalogue.stage.items():
+            name = ", ".join(records)
+            catalogue.stage_models(target)
+    except Exception as e:  # noqa: BLE001 - any record pydantic cannot make a model of
+        raise CatalogueError(f"{where}: modifier `{name}` cannot be modelled: "
+                             f"{type(e).__name__}: {str(e)[:300]}") from None
 
 
 def read_catalogue(paths: Sequence[str | os.PathLike[str]]) -> StubCatalogue:
@@ -103,6 +162,8 @@ def read_catalogue(paths: Sequence[str | os.PathLike[str]]) -> StubCatalogue:
                                  "MODULE --out FILE`)") from None
         except NotRegularFile as e:
             raise CatalogueError(f"{where} is {e.kind}, not a regular file") from None
+        except RecursionError:
+            raise CatalogueError(f"cannot read {where}: its JSON is nested too deeply") from None
         except (OSError, UnicodeDecodeError, ValueError) as e:
             raise CatalogueError(f"cannot read {where}: {getattr(e, 'strerror', None) or e}") \
                 from None
@@ -111,6 +172,7 @@ def read_catalogue(paths: Sequence[str | os.PathLike[str]]) -> StubCatalogue:
                 out.classic[m["name"]] = m
             else:
                 out.stage.setdefault(m["library"], {})[m["name"]] = m
+    _build_all(out, "modifier stubs " + ", ".join(f"`{p}`" for p in paths))
     return out
 
 

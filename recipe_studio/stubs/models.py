@@ -36,6 +36,11 @@ def python_type(schema: Any) -> Any:
                        or v is None)
         return Literal[values] if values else Any  # type: ignore[valid-type]
     kind = schema.get("type")
+    if isinstance(kind, list):  # `"type": ["string", "null"]`: any of them
+        parts = tuple(python_type({**schema, "type": k}) for k in kind if isinstance(k, str))
+        return Any if not parts or Any in parts else Union[parts]  # type: ignore[return-value]
+    if not isinstance(kind, str):
+        return Any
     if kind in _SIMPLE:
         return _SIMPLE[kind]
     if kind == "array":
